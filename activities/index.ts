@@ -1,0 +1,36 @@
+// Every activity factory, and the one that wires them to the sandbox (or real) systems.
+import { createCrmActivities } from './crm';
+import { createNotificationsActivities } from './notifications';
+import { createPaymentsActivities } from './payments';
+
+export { createCrmActivities } from './crm';
+export { createNotificationsActivities } from './notifications';
+export { createPaymentsActivities } from './payments';
+
+export interface IntegrationDeps {
+  /** Base URL of each system; the sandbox serves all three on one port. */
+  paymentsUrl: string;
+  crmUrl: string;
+  notificationsUrl: string;
+  fetch?: typeof fetch;
+}
+
+export function createIntegrationActivities(deps: IntegrationDeps) {
+  return {
+    ...createPaymentsActivities({ baseUrl: deps.paymentsUrl, fetch: deps.fetch }),
+    ...createCrmActivities({ baseUrl: deps.crmUrl, fetch: deps.fetch }),
+    ...createNotificationsActivities({ baseUrl: deps.notificationsUrl, fetch: deps.fetch }),
+  };
+}
+
+/** The shape workflows proxy: `proxyActivities<IntegrationActivities>`. */
+export type IntegrationActivities = ReturnType<typeof createIntegrationActivities>;
+
+export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntegrationDeps {
+  const sandbox = env.ARBITER_SANDBOX_URL || `http://127.0.0.1:${env.ARBITER_SANDBOX_PORT || '8090'}`;
+  return {
+    paymentsUrl: env.ARBITER_PAYMENTS_URL || sandbox,
+    crmUrl: env.ARBITER_CRM_URL || sandbox,
+    notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || sandbox,
+  };
+}

@@ -1,0 +1,50 @@
+// One small JSON-over-HTTP client for the outside systems the saga changes. It carries the
+// step's idempotency key, and sorts failures the way Temporal retries need: a 4xx is a
+// business answer (non-retryable, leads to compensation), anything else is transport (retry).
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SystemRejectionType } from '../common/error-types';
+
+export interface SystemClientOptions {
+  /** Name used in error types, e.g. `Crm` gives `CrmRejected`. */
+  system: 'Payments' | 'Crm' | 'Notifications';
+  baseUrl: string;
+  fetch?: typeof fetch;
+  /** Per request; the activity's own start-to-close timeout bounds the whole attempt. */
+  requestTimeoutMs?: number;
+}
+
+export type SystemClient = <T>(path: string, body: unknown, idempotencyKey: string) => Promise<T>;
+
+export function createSystemClient(options: SystemClientOptions): SystemClient {
+  const doFetch = options.fetch ?? fetch;
+  const baseUrl = options.baseUrl.replace(/\/$/, '');
+  return async function post<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
+    const response = await doFetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+    });
+    const text = await response.text();
+    const payload = parseJson(text);
+    if (response.ok) return payload as T;
+    const reason = typeof payload?.error === 'string' ? payload.error : `HTTP ${response.status}`;
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+      throw ApplicationFailure.nonRetryable(
+        `${options.system} rejected ${path}: ${reason} (HTTP ${response.status})`,
+        `${options.system}Rejected` satisfies SystemRejectionType,
+        { status: response.status },
+      );
+    }
+    // 5xx, 408, 429: the system may answer differently next time, so Temporal retries.
+    throw new Error(`${options.system} unavailable for ${path}: ${reason} (HTTP ${response.status})`);
+  };
+}
+
+function parseJson(text: string): { error?: unknown } | undefined {
+  try {
+    return JSON.parse(text) as { error?: unknown };
+  } catch {
+    return undefined;
+  }
+}

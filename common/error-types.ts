@@ -1,0 +1,10 @@
+// Failure type names that activities throw and workflows, retry policies and callers match on.
+
+/** An outside system answered with a business refusal (4xx): retrying cannot help, compensation follows. */
+export const SYSTEM_REJECTION_TYPES = ['PaymentsRejected', 'CrmRejected', 'NotificationsRejected'] as const;
+export type SystemRejectionType = (typeof SYSTEM_REJECTION_TYPES)[number];
+
+/** A workflow argument or message that failed its schema; the message names the field. */
+export const INVALID_INPUT = 'InvalidInput';
+/** A saga used against its rules (a step name twice, a compensation after the pivot): a code defect. */
+export const SAGA_DEFINITION_ERROR = 'SagaDefinitionError';

@@ -1,0 +1,51 @@
+// The refund process's request and result. Parsed by the client before a start and again by
+// the workflow, so a malformed request is refused with the field named and nothing is started.
+import { z } from 'zod';
+import { stepErrorSchema } from './saga-schemas';
+
+/** Ids end up in workflow ids and idempotency keys: keep them to characters that are safe in both. */
+export const externalIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - only');
+
+export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code in capitals, e.g. EUR');
+
+export const moneyAmountSchema = z
+  .number()
+  .finite()
+  .positive()
+  .max(1_000_000_000)
+  .refine((n) => Math.round(n * 100) === Number((n * 100).toFixed(6)), 'at most 2 decimals');
+
+export const refundRequestSchema = z.strictObject({
+  requestId: externalIdSchema,
+  tenant: externalIdSchema,
+  customer: z.strictObject({
+    id: externalIdSchema,
+    tier: z.enum(['standard', 'gold', 'platinum']),
+    region: z.string().min(2).max(32),
+  }),
+  order: z.strictObject({
+    id: externalIdSchema,
+    amount: moneyAmountSchema,
+    currency: currencySchema,
+  }),
+  message: z.string().min(1).max(10_000),
+  requestedBy: externalIdSchema,
+});
+export type RefundRequest = z.infer<typeof refundRequestSchema>;
+
+export const refundResultSchema = z.object({
+  outcome: z.enum(['completed', 'compensated']),
+  requestId: z.string(),
+  refundId: z.string().optional(),
+  messageId: z.string().optional(),
+  failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
+});
+export type RefundResult = z.infer<typeof refundResultSchema>;
+
+export function refundWorkflowId(requestId: string): string {
+  return `refund-${requestId}`;
+}

@@ -1,0 +1,10 @@
+// Workflow tests start a real Temporal dev server per test file; two cores run two files at once.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  maxWorkers: 2,
+  testTimeout: 60_000,
+};

@@ -1,0 +1,76 @@
+// Test stand-ins for the integration activities, written for the saga tests: they record each
+// call in order and fail where the test says, so a test can steer failures step by step.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { IntegrationActivities } from '../../activities';
+
+export type ActivityName = keyof IntegrationActivities;
+
+export interface RecordingOptions {
+  /** The activity that fails with a business refusal (non-retryable) every time. */
+  failingActivity?: ActivityName;
+  /** Activities that fail with a business refusal the first N times they are called. */
+  failFirstCalls?: Partial<Record<ActivityName, number>>;
+  /** The activity that never answers (until cancelled), to cancel a run in the middle of it. */
+  hangingActivity?: ActivityName;
+  /** Called when the hanging activity has started. */
+  onHang?: () => void;
+}
+
+export interface RecordingSystems {
+  activities: IntegrationActivities;
+  calls: ActivityName[];
+  keys: Partial<Record<ActivityName, string[]>>;
+}
+
+export function recordingSystems(options: RecordingOptions = {}): RecordingSystems {
+  const calls: ActivityName[] = [];
+  const keys: Partial<Record<ActivityName, string[]>> = {};
+  const counts = new Map<ActivityName, number>();
+
+  async function enter(name: ActivityName, idempotencyKey: string): Promise<void> {
+    calls.push(name);
+    (keys[name] ??= []).push(idempotencyKey);
+    const count = (counts.get(name) ?? 0) + 1;
+    counts.set(name, count);
+    if (options.hangingActivity === name) {
+      options.onHang?.();
+      for (;;) {
+        // Heartbeats carry the cancel request to the activity; sleep throws once it arrives.
+        Context.current().heartbeat();
+        await Context.current().sleep(50);
+      }
+    }
+    if (options.failingActivity === name || count <= (options.failFirstCalls?.[name] ?? 0)) {
+      throw ApplicationFailure.nonRetryable(`test system refuses ${name}`, 'CrmRejected');
+    }
+  }
+
+  const activities: IntegrationActivities = {
+    async reserveFunds(input) {
+      await enter('reserveFunds', input.idempotencyKey);
+      return { reservationId: `res-${input.orderId}`, orderId: input.orderId, amount: input.amount, currency: input.currency };
+    },
+    async releaseFunds(input) {
+      await enter('releaseFunds', input.idempotencyKey);
+    },
+    async issueRefund(input) {
+      await enter('issueRefund', input.idempotencyKey);
+      return { refundId: `ref-${input.orderId}`, reservationId: input.reservationId, amount: input.amount, currency: input.currency };
+    },
+    async reverseRefund(input) {
+      await enter('reverseRefund', input.idempotencyKey);
+    },
+    async updateCrmCase(input) {
+      await enter('updateCrmCase', input.idempotencyKey);
+      return { caseId: `case-${input.orderId}`, orderId: input.orderId, previous: null, current: { status: input.status, note: input.note } };
+    },
+    async restoreCrmCase(input) {
+      await enter('restoreCrmCase', input.idempotencyKey);
+    },
+    async sendCustomerMessage(input) {
+      await enter('sendCustomerMessage', input.idempotencyKey);
+      return { messageId: `msg-${input.orderId}` };
+    },
+  };
+  return { activities, calls, keys };
+}

@@ -1,0 +1,43 @@
+// A real Temporal dev server for a test file, started from the CLI binary on free ports, with
+// Arbiter's search attributes registered, plus a shared workflow bundle.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
+import { findTemporalCli } from '../../runtime/temporal-cli';
+
+let runtimeInstalled = false;
+
+/** Keeps test output to warnings; a failing test prints its own assertions. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: findTemporalCli() },
+      searchAttributes: [...ARBITER_SEARCH_ATTRIBUTES],
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
+
+export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+}
+
+/** A task queue of its own per test, so no test's worker ever picks up another test's work. */
+export function uniqueQueue(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. The worker bundles this file for the workflow sandbox.
+export { refund } from './refund';
