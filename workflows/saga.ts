@@ -130,6 +130,8 @@ export class Saga {
         this.options.onStage?.(SagaStage.cancelled);
         throw err;
       }
+      // A badly defined saga is a defect in the process code: undo, then fail the run loudly.
+      if (err instanceof ApplicationFailure && err.type === SAGA_DEFINITION_ERROR) throw err;
       return { ok: false, failure, compensation: 'complete' };
     }
   }

@@ -1,0 +1,75 @@
+// HTTP plumbing for the sandbox: JSON answers and a size-capped body reader, so the route
+// logic never touches streams and an oversized body is refused before it is held in memory.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type JsonBody = Record<string, unknown>;
+
+/** A finished answer: what a route returns and what the idempotency record stores. */
+export interface Reply {
+  status: number;
+  body: JsonBody;
+}
+
+/** An answer that ends the request early (bad header, bad body, too large). */
+export class ReplyError extends Error {
+  constructor(readonly reply: Reply) {
+    super(String(reply.body.error ?? `HTTP ${reply.status}`));
+  }
+}
+
+export function badRequest(error: string, field: string): ReplyError {
+  return new ReplyError({ status: 400, body: { error, field } });
+}
+
+export function sendJson(res: ServerResponse, reply: Reply, extraHeaders: Record<string, string> = {}): void {
+  const payload = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    ...extraHeaders,
+  });
+  res.end(payload);
+}
+
+const tooLarge = () =>
+  new ReplyError({ status: 413, body: { error: `request body exceeds ${MAX_BODY_BYTES} bytes`, field: 'body' } });
+
+/**
+ * Reads the raw body, stopping at MAX_BODY_BYTES: a declared Content-Length over the limit is
+ * refused before reading, and a chunked body is dropped the moment it passes the limit.
+ */
+export function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_BODY_BYTES) {
+        req.off('data', onData);
+        chunks.length = 0;
+        // Keep discarding what is still in flight so the client can read our 413.
+        req.resume();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Parses a JSON body; an empty body counts as `{}` so bodiless compensations need not send one. */
+export function parseJson(raw: string): unknown {
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw badRequest('request body is not valid JSON', 'body');
+  }
+}

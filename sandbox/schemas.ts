@@ -1,0 +1,94 @@
+// Shapes of the sandbox's request bodies and of its persisted state. The money and id rules
+// are Arbiter's own (common/refund-schemas), so the stand-in refuses what the real systems would.
+import { z } from 'zod';
+import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/refund-schemas';
+
+const caseStatusSchema = z.object({ status: z.string().min(1).max(200), note: z.string().max(10_000) });
+export type CaseStatus = z.infer<typeof caseStatusSchema>;
+
+export const reserveFundsBodySchema = z.object({
+  orderId: externalIdSchema,
+  amount: moneyAmountSchema,
+  currency: currencySchema,
+});
+
+export const issueRefundBodySchema = z.object({
+  reservationId: z.string().min(1),
+  orderId: externalIdSchema,
+  amount: moneyAmountSchema,
+  currency: currencySchema,
+});
+
+/** Release and reverse carry no data: the id is in the path. */
+export const emptyBodySchema = z.object({});
+
+export const updateCaseBodySchema = caseStatusSchema;
+
+export const restoreCaseBodySchema = z.object({ previous: caseStatusSchema.nullable() });
+
+export const sendMessageBodySchema = z.object({
+  customerId: externalIdSchema,
+  orderId: externalIdSchema,
+  text: z.string().min(1).max(10_000),
+});
+
+const reservationSchema = z.object({
+  reservationId: z.string(),
+  orderId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  // consumed: a refund was paid out of it; reversing the refund puts it back to reserved.
+  status: z.enum(['reserved', 'consumed', 'released']),
+  reservedAt: z.string(),
+  releasedAt: z.string().optional(),
+});
+export type Reservation = z.infer<typeof reservationSchema>;
+
+const refundSchema = z.object({
+  refundId: z.string(),
+  reservationId: z.string(),
+  orderId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  status: z.enum(['issued', 'reversed']),
+  issuedAt: z.string(),
+  reversedAt: z.string().optional(),
+});
+export type Refund = z.infer<typeof refundSchema>;
+
+const crmCaseSchema = z.object({
+  caseId: z.string(),
+  orderId: z.string(),
+  /** null once a restore has put the order back to "no case". */
+  current: caseStatusSchema.nullable(),
+  updateCount: z.number().int(),
+  restoreCount: z.number().int(),
+});
+export type CrmCase = z.infer<typeof crmCaseSchema>;
+
+const messageSchema = z.object({
+  messageId: z.string(),
+  customerId: z.string(),
+  orderId: z.string(),
+  text: z.string(),
+  sentAt: z.string(),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+const storedReplySchema = z.object({ status: z.number().int(), body: z.record(z.string(), z.unknown()) });
+
+export const sandboxStateSchema = z.object({
+  reservations: z.array(reservationSchema),
+  refunds: z.array(refundSchema),
+  cases: z.array(crmCaseSchema),
+  messages: z.array(messageSchema),
+  /** First answer per idempotency key: replays return it unchanged. */
+  replies: z.record(z.string(), storedReplySchema),
+  /** Calls seen per idempotency key, so injected faults stop after a fixed count across restarts. */
+  attempts: z.record(z.string(), z.number().int()),
+});
+export type SandboxState = z.infer<typeof sandboxStateSchema>;
+
+export function emptyState(): SandboxState {
+  return { reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} };
+}

@@ -1,0 +1,139 @@
+// The sandbox HTTP server: one process standing in for the payments, CRM and notification
+// systems that Arbiter's saga activities call, with idempotency and fault injection built in.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createLogger } from '../runtime/logger';
+import { crmRoutes } from './crm';
+import { ReplyError, sendJson, type Reply } from './http';
+import { serveIdempotently } from './idempotency';
+import { buildLedger } from './ledger';
+import { notificationRoutes } from './notifications';
+import { paymentRoutes } from './payments';
+import { matchTemplate, type HttpRoute, type PathParams, type RouteAnswer } from './routes';
+import { openStateStore, type StateStore } from './store';
+
+export interface SandboxServerOptions {
+  statePath: string;
+  logger?: Logger;
+}
+
+export interface SandboxServer {
+  server: http.Server;
+  /** Resolves with the port actually bound (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** How long close() lets in-flight requests finish before cutting their connections. */
+const CLOSE_GRACE_MS = 2_000;
+
+export function createSandboxServer(options: SandboxServerOptions): SandboxServer {
+  const logger = options.logger ?? createLogger('arbiter-sandbox');
+  const store = openStateStore(options.statePath);
+  const routes = buildRoutes(store);
+
+  const server = http.createServer((req, res) => {
+    void answer(req, res);
+  });
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = performance.now();
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    let answered: RouteAnswer;
+    try {
+      answered = await dispatch(routes, method, path, req);
+    } catch (error) {
+      if (error instanceof ReplyError) {
+        answered = { reply: error.reply };
+      } else {
+        logger.error({ err: error, method, path }, 'sandbox request failed');
+        answered = { reply: { status: 500, body: { error: 'sandbox: internal error' } } };
+      }
+    }
+    const { reply, headers = {} } = answered;
+    // After a 413 the rest of the body is unread; closing the connection keeps it from being
+    // taken for the next request on a kept-alive socket.
+    const closeHeader: Record<string, string> = reply.status === 413 ? { connection: 'close' } : {};
+    sendJson(res, reply, { ...headers, ...closeHeader });
+    // Method, path and status only: bodies hold personal data and are never logged.
+    const replayed = headers['idempotent-replayed'] === 'true';
+    const ms = Math.round(performance.now() - startedAt);
+    logger.info({ method, path, status: reply.status, replayed, ms }, 'sandbox request');
+  }
+
+  return {
+    server,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close() {
+      if (server.listening) {
+        const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+        server.closeIdleConnections();
+        const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        cutOff.unref();
+        await closed;
+        clearTimeout(cutOff);
+      }
+      await store.settled();
+    },
+  };
+}
+
+function buildRoutes(store: StateStore): HttpRoute[] {
+  const plain: HttpRoute[] = [
+    {
+      method: 'GET',
+      template: '/healthz',
+      handle: async () => ({ reply: { status: 200, body: { ok: true, service: 'arbiter-sandbox' } } }),
+    },
+    {
+      method: 'GET',
+      template: '/state',
+      handle: async () => {
+        const { reservations, refunds, cases, messages } = store.state;
+        const body = { reservations, refunds, cases, messages, ledger: buildLedger(store.state) };
+        return { reply: { status: 200, body } };
+      },
+    },
+    {
+      // For tests and demos; it has no Idempotency-Key because wiping twice is the same as once.
+      method: 'POST',
+      template: '/reset',
+      handle: async () => {
+        await store.reset();
+        return { reply: { status: 200, body: { ok: true } } };
+      },
+    },
+  ];
+  const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes].map((route) => serveIdempotently(store, route));
+  return [...plain, ...effects];
+}
+
+async function dispatch(routes: HttpRoute[], method: string, path: string, req: IncomingMessage): Promise<RouteAnswer> {
+  const matches: Array<{ route: HttpRoute; params: PathParams }> = [];
+  for (const route of routes) {
+    const params = matchTemplate(route.template, path);
+    if (params) matches.push({ route, params });
+  }
+  const match = matches.find((candidate) => candidate.route.method === method);
+  if (match) return match.route.handle(req, match.params);
+  if (matches.length === 0) return { reply: notFound(method, path) };
+  const allowed = [...new Set(matches.map((candidate) => candidate.route.method))].join(', ');
+  return {
+    reply: { status: 405, body: { error: `${method} is not allowed on ${path}; use ${allowed}` } },
+    headers: { allow: allowed },
+  };
+}
+
+function notFound(method: string, path: string): Reply {
+  return { status: 404, body: { error: `no sandbox route for ${method} ${path}` } };
+}

@@ -1,0 +1,164 @@
+// `npm run demo`: starts what is not running, runs refund scenarios through the typed client,
+// shows each run's stage as it moves, and prints outcomes with the sandbox ledger and Web UI
+// links. Exits 0 only when every outcome is the one the scenario expects.
+import { ArbiterClient, type RefundRequest, type RefundResult } from '../client';
+import { readTemporalSettings } from '../runtime/config';
+import { Platform } from './platform';
+
+interface Scenario {
+  title: string;
+  request: RefundRequest;
+  expected: RefundResult['outcome'];
+  /** What the sandbox ledger must show for the order once the run is over. */
+  expectedNetRefund: number;
+}
+
+interface LedgerEntry {
+  orderId: string;
+  refunded: number;
+  reserved: number;
+  refundsIssued: number;
+  messagesSent: number;
+}
+
+const runTag = Date.now().toString(36);
+
+function request(n: number, orderId: string, amount: number): RefundRequest {
+  return {
+    requestId: `demo-${runTag}-${n}`,
+    tenant: 'acme',
+    customer: { id: `cust-${n}`, tier: 'standard', region: 'eu' },
+    order: { id: orderId, amount, currency: 'EUR' },
+    message: 'The parcel arrived damaged.',
+    requestedBy: 'support-bot',
+  };
+}
+
+const scenarios: Scenario[] = [
+  {
+    title: 'refund completes',
+    request: request(1, `ORD-${runTag}-1`, 40),
+    expected: 'completed',
+    expectedNetRefund: 40,
+  },
+  {
+    title: 'CRM refuses: refund undone',
+    request: request(2, `FAIL-CRM-${runTag}-2`, 120),
+    expected: 'compensated',
+    expectedNetRefund: 0,
+  },
+  {
+    title: 'flaky systems: retried, done once',
+    request: request(3, `FLAKY-${runTag}-3`, 75.5),
+    expected: 'completed',
+    expectedNetRefund: 75.5,
+  },
+];
+
+async function main(): Promise<number> {
+  const settings = readTemporalSettings();
+  const platform = new Platform(settings, 'files');
+  const say = (line: string) => console.log(`  ${line}`);
+  const sandboxUrl = `http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}`;
+  process.on('SIGINT', () => void platform.stop().then(() => process.exit(130)));
+
+  console.log('Arbiter demo: refund sagas with compensation\n');
+  let client: ArbiterClient | undefined;
+  try {
+    await platform.ensureTemporal(say);
+    await platform.ensureSandbox(say);
+    platform.startWorker(say);
+    client = await ArbiterClient.connect(settings);
+
+    console.log('\nStarting the scenarios through the typed client:');
+    const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
+    const duplicate = await client.startRefund(scenarios[0]!.request);
+    say(`started ${started.length} refunds; starting the first request again returned the same run (started=${duplicate.started})`);
+
+    console.log('\nProgress (ArbiterStage as operators see it in the Web UI):');
+    const results = await Promise.all(
+      started.map(async (run) => {
+        await followStages(client!, run.workflowId, say);
+        return client!.refundResult(run.workflowId);
+      }),
+    );
+
+    const ledger = await fetchLedger(sandboxUrl);
+    const rows = scenarios.map((scenario, i) => {
+      const result = results[i]!;
+      const entry = ledger.get(scenario.request.order.id);
+      const net = entry?.refunded ?? 0;
+      const ok = result.outcome === scenario.expected && net === scenario.expectedNetRefund && (entry?.reserved ?? 0) === 0;
+      return {
+        ok,
+        cells: [
+          ok ? 'ok' : 'UNEXPECTED',
+          scenario.title,
+          started[i]!.workflowId,
+          `${result.outcome}${result.failure ? ` (${result.failure.step})` : ''}`,
+          `${net.toFixed(2)} EUR`,
+          started[i]!.webUiUrl,
+        ],
+      };
+    });
+    rows.push({
+      ok: duplicate.started === false && duplicate.workflowId === started[0]!.workflowId,
+      cells: [
+        duplicate.started === false ? 'ok' : 'UNEXPECTED',
+        'same request twice: one run',
+        duplicate.workflowId,
+        'existing run returned',
+        '-',
+        duplicate.webUiUrl,
+      ],
+    });
+    console.log();
+    printTable(['check', 'scenario', 'workflow id', 'outcome', 'net refunded', 'Web UI'], rows.map((r) => r.cells));
+    const failures = rows.filter((r) => !r.ok).length;
+    console.log(
+      failures === 0
+        ? `\nAll ${rows.length} outcomes as expected. Browse the runs at ${settings.webUiUrl}`
+        : `\n${failures} of ${rows.length} outcomes differ from what the scenario expects. Logs: .data/logs/`,
+    );
+    return failures === 0 ? 0 : 1;
+  } finally {
+    await client?.close();
+    await platform.stop();
+  }
+}
+
+/** Prints each stage change of a run until it closes. */
+async function followStages(client: ArbiterClient, workflowId: string, say: (line: string) => void): Promise<void> {
+  let last: string | undefined;
+  for (;;) {
+    const status = await client.getStatus(workflowId);
+    if (status.stage && status.stage !== last) {
+      say(`${workflowId.padEnd(32)} ${status.stage}`);
+      last = status.stage;
+    }
+    if (status.status !== 'RUNNING') return;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+async function fetchLedger(sandboxUrl: string): Promise<Map<string, LedgerEntry>> {
+  const response = await fetch(`${sandboxUrl}/state`);
+  const state = (await response.json()) as { ledger: LedgerEntry[] };
+  return new Map(state.ledger.map((e) => [e.orderId, e]));
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,194 @@
+// Brings Arbiter's local platform up, piece by piece, reusing what already runs: the Temporal
+// dev server, the sandbox systems and the workers. Used by `npm start` and `npm run demo`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
+import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
+import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+
+export const DATA_DIR = path.join(REPO_ROOT, '.data');
+const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+
+/** The CLI's names for search attribute types, keyed by the SDK's. */
+const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOUBLE: 'Double', TEXT: 'Text', INT: 'Int' };
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+}
+
+/** Where children's output goes: the terminal with a name prefix, or a log file per process. */
+export type OutputMode = 'terminal' | 'files';
+
+export class Platform {
+  private readonly processes: ManagedProcess[] = [];
+
+  constructor(
+    private readonly settings: TemporalSettings,
+    private readonly output: OutputMode,
+  ) {}
+
+  /** Starts the dev server unless something already answers at TEMPORAL_ADDRESS, then makes sure the search attributes exist. */
+  async ensureTemporal(say: (line: string) => void): Promise<'started' | 'reused'> {
+    if (await temporalAnswers(this.settings)) {
+      say(`Temporal: reusing the server at ${this.settings.address}`);
+      await registerSearchAttributes(this.settings);
+      return 'reused';
+    }
+    const [host, port] = splitAddress(this.settings.address);
+    if (!isLocalHost(host)) {
+      throw new Error(`nothing answers at TEMPORAL_ADDRESS=${this.settings.address}, and it is not a local address to start a dev server on`);
+    }
+    mkdirSync(DATA_DIR, { recursive: true });
+    const cli = findTemporalCli();
+    const uiPort = Number(new URL(this.settings.webUiUrl).port || 8233);
+    const args = [
+      'server', 'start-dev',
+      '--db-filename', path.join(DATA_DIR, 'temporal.sqlite'),
+      // One SQLite connection is the dev server's bottleneck; WAL with NORMAL sync keeps it durable across restarts.
+      '--sqlite-pragma', 'journal_mode=WAL',
+      '--sqlite-pragma', 'synchronous=NORMAL',
+      '--ip', host,
+      '--port', String(port),
+      '--ui-port', String(uiPort),
+      '--log-level', 'warn',
+      ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
+    ];
+    this.spawn('temporal', cli, args);
+    say(`Temporal: starting the dev server on ${this.settings.address} (data in .data/temporal.sqlite)`);
+    await waitUntil(() => temporalAnswers(this.settings), 'the Temporal dev server', 60_000, this.processes.at(-1));
+    await registerSearchAttributes(this.settings);
+    return 'started';
+  }
+
+  /** Starts the sandbox systems unless they already answer on their port. */
+  async ensureSandbox(say: (line: string) => void): Promise<'started' | 'reused'> {
+    const port = Number(process.env.ARBITER_SANDBOX_PORT || 8090);
+    const health = `http://127.0.0.1:${port}/healthz`;
+    if (await httpAnswers(health)) {
+      say(`Sandbox: reusing the systems on port ${port}`);
+      return 'reused';
+    }
+    this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')]);
+    say(`Sandbox: starting payments, CRM and notifications stand-ins on port ${port}`);
+    await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, this.processes.at(-1));
+    return 'started';
+  }
+
+  /** Starts the worker process; it polls once its workflow bundle is built. */
+  startWorker(say: (line: string) => void): void {
+    this.spawn('worker', TSX, [path.join(REPO_ROOT, 'workers', 'main.ts')]);
+    say(`Worker: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
+  }
+
+  /** Resolves when any managed process exits on its own, with its name. */
+  firstExit(): Promise<string> {
+    return Promise.race(
+      this.processes.map(({ name, child }) => new Promise<string>((resolve) => child.once('exit', () => resolve(name)))),
+    );
+  }
+
+  /** Stops what this platform started, newest first, each with SIGTERM and then, if it lingers, SIGKILL. */
+  async stop(): Promise<void> {
+    for (const { child } of this.processes.splice(0).reverse()) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+
+  private spawn(name: string, command: string, args: string[]): void {
+    const child = spawn(command, args, {
+      cwd: REPO_ROOT,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Children are stopped by this process, not by the terminal's Ctrl-C reaching them half-way.
+      detached: true,
+    });
+    if (this.output === 'files') {
+      mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
+      const file = createWriteStream(path.join(DATA_DIR, 'logs', `${name}.log`), { flags: 'a' });
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+    } else {
+      for (const stream of [child.stdout, child.stderr]) {
+        stream?.setEncoding('utf8');
+        stream?.on('data', (chunk: string) => {
+          for (const line of chunk.split('\n')) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
+        });
+      }
+    }
+    this.processes.push({ name, child });
+  }
+}
+
+export async function temporalAnswers(settings: TemporalSettings): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ ...clientConnectionOptions(settings), connectTimeout: 1000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Adds the custom search attributes the namespace lacks; a server that has them all is left untouched. */
+export async function registerSearchAttributes(settings: TemporalSettings): Promise<void> {
+  const connection = await Connection.connect(clientConnectionOptions(settings));
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace: settings.namespace });
+    const missing = ARBITER_SEARCH_ATTRIBUTES.filter((key) => !(key.name in (existing.customAttributes ?? {})));
+    if (missing.length === 0) return;
+    const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+    const types: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+      KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      BOOL: IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+      DOUBLE: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+    };
+    await connection.operatorService.addSearchAttributes({
+      namespace: settings.namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, types[key.type]!])),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+async function httpAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner?: ManagedProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (owner && owner.child.exitCode !== null) {
+      throw new Error(`${what} exited (code ${owner.child.exitCode}) before it answered; see .data/logs/${owner.name}.log`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const index = address.lastIndexOf(':');
+  if (index < 0) return [address, 7233];
+  return [address.slice(0, index), Number(address.slice(index + 1))];
+}
+
+function isLocalHost(host: string): boolean {
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host === '[::1]';
+}
