@@ -7,4 +7,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   maxWorkers: 2,
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

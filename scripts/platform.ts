@@ -9,7 +9,8 @@ import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 
-export const DATA_DIR = path.join(REPO_ROOT, '.data');
+/** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
+export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 /** The CLI's names for search attribute types, keyed by the SDK's. */
@@ -18,6 +19,8 @@ const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOU
 export interface ManagedProcess {
   name: string;
   child: ChildProcess;
+  /** Where its output went, for error messages. */
+  logHint: string;
 }
 
 /** Where children's output goes: the terminal with a name prefix, or a log file per process. */
@@ -58,7 +61,7 @@ export class Platform {
       ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
     ];
     this.spawn('temporal', cli, args);
-    say(`Temporal: starting the dev server on ${this.settings.address} (data in .data/temporal.sqlite)`);
+    say(`Temporal: starting the dev server on ${this.settings.address} (data in ${path.relative(REPO_ROOT, DATA_DIR) || '.'}/temporal.sqlite)`);
     await waitUntil(() => temporalAnswers(this.settings), 'the Temporal dev server', 60_000, this.processes.at(-1));
     await registerSearchAttributes(this.settings);
     return 'started';
@@ -72,7 +75,9 @@ export class Platform {
       say(`Sandbox: reusing the systems on port ${port}`);
       return 'reused';
     }
-    this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')]);
+    this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')], {
+      ARBITER_SANDBOX_STATE: process.env.ARBITER_SANDBOX_STATE || path.join(DATA_DIR, 'sandbox.json'),
+    });
     say(`Sandbox: starting payments, CRM and notifications stand-ins on port ${port}`);
     await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, this.processes.at(-1));
     return 'started';
@@ -96,17 +101,19 @@ export class Platform {
     for (const { child } of this.processes.splice(0).reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      // SIGTERM to the launcher, which hands it on; SIGKILL to the whole process group, since
+      // a launcher killed hard would leave its child behind.
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => killGroup(child), 15_000);
       await exited;
       clearTimeout(timer);
     }
   }
 
-  private spawn(name: string, command: string, args: string[]): void {
+  private spawn(name: string, command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): void {
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
-      env: process.env,
+      env: { ...process.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Children are stopped by this process, not by the terminal's Ctrl-C reaching them half-way.
       detached: true,
@@ -124,7 +131,8 @@ export class Platform {
         });
       }
     }
-    this.processes.push({ name, child });
+    const logHint = this.output === 'files' ? path.join(DATA_DIR, 'logs', `${name}.log`) : `lines prefixed [${name}] above`;
+    this.processes.push({ name, child, logHint });
   }
 }
 
@@ -163,6 +171,14 @@ export async function registerSearchAttributes(settings: TemporalSettings): Prom
   }
 }
 
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 async function httpAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -176,7 +192,7 @@ async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs:
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (owner && owner.child.exitCode !== null) {
-      throw new Error(`${what} exited (code ${owner.child.exitCode}) before it answered; see .data/logs/${owner.name}.log`);
+      throw new Error(`${what} exited (code ${owner.child.exitCode}) before it answered; its output says why (${owner.logHint})`);
     }
     if (Date.now() > deadline) throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -9,12 +9,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 local_bin="$root/.tools/bin/temporal"
 
 if [[ -n "${TEMPORAL_CLI:-}" ]]; then
-  if [[ -x "$TEMPORAL_CLI" ]]; then echo "$TEMPORAL_CLI"; exit 0; fi
+  if [[ -f "$TEMPORAL_CLI" && -x "$TEMPORAL_CLI" ]]; then echo "$TEMPORAL_CLI"; exit 0; fi
   echo "TEMPORAL_CLI is set to '$TEMPORAL_CLI', which is not an executable file" >&2
   exit 1
 fi
 if on_path="$(command -v temporal 2>/dev/null)"; then echo "$on_path"; exit 0; fi
-if [[ -x "$local_bin" ]]; then echo "$local_bin"; exit 0; fi
+if [[ -f "$local_bin" && -x "$local_bin" ]]; then echo "$local_bin"; exit 0; fi
 
 go_usable() {
   command -v go >/dev/null 2>&1 || return 1

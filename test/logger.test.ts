@@ -1,0 +1,45 @@
+// The shared pino logger censors secrets and personal data by path, so a field that slips into
+// a log line is written as "[redacted]" and never reaches the output.
+import { createLogger } from '../runtime/logger';
+
+/** A pino destination that keeps every raw line it is given. */
+function collectLines(): { write(line: string): void; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, write: (line: string) => void lines.push(line) };
+}
+
+const leakyFields = {
+  authorization: 'Bearer abc',
+  token: 'x-token-value',
+  customer: { email: 'a@b.c' },
+  input: { message: 'personal text' },
+  orderId: 'O-1',
+};
+
+function logLeakyLine(): string {
+  const destination = collectLines();
+  createLogger('logger-test', { destination, level: 'info' }).info(leakyFields, 'refund requested');
+  expect(destination.lines).toHaveLength(1);
+  return destination.lines[0]!;
+}
+
+test('replaces authorization, token, customer email and input message with "[redacted]"', () => {
+  const entry = JSON.parse(logLeakyLine());
+  expect(entry).toMatchObject({
+    authorization: '[redacted]',
+    token: '[redacted]',
+    customer: { email: '[redacted]' },
+    input: { message: '[redacted]' },
+  });
+});
+
+test('keeps fields that are not secret, such as the order id', () => {
+  expect(JSON.parse(logLeakyLine()).orderId).toBe('O-1');
+});
+
+test('never writes the secret strings into the raw output', () => {
+  const raw = logLeakyLine();
+  for (const secret of ['Bearer abc', 'x-token-value', 'a@b.c', 'personal text']) {
+    expect(raw).not.toContain(secret);
+  }
+});

@@ -1,0 +1,142 @@
+// The refund saga end to end with the real integration activities over HTTP against the
+// sandbox systems: business refusals compensate, transport failures retry, and the ledger
+// shows every effect exactly once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createIntegrationActivities } from '../activities';
+import { ArbiterClient } from '../client';
+import { integrationsTaskQueue } from '../common/constants';
+import { readTemporalSettings } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import { createSandboxServer, type SandboxServer } from '../sandbox/server';
+import { refundRequest } from './helpers/refund-fixtures';
+import { bundleWorkflows, startTestServer, uniqueQueue } from './helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let sandbox: SandboxServer;
+let sandboxUrl: string;
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-systems-'));
+  sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
+  sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
+  [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  await sandbox?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+interface LedgerEntry {
+  orderId: string;
+  reserved: number;
+  refunded: number;
+  refundsIssued: number;
+  refundsReversed: number;
+  reservationsReleased: number;
+  crmUpdates: number;
+  crmRestores: number;
+  messagesSent: number;
+}
+
+async function ledgerFor(orderId: string): Promise<LedgerEntry | undefined> {
+  const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { ledger: LedgerEntry[] };
+  return state.ledger.find((e) => e.orderId === orderId);
+}
+
+/** Runs `fn` with a typed client on a fresh task queue, while real workers serve it. */
+async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueQueue('systems');
+  const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
+  const activityWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: integrationsTaskQueue(taskQueue),
+    activities: createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl }),
+  });
+  const client = new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue });
+  return workflowWorker.runUntil(activityWorker.runUntil(fn(client)));
+}
+
+describe('refund against the sandbox systems', () => {
+  it('completes and leaves one refund, one case update and one message on the ledger', async () => {
+    const request = refundRequest({ order: { id: `ORD-${Date.now()}`, amount: 19.99, currency: 'EUR' } });
+    const result = await withArbiter(async (client) => {
+      const { workflowId } = await client.startRefund(request);
+      return client.refundResult(workflowId);
+    });
+    expect(result.outcome).toBe('completed');
+    expect(await ledgerFor(request.order.id)).toMatchObject({
+      reserved: 0,
+      refunded: 19.99,
+      refundsIssued: 1,
+      refundsReversed: 0,
+      crmUpdates: 1,
+      messagesSent: 1,
+    });
+  });
+
+  it('compensates when the CRM refuses, leaving nothing refunded or held', async () => {
+    const request = refundRequest({ order: { id: `FAIL-CRM-${Date.now()}`, amount: 300, currency: 'EUR' } });
+    const result = await withArbiter(async (client) => {
+      const { workflowId } = await client.startRefund(request);
+      return client.refundResult(workflowId);
+    });
+    expect(result.outcome).toBe('compensated');
+    expect(result.failure).toMatchObject({ step: 'update-crm-case', error: { type: 'CrmRejected', nonRetryable: true } });
+    expect(await ledgerFor(request.order.id)).toMatchObject({
+      reserved: 0,
+      refunded: 0,
+      refundsIssued: 1,
+      refundsReversed: 1,
+      reservationsReleased: 1,
+      crmUpdates: 0,
+      messagesSent: 0,
+    });
+  });
+
+  it('retries through transient 503s and still applies each effect once', async () => {
+    const request = refundRequest({ order: { id: `FLAKY-${Date.now()}`, amount: 12, currency: 'EUR' } });
+    const result = await withArbiter(async (client) => {
+      const { workflowId } = await client.startRefund(request);
+      return client.refundResult(workflowId);
+    });
+    expect(result.outcome).toBe('completed');
+    expect(await ledgerFor(request.order.id)).toMatchObject({ refunded: 12, refundsIssued: 1, crmUpdates: 1, messagesSent: 1 });
+  });
+
+  it('returns the existing run when the same request is started twice, and refunds once', async () => {
+    const request = refundRequest({ order: { id: `ORD-TWICE-${Date.now()}`, amount: 5, currency: 'EUR' } });
+    const { first, second, third } = await withArbiter(async (client) => {
+      const first = await client.startRefund(request);
+      const second = await client.startRefund(request);
+      await client.refundResult(first.workflowId);
+      const third = await client.startRefund(request);
+      return { first, second, third };
+    });
+    expect(first.started).toBe(true);
+    expect(second).toMatchObject({ workflowId: first.workflowId, runId: first.runId, started: false });
+    expect(third).toMatchObject({ workflowId: first.workflowId, runId: first.runId, started: false });
+    expect(await ledgerFor(request.order.id)).toMatchObject({ refundsIssued: 1, messagesSent: 1 });
+  });
+
+  it('refuses a malformed request in the client, naming the field, and starts nothing', async () => {
+    const request = refundRequest();
+    const bad = { ...request, order: { ...request.order, currency: 'euro' } };
+    const { error, listed } = await withArbiter(async (client) => {
+      const error = await client.startRefund(bad).catch((e: unknown) => e);
+      const listed = await client.getStatus(`refund-${request.requestId}`).catch((e: unknown) => e);
+      return { error, listed };
+    });
+    expect(error).toMatchObject({ name: 'InvalidInput', fields: ['order.currency'] });
+    expect((error as Error).message).toMatch(/order\.currency/);
+    expect(listed).toBeInstanceOf(Error);
+    expect((listed as Error).name).toBe('WorkflowNotFoundError');
+  });
+});

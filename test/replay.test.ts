@@ -1,0 +1,49 @@
+// Replays every committed history in test/histories/ against the current workflow code, so a
+// change that breaks determinism for runs already in flight fails CI instead of production.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows } from './helpers/temporal';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+
+function loadHistories() {
+  return readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))) }));
+}
+
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  bundle = await bundleWorkflows();
+});
+
+describe('replay of committed histories', () => {
+  const histories = loadHistories();
+
+  it('has a recorded history for every process', () => {
+    const processes = new Set(histories.map((h) => h.workflowId.split('-')[0]));
+    expect([...processes].sort()).toEqual(['refund']);
+  });
+
+  it.each(histories.map((h) => [h.workflowId, h] as const))('replays %s without a determinism error', async (_name, history) => {
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, [history])) results.push(result);
+    expect(results).toHaveLength(1);
+    expect(results[0]?.error).toBeUndefined();
+  });
+
+  it('rejects a workflow whose steps changed order with a DeterminismViolationError', async () => {
+    const completed = histories.find((h) => h.workflowId === 'refund-completed.json');
+    expect(completed).toBeDefined();
+    const changed = path.join(__dirname, 'fixtures', 'refund-with-steps-swapped.ts');
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: changed }, [completed!])) results.push(result);
+    expect(results[0]?.error).toBeInstanceOf(DeterminismViolationError);
+  });
+});
