@@ -1,0 +1,31 @@
+// The audit event: who or what acted, on whose authority, what was shown, what changed.
+// Workflows build them deterministically; the audit activity writes them to a sink.
+import { z } from 'zod';
+
+export const auditActorSchema = z.object({
+  kind: z.enum(['agent', 'human', 'policy', 'system', 'operator']),
+  id: z.string().min(1),
+});
+
+export const auditEventSchema = z.object({
+  /** `<workflowId>/<runId>/<sequence>`: stable across activity retries, so a sink can deduplicate. */
+  eventId: z.string().min(1).max(512),
+  workflowId: z.string().min(1),
+  runId: z.string().min(1),
+  process: z.string().min(1),
+  tenant: z.string().optional(),
+  /** Workflow time of the event (deterministic), ISO 8601. */
+  at: z.string(),
+  type: z.string().min(1),
+  actor: auditActorSchema,
+  /** The authority the actor acted on, e.g. "policy refund@3 rule refund-mid" or "role support-lead". */
+  authority: z.string().optional(),
+  /** What a human or agent was shown when acting (an approval card, a proposal). */
+  shown: z.unknown().optional(),
+  /** What changed as a result (a step's result, a decision). */
+  changed: z.unknown().optional(),
+  /** One line for people reading the trail. */
+  summary: z.string(),
+});
+export type AuditEvent = z.infer<typeof auditEventSchema>;
+export type AuditActor = z.infer<typeof auditActorSchema>;
