@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['fs', 'path', 'os', 'http', 'https', 'net', 'crypto', 'child_process', 'worker_threads', 'dns', 'stream', 'timers', 'process'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', '*.config.js', '*.config.mjs', 'test/summary-reporter.js'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', '*.config.js', '*.config.mjs', 'test/summary-reporter.js', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,10 +2,16 @@
 import { createCrmActivities } from './crm';
 import { createNotificationsActivities } from './notifications';
 import { createPaymentsActivities } from './payments';
+import { createAuditActivities } from './audit';
+import { createPolicyActivities } from './policy';
+import { createStandinProposerActivities } from './llm/standin-proposer';
 
 export { createCrmActivities } from './crm';
 export { createNotificationsActivities } from './notifications';
 export { createPaymentsActivities } from './payments';
+export { auditSinkFromEnv, createAuditActivities } from './audit';
+export { createPolicyActivities } from './policy';
+export { createStandinProposerActivities } from './llm/standin-proposer';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the sandbox serves all three on one port. */
@@ -34,3 +40,9 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
     notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || sandbox,
   };
 }
+
+/** Arbiter's own bookkeeping, on the integrations queue: policy loading and the audit trail. */
+export type PolicyActivities = ReturnType<typeof createPolicyActivities> & ReturnType<typeof createAuditActivities>;
+
+/** Model calls, on the LLM queue. */
+export type ProposerActivities = ReturnType<typeof createStandinProposerActivities>;

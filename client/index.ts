@@ -6,11 +6,15 @@ import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../commo
 import { INVALID_INPUT } from '../common/error-types';
 import { refundRequestSchema, refundWorkflowId, type RefundRequest, type RefundResult } from '../common/refund-schemas';
 import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
+import type { ApprovalDecision, SetAiEnabled } from '../common/approval-schemas';
+import type { Explanation } from '../workflows/trace';
 import { describeIssues } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
 export type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
+export type { ApprovalDecision, SetAiEnabled } from '../common/approval-schemas';
+export type { Explanation } from '../workflows/trace';
 
 /** A request that failed its schema; `message` names each bad field. */
 export class InvalidRequestError extends Error {
@@ -105,6 +109,21 @@ export class ArbiterClient {
 
   async stepLog(workflowId: string): Promise<StepLogEntry[]> {
     return this.temporal.workflow.getHandle(workflowId).query<StepLogEntry[]>('stepLog');
+  }
+
+  /** The run's whole decision trace: proposal, policy decision, approvals, steps, compensations, cost. */
+  async explain(workflowId: string): Promise<Explanation> {
+    return this.temporal.workflow.getHandle(workflowId).query<Explanation>('explain');
+  }
+
+  /** Signals an approver's decision; the workflow checks it again and refuses what breaks a rule. */
+  async decide(workflowId: string, decision: ApprovalDecision): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).signal('approvalDecision', decision);
+  }
+
+  /** The operator's kill switch for one running run. */
+  async setAiEnabled(workflowId: string, change: SetAiEnabled): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).signal('setAiEnabled', change);
   }
 
   async resolveCompensation(workflowId: string, resolution: ResolveCompensation): Promise<void> {

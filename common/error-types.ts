@@ -8,3 +8,7 @@ export type SystemRejectionType = (typeof SYSTEM_REJECTION_TYPES)[number];
 export const INVALID_INPUT = 'InvalidInput';
 /** A saga used against its rules (a step name twice, a compensation after the pivot): a code defect. */
 export const SAGA_DEFINITION_ERROR = 'SagaDefinitionError';
+/** A policy file failed validation; the message lists each issue with file, field and rule id. */
+export const POLICY_INVALID = 'PolicyInvalid';
+/** Every model candidate failed or none was allowed: the process takes its human path. */
+export const NO_MODEL_AVAILABLE = 'NoModelAvailable';

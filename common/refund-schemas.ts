@@ -37,11 +37,36 @@ export const refundRequestSchema = z.strictObject({
 });
 export type RefundRequest = z.infer<typeof refundRequestSchema>;
 
+/** What the triage agent (or, on the manual path, a person) proposes. Only ever input to policy. */
+export const refundProposalSchema = z.strictObject({
+  action: z.enum(['refund', 'deny', 'escalate']),
+  amount: z.number().finite().nonnegative().max(1_000_000_000),
+  currency: currencySchema,
+  category: z.string().min(1).max(64),
+  confidence: z.number().min(0).max(1),
+  rationale: z.string().min(1).max(2000),
+});
+export type RefundProposal = z.infer<typeof refundProposalSchema>;
+
+/** A person's proposal on the manual path (AI switched off, or every model failed). */
+export const submittedProposalSchema = z.strictObject({
+  proposal: refundProposalSchema,
+  submittedBy: externalIdSchema,
+});
+export type SubmittedProposal = z.infer<typeof submittedProposalSchema>;
+
+export const refundOutcomeSchema = z.enum(['completed', 'compensated', 'rejected', 'denied']);
+export type RefundOutcome = z.infer<typeof refundOutcomeSchema>;
+
 export const refundResultSchema = z.object({
-  outcome: z.enum(['completed', 'compensated']),
+  outcome: refundOutcomeSchema,
   requestId: z.string(),
+  /** One line on why the run ended as it did. */
+  reason: z.string(),
+  amount: z.number().optional(),
   refundId: z.string().optional(),
   messageId: z.string().optional(),
+  policyRef: z.string().optional(),
   failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
 });
 export type RefundResult = z.infer<typeof refundResultSchema>;

@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { createIntegrationActivities } from '../activities';
-import { integrationsTaskQueue } from '../common/constants';
+import { ArbiterStage } from '../common/constants';
+import type { RefundRequest } from '../common/refund-schemas';
 import { refundWorkflowId } from '../common/refund-schemas';
 import { createSandboxServer } from '../sandbox/server';
 import { createLogger } from '../runtime/logger';
@@ -17,17 +17,45 @@ import { recordingSystems } from '../test/helpers/recording-systems';
 import { refundRequest } from '../test/helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/wait';
+import { withArbiterWorkers } from '../test/helpers/workers';
 import { resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
-import type { IntegrationActivities } from '../activities';
+import type { IntegrationActivities, ProposerActivities } from '../activities';
+import { Context } from '@temporalio/activity';
 
 const HISTORIES = path.join(REPO_ROOT, 'test', 'histories');
 
 interface Scenario {
   file: string;
-  activities: () => IntegrationActivities;
+  integrations: () => IntegrationActivities;
+  request: () => RefundRequest;
+  proposer?: ProposerActivities;
   /** Drives the run after start (signals, cancel) and waits for it to close. */
   drive: (handle: WorkflowHandle) => Promise<unknown>;
-  orderId?: string;
+}
+
+const carol = { id: 'carol', roles: ['support-lead'] };
+
+/** A model call that never answers, so the kill switch can be recorded mid-call. */
+const hangingModel: ProposerActivities = {
+  async proposeRefund() {
+    for (;;) {
+      Context.current().heartbeat();
+      await Context.current().sleep(50);
+    }
+  },
+};
+
+async function waitForStage(handle: WorkflowHandle, stage: string): Promise<void> {
+  await waitFor(async () => (await handle.describe()).typedSearchAttributes.get(ArbiterStage) === stage, `stage ${stage}`);
+}
+
+function withOrder(amount: number, orderId?: string, message?: string): () => RefundRequest {
+  return () => {
+    const request = refundRequest({ requestedBy: 'alice', ...(message ? { message } : {}) });
+    request.order.amount = amount;
+    if (orderId) request.order.id = orderId;
+    return request;
+  };
 }
 
 async function main(): Promise<void> {
@@ -39,11 +67,43 @@ async function main(): Promise<void> {
   const cli = findTemporalCli();
 
   const scenarios: Scenario[] = [
-    { file: 'refund-completed.json', activities: viaSandbox, drive: (h) => h.result() },
-    { file: 'refund-compensated.json', activities: viaSandbox, drive: (h) => h.result(), orderId: 'FAIL-CRM-recorded' },
+    { file: 'refund-completed.json', integrations: viaSandbox, request: withOrder(40), drive: (h) => h.result() },
+    { file: 'refund-compensated.json', integrations: viaSandbox, request: withOrder(30, 'FAIL-CRM-recorded'), drive: (h) => h.result() },
+    { file: 'refund-denied.json', integrations: viaSandbox, request: withOrder(6000), drive: (h) => h.result() },
+    {
+      file: 'refund-approved.json',
+      integrations: viaSandbox,
+      request: withOrder(740),
+      drive: async (h) => {
+        await waitForStage(h, 'awaiting-approval');
+        await h.signal('approvalDecision', { decision: 'approve', approver: { id: 'alice', roles: ['support-lead'] } });
+        await h.signal('approvalDecision', { decision: 'approve', approver: carol });
+        return h.result();
+      },
+    },
+    {
+      file: 'refund-kill-switch-rejected.json',
+      integrations: viaSandbox,
+      request: withOrder(300),
+      proposer: hangingModel,
+      drive: async (h) => {
+        await waitForStage(h, 'proposing');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await h.signal('setAiEnabled', { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
+        await waitForStage(h, 'awaiting-proposal');
+        await h.signal('submitProposal', {
+          submittedBy: 'dan',
+          proposal: { action: 'refund', amount: 300, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'seen the photo' },
+        });
+        await waitForStage(h, 'awaiting-approval');
+        await h.signal('approvalDecision', { decision: 'reject', approver: carol, comment: 'recorded rejection' });
+        return h.result();
+      },
+    },
     {
       file: 'refund-cancelled.json',
-      activities: () => recordingSystems({ hangingActivity: 'updateCrmCase' }).activities,
+      integrations: () => recordingSystems({ hangingActivity: 'updateCrmCase' }).activities,
+      request: withOrder(40),
       drive: async (h) => {
         await waitFor(async () => (await h.query(stepLogQuery)).length >= 2, 'two finished steps');
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -53,7 +113,9 @@ async function main(): Promise<void> {
     },
     {
       file: 'refund-compensation-resolved.json',
-      activities: () => recordingSystems({ failingActivity: 'updateCrmCase', failFirstCalls: { releaseFunds: 1, reverseRefund: 99 } }).activities,
+      integrations: () =>
+        recordingSystems({ failingActivity: 'updateCrmCase', failFirstCalls: { releaseFunds: 1, reverseRefund: 99 } }).activities,
+      request: withOrder(40),
       drive: async (h) => {
         await waitFor(async () => (await h.query(stepLogQuery)).some((e) => e.step === 'issue-refund' && e.status === 'stuck'), 'stuck');
         await h.signal(resolveCompensationSignal, { step: 'issue-refund', action: 'mark-resolved', operator: 'ops', reason: 'done by hand' });
@@ -66,23 +128,12 @@ async function main(): Promise<void> {
 
   try {
     mkdirSync(HISTORIES, { recursive: true });
-    for (const [i, scenario] of scenarios.entries()) {
-      const taskQueue = `record-${i}`;
-      const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
-      const activityWorker = await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: integrationsTaskQueue(taskQueue),
-        activities: scenario.activities(),
-      });
-      const request = refundRequest();
-      if (scenario.orderId) request.order.id = scenario.orderId;
+    for (const scenario of scenarios) {
       const workflowId = refundWorkflowId(`recorded-${scenario.file.replace('.json', '')}`);
-      await workflowWorker.runUntil(
-        activityWorker.runUntil(async () => {
-          const handle = await env.client.workflow.start('refund', { taskQueue, workflowId, args: [request] });
-          await scenario.drive(handle);
-        }),
-      );
+      await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer }, async (taskQueue) => {
+        const handle = await env.client.workflow.start('refund', { taskQueue, workflowId, args: [scenario.request()] });
+        await scenario.drive(handle);
+      });
       // The CLI's JSON is the standard export format, the one the Web UI downloads too.
       const json = execFileSync(cli, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, '--output', 'json'], {
         encoding: 'utf8',

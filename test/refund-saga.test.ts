@@ -3,12 +3,13 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ArbiterStage, integrationsTaskQueue } from '../common/constants';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ArbiterStage } from '../common/constants';
 import { refundWorkflowId } from '../common/refund-schemas';
 import type { StepLogEntry } from '../common/saga-schemas';
 import { refund, rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
-import { bundleWorkflows, startTestServer, uniqueQueue } from './helpers/temporal';
+import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { withArbiterWorkers } from './helpers/workers';
 import { recordingSystems, type RecordingOptions, type RecordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { waitFor } from './helpers/wait';
@@ -24,16 +25,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Runs `fn` while a workflow worker and an integrations worker (with the test's systems) poll. */
+/** Runs `fn` while the workflow, integrations (with the test's systems) and LLM workers poll. */
 async function withWorkers<T>(systems: RecordingSystems, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueQueue('refund');
-  const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
-  const activityWorker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: integrationsTaskQueue(taskQueue),
-    activities: systems.activities,
-  });
-  return workflowWorker.runUntil(activityWorker.runUntil(fn(taskQueue)));
+  return withArbiterWorkers(env, bundle, { integrations: systems.activities }, fn);
 }
 
 async function startRefund(taskQueue: string): Promise<WorkflowHandle<typeof refund>> {

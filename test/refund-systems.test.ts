@@ -5,15 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createIntegrationActivities } from '../activities';
 import { ArbiterClient } from '../client';
-import { integrationsTaskQueue } from '../common/constants';
 import { readTemporalSettings } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { createSandboxServer, type SandboxServer } from '../sandbox/server';
 import { refundRequest } from './helpers/refund-fixtures';
-import { bundleWorkflows, startTestServer, uniqueQueue } from './helpers/temporal';
+import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { withArbiterWorkers } from './helpers/workers';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -53,15 +53,10 @@ async function ledgerFor(orderId: string): Promise<LedgerEntry | undefined> {
 
 /** Runs `fn` with a typed client on a fresh task queue, while real workers serve it. */
 async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueQueue('systems');
-  const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
-  const activityWorker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: integrationsTaskQueue(taskQueue),
-    activities: createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl }),
-  });
-  const client = new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue });
-  return workflowWorker.runUntil(activityWorker.runUntil(fn(client)));
+  const integrations = createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl });
+  return withArbiterWorkers(env, bundle, { integrations }, (taskQueue) =>
+    fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
+  );
 }
 
 describe('refund against the sandbox systems', () => {
@@ -83,7 +78,7 @@ describe('refund against the sandbox systems', () => {
   });
 
   it('compensates when the CRM refuses, leaving nothing refunded or held', async () => {
-    const request = refundRequest({ order: { id: `FAIL-CRM-${Date.now()}`, amount: 300, currency: 'EUR' } });
+    const request = refundRequest({ order: { id: `FAIL-CRM-${Date.now()}`, amount: 30, currency: 'EUR' } });
     const result = await withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       return client.refundResult(workflowId);

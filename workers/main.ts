@@ -1,13 +1,23 @@
-// The worker process: workflows on the workflow task queue, system integrations on their own
-// queue. ARBITER_WORKER_ROLES picks which of them this process runs, so they can scale apart.
+// The worker process: workflows on the workflow task queue, system integrations (and Arbiter's
+// policy and audit bookkeeping) on `<queue>-integrations`, model calls on `<queue>-llm` with their
+// own concurrency and rate limits. ARBITER_WORKER_ROLES picks which of them this process runs.
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createIntegrationActivities, integrationDepsFromEnv } from '../activities';
-import { integrationsTaskQueue } from '../common/constants';
+import path from 'node:path';
+import {
+  auditSinkFromEnv,
+  createAuditActivities,
+  createIntegrationActivities,
+  createPolicyActivities,
+  createStandinProposerActivities,
+  integrationDepsFromEnv,
+} from '../activities';
+import { integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { REPO_ROOT } from '../runtime/temporal-cli';
 import { readTemporalSettings, workerConnectionOptions } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
 
-const ROLES = ['workflows', 'integrations'] as const;
+const ROLES = ['workflows', 'integrations', 'llm'] as const;
 type Role = (typeof ROLES)[number];
 
 function readRoles(value = process.env.ARBITER_WORKER_ROLES): Role[] {
@@ -37,13 +47,32 @@ async function main(): Promise<void> {
       );
     }
     if (roles.includes('integrations')) {
+      const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
+      const auditSink = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') });
       workers.push(
         await Worker.create({
           connection,
           namespace: settings.namespace,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
-          activities: createIntegrationActivities(integrationDepsFromEnv()),
+          activities: {
+            ...createIntegrationActivities(integrationDepsFromEnv()),
+            ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
+            ...createAuditActivities({ sink: auditSink }),
+          },
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_INTEGRATIONS_CONCURRENCY || 100),
+        }),
+      );
+    }
+    if (roles.includes('llm')) {
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace: settings.namespace,
+          taskQueue: llmTaskQueue(settings.workflowTaskQueue),
+          activities: createStandinProposerActivities(),
+          // Model providers bill and rate-limit per call: cap both apart from the integrations.
+          maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_LLM_CONCURRENCY || 8),
+          maxActivitiesPerSecond: Number(process.env.ARBITER_LLM_RATE_PER_SECOND || 5),
         }),
       );
     }

@@ -1,6 +1,6 @@
 // Timeouts and retry policies of every activity group, set on purpose in one place.
 import type { ActivityOptions } from '@temporalio/workflow';
-import { SYSTEM_REJECTION_TYPES } from '../common/error-types';
+import { NO_MODEL_AVAILABLE, POLICY_INVALID, SYSTEM_REJECTION_TYPES } from '../common/error-types';
 
 /** Calls that change an outside system: short attempts, quick retries for transport errors. */
 export const integrationActivity = {
@@ -28,5 +28,35 @@ export const compensationActivity = {
     maximumInterval: '1 minute',
     maximumAttempts: 20,
     nonRetryableErrorTypes: [...SYSTEM_REJECTION_TYPES],
+  },
+} as const satisfies ActivityOptions;
+
+/** Arbiter's own bookkeeping (policy loading, audit writes): quick, and safe to retry. */
+export const auditActivity = {
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: [POLICY_INVALID, 'InvalidAuditEvent'],
+  },
+} as const satisfies ActivityOptions;
+
+/**
+ * Model calls: the activity itself fails over between models, so Temporal retries only a few
+ * times, and a run that gets no proposal takes the human path instead of failing.
+ */
+export const llmActivity = {
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '20 seconds',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [NO_MODEL_AVAILABLE],
   },
 } as const satisfies ActivityOptions;

@@ -1,36 +1,159 @@
-// The refund process. It reserves the funds, issues the refund, records it on the CRM case
-// and tells the customer. A failure or a cancel before the message releases the funds,
-// reverses the refund and restores the case, in reverse; the message itself is the pivot.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { IntegrationActivities } from '../activities';
-import { integrationsTaskQueue, SagaStage } from '../common/constants';
-import { refundRequestSchema, type RefundRequest, type RefundResult } from '../common/refund-schemas';
-import { compensationActivity, integrationActivity } from './activity-options';
+// The refund process. The triage agent proposes a refund, the pinned policy decides (auto,
+// approval, or deny), people approve where policy says so, then the saga reserves the funds,
+// issues the refund, records it on the CRM case and tells the customer. A failure or a cancel
+// before the message releases the funds, reverses the refund and restores the case, in
+// reverse; the message itself is the pivot.
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
+import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { POLICY_INVALID } from '../common/error-types';
+import {
+  refundRequestSchema,
+  submittedProposalSchema,
+  type RefundProposal,
+  type RefundRequest,
+  type RefundResult,
+} from '../common/refund-schemas';
+import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
+import type { PolicyBundle } from '../policies/schema';
+import { auditActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
+import { ApprovalGate } from './approval';
+import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
-import { Saga } from './saga';
+import { ProposalDesk } from './proposal';
+import { Saga, toStepFailure } from './saga';
 import { ensureProcessAttributes, stageTracker } from './search-attributes';
+import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
+export { approvalDecisionSignal, approvalQuery } from './approval';
+export { setAiEnabledSignal, submitProposalSignal } from './proposal';
+export { explainQuery } from './trace';
 
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
   ensureProcessAttributes('refund', request.tenant);
   const setStage = stageTracker();
   const saga = new Saga({ onStage: setStage });
+  const trace = new DecisionTrace('refund', () => saga.log);
 
-  const taskQueue = integrationsTaskQueue(workflowInfo().taskQueue);
-  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue });
-  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue });
+  const workflowQueue = workflowInfo().taskQueue;
+  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const platform = proxyActivities<PolicyActivities>({ ...auditActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
+  const audit = new AuditTrail('refund', request.tenant, (events) => platform.appendAuditEvents(events));
 
+  audit.record({
+    type: 'run.started',
+    actor: { kind: 'agent', id: request.requestedBy },
+    summary: `refund requested for order ${request.order.id} (${request.order.amount} ${request.order.currency})`,
+  });
+
+  // 1. Pin the policy: loaded once through an activity, so history records exactly what was used.
+  let bundle: PolicyBundle;
+  try {
+    bundle = await platform.loadPolicy('refund');
+  } catch (err) {
+    const failure = toStepFailure('load-policy', err);
+    trace.note(`policy could not be loaded: ${failure.error.message}`);
+    audit.record({ type: 'policy.invalid', actor: { kind: 'system', id: 'arbiter' }, summary: failure.error.message.split('\n')[0] ?? '' });
+    await audit.flush();
+    setStage('policy-invalid');
+    throw ApplicationFailure.nonRetryable(`refund cannot run: ${failure.error.message}`, POLICY_INVALID);
+  }
+  trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
+  audit.record({ type: 'policy.pinned', actor: { kind: 'system', id: 'arbiter' }, summary: `policy ${bundle.ref} pinned (${bundle.hash.slice(0, 12)})` });
+
+  // 2. A proposal: from the agent while AI is on, else from a person.
+  const desk = new ProposalDesk({
+    submissionSchema: submittedProposalSchema,
+    aiEnabled: bundle.policy.ai.enabled,
+    agent: bundle.policy.ai.agent,
+    trace,
+    audit,
+    onAwaitingHuman: () => setStage('awaiting-proposal'),
+  });
+  setStage('proposing');
+  const obtained = await desk.obtain(
+    () => models.proposeRefund({ request }),
+    (p) => (p.action === 'refund' ? undefined : `the agent proposed "${p.action}"`),
+    bundle.policy.manualProposalTimeout,
+  );
+  const finish = async (result: Omit<RefundResult, 'requestId' | 'policyRef'>): Promise<RefundResult> => {
+    trace.data.outcome = { outcome: result.outcome, reason: result.reason };
+    setStage(result.outcome);
+    audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
+    await audit.flush();
+    return { requestId: request.requestId, policyRef: bundle.ref, ...result };
+  };
+  if (obtained.source === 'none') return finish({ outcome: 'rejected', reason: obtained.reason });
+
+  const proposal = obtained.proposal;
+  trace.data.proposals.push({
+    source: obtained.source,
+    by: obtained.by,
+    proposal,
+    model: obtained.source === 'ai' ? obtained.model : undefined,
+    prompt: obtained.source === 'ai' ? obtained.prompt : undefined,
+    at: new Date().toISOString(),
+  });
+  audit.record({
+    type: 'proposal.received',
+    actor: obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
+    summary: `${obtained.by} proposes ${proposal.action} ${proposal.amount} ${proposal.currency} (${proposal.category}, confidence ${proposal.confidence})`,
+    shown: obtained.source === 'ai' ? { model: obtained.model, prompt: obtained.prompt } : undefined,
+    changed: { proposal },
+  });
+  if (proposal.action !== 'refund') {
+    return finish({ outcome: 'rejected', reason: `${obtained.by} decided against a refund: ${proposal.rationale}` });
+  }
+
+  // 3. Policy decides.
+  const decision = evaluatePolicy(bundle, obtained.by, refundFacts(request, proposal));
+  trace.data.decisions.push(decision);
+  upsertSearchAttributes([{ key: ArbiterRiskTier, value: riskTier(decision) }]);
+  audit.record({
+    type: 'policy.decided',
+    actor: { kind: 'policy', id: bundle.ref },
+    authority: `policy ${bundle.ref} rule ${decision.ruleId}`,
+    summary: decision.reason,
+    shown: { facts: decision.facts },
+    changed: { outcome: decision.outcome },
+  });
+  await audit.flush();
+  if (decision.outcome === 'deny') return finish({ outcome: 'denied', reason: decision.reason });
+
+  // 4. People approve where policy says so.
+  if (decision.outcome === 'approve' && decision.approval) {
+    const gate = new ApprovalGate({
+      audit,
+      trace,
+      authority: `policy ${bundle.ref} rule ${decision.ruleId}`,
+      onPendingChange: (pending) => {
+        upsertSearchAttributes([{ key: ArbiterApprovalPending, value: pending }]);
+        if (pending) setStage('awaiting-approval');
+      },
+    });
+    const excluded = [request.requestedBy, ...(obtained.source === 'human' ? [obtained.by] : [])];
+    const approval = await gate.request(decision.approval, excluded);
+    await audit.flush();
+    if (approval.status === 'rejected' || approval.status === 'expired-rejected') {
+      const who = approval.decisions.find((d) => d.decision === 'reject')?.approverId;
+      return finish({ outcome: 'rejected', reason: who ? `rejected by ${who}` : `no decision within ${decision.approval.expireAfter}: auto-rejected` });
+    }
+  }
+
+  // 5. The saga: every step undone in reverse if a later one fails, up to the customer message.
   const { order, customer } = request;
-  const money = `${order.amount} ${order.currency}`;
-
+  const amount = proposal.amount;
+  const money = `${amount} ${order.currency}`;
   const outcome = await saga.execute(async () => {
     const reservation = await saga.step(
       'reserve-funds',
       (idempotencyKey) =>
         systems.reserveFunds.executeWithOptions({ summary: `reserve ${money} for order ${order.id}` }, [
-          { idempotencyKey, orderId: order.id, amount: order.amount, currency: order.currency },
+          { idempotencyKey, orderId: order.id, amount, currency: order.currency },
         ]),
       (r, idempotencyKey) =>
         undo.releaseFunds.executeWithOptions({ summary: `release reservation ${r.reservationId}` }, [
@@ -41,12 +164,10 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
       'issue-refund',
       (idempotencyKey) =>
         systems.issueRefund.executeWithOptions({ summary: `refund ${money} on order ${order.id}` }, [
-          { idempotencyKey, reservationId: reservation.reservationId, orderId: order.id, amount: order.amount, currency: order.currency },
+          { idempotencyKey, reservationId: reservation.reservationId, orderId: order.id, amount, currency: order.currency },
         ]),
       (r, idempotencyKey) =>
-        undo.reverseRefund.executeWithOptions({ summary: `reverse refund ${r.refundId}` }, [
-          { idempotencyKey, refundId: r.refundId },
-        ]),
+        undo.reverseRefund.executeWithOptions({ summary: `reverse refund ${r.refundId}` }, [{ idempotencyKey, refundId: r.refundId }]),
     );
     await saga.step(
       'update-crm-case',
@@ -73,9 +194,32 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
 
   if (outcome.ok) {
-    setStage(SagaStage.completed);
-    return { outcome: 'completed', requestId: request.requestId, ...outcome.value };
+    return finish({ outcome: 'completed', reason: `refunded ${money} (${decision.reason})`, amount, ...outcome.value });
   }
-  setStage(SagaStage.compensated);
-  return { outcome: 'compensated', requestId: request.requestId, failure: outcome.failure };
+  return finish({
+    outcome: 'compensated',
+    reason: `step ${outcome.failure.step} failed (${outcome.failure.error.type}); earlier steps undone`,
+    amount,
+    failure: outcome.failure,
+  });
+}
+
+/** The facts policy rules test, from the request and the proposal. */
+export function refundFacts(request: RefundRequest, proposal: RefundProposal): Facts {
+  return {
+    amount: proposal.amount,
+    currency: proposal.currency,
+    orderAmount: request.order.amount,
+    orderCurrency: request.order.currency,
+    customerTier: request.customer.tier,
+    region: request.customer.region,
+    confidence: proposal.confidence,
+    riskFlags: [],
+  };
+}
+
+function riskTier(decision: PolicyDecision): string {
+  if (decision.outcome === 'auto') return 'low';
+  if (decision.outcome === 'deny' || (decision.approval?.approvals ?? 1) > 1) return 'high';
+  return 'medium';
 }

@@ -1,0 +1,90 @@
+// The audit trail as a JSON-lines file: one event per line, each eventId written at most once.
+// Meant for local runs and a single worker process; several processes on one file need PostgreSQL.
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { AuditEvent } from '../../common/audit-schemas';
+import type { AppendResult, AuditSink } from './sink';
+
+interface FileState {
+  recordedIds: Set<string>;
+  /** A crash mid-write can leave a torn last line; the next batch must start on a fresh line. */
+  endsMidLine: boolean;
+}
+
+export function createJsonlAuditSink(path: string): AuditSink {
+  let state: FileState | undefined;
+  // Appends run one after another so two concurrent batches never interleave in the file
+  // or both pass the duplicate check for the same id.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function appendInOrder(events: AuditEvent[]): Promise<AppendResult> {
+    // Loaded on first use, so a restarted worker still knows which ids the file holds.
+    state ??= await readFileState(path);
+    const fresh = newEvents(events, state.recordedIds);
+    if (fresh.length === 0) return { written: 0, duplicates: events.length };
+
+    const lines = fresh.map((event) => `${JSON.stringify(event)}\n`).join('');
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      // One write per batch: the batch lands whole or, after a crash, as a torn tail that the
+      // next load skips, so a retry writes those events again.
+      await appendFile(path, (state.endsMidLine ? '\n' : '') + lines, 'utf8');
+    } catch (error) {
+      // Part of the batch may have reached the file: re-read it before trusting the ids again.
+      state = undefined;
+      throw error;
+    }
+    state.endsMidLine = false;
+    for (const event of fresh) state.recordedIds.add(event.eventId);
+    return { written: fresh.length, duplicates: events.length - fresh.length };
+  }
+
+  return {
+    append(events) {
+      const result = queue.then(() => appendInOrder(events));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async close() {
+      await queue;
+    },
+  };
+}
+
+/** The events not yet recorded, each id once even if the batch repeats it. */
+function newEvents(events: AuditEvent[], recordedIds: ReadonlySet<string>): AuditEvent[] {
+  const seen = new Set<string>();
+  return events.filter((event) => {
+    if (recordedIds.has(event.eventId) || seen.has(event.eventId)) return false;
+    seen.add(event.eventId);
+    return true;
+  });
+}
+
+async function readFileState(path: string): Promise<FileState> {
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { recordedIds: new Set(), endsMidLine: false };
+    throw error;
+  }
+  const recordedIds = new Set<string>();
+  for (const line of content.split('\n')) {
+    const eventId = eventIdOf(line);
+    if (eventId !== undefined) recordedIds.add(eventId);
+  }
+  return { recordedIds, endsMidLine: content.length > 0 && !content.endsWith('\n') };
+}
+
+/** A torn or foreign line has no id: its event counts as not written, so a retry rewrites it. */
+function eventIdOf(line: string): string | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    const eventId = (parsed as { eventId?: unknown } | null)?.eventId;
+    return typeof eventId === 'string' ? eventId : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+// The audit trail in PostgreSQL: table arbiter_audit_events, created by ./migrations on first
+// append; the primary key on event_id makes a retried append write nothing twice.
+import { Pool } from 'pg';
+import type { AuditEvent } from '../../common/audit-schemas';
+import { assertSchemaName, migrateAuditSchema } from './migrate';
+import type { AuditSink } from './sink';
+
+export interface PostgresAuditSinkOptions {
+  /** Keep the tables in this schema (created if missing) instead of the default search_path. */
+  schema?: string;
+}
+
+// Arrays of columns unnested into rows: one statement and eleven parameters whatever the batch
+// size, so a large batch cannot hit PostgreSQL's limit on bind parameters.
+const insertEvents = `
+  INSERT INTO arbiter_audit_events
+    (event_id, workflow_id, run_id, process, tenant, type, actor, authority, summary, at, event)
+  SELECT * FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::jsonb[], $8::text[], $9::text[], $10::timestamptz[], $11::jsonb[]
+  )
+  ON CONFLICT (event_id) DO NOTHING`;
+
+export function createPostgresAuditSink(connectionString: string, options: PostgresAuditSinkOptions = {}): AuditSink {
+  const { schema } = options;
+  if (schema !== undefined) assertSchemaName(schema);
+  const pool = new Pool({
+    connectionString,
+    max: 4,
+    // Set at connection start-up, so every pooled connection sees the schema before its first query.
+    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
+  });
+  // An idle connection the server drops must not crash the worker: the pool discards it and the
+  // next query opens a new one.
+  pool.on('error', () => undefined);
+
+  let migrated: Promise<unknown> | undefined;
+  function migrateOnce(): Promise<unknown> {
+    migrated ??= migrateAuditSchema(pool, schema).catch((error: unknown) => {
+      migrated = undefined; // let the next (retried) append try again
+      throw error;
+    });
+    return migrated;
+  }
+
+  return {
+    async append(events) {
+      if (events.length === 0) return { written: 0, duplicates: 0 };
+      await migrateOnce();
+      const result = await pool.query(insertEvents, columnsOf(events));
+      const written = result.rowCount ?? 0;
+      return { written, duplicates: events.length - written };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+/** Column arrays for the insert, rows sorted by id so concurrent overlapping batches lock in one order and cannot deadlock. */
+function columnsOf(events: AuditEvent[]): unknown[][] {
+  const rows = [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+  return [
+    rows.map((e) => e.eventId),
+    rows.map((e) => e.workflowId),
+    rows.map((e) => e.runId),
+    rows.map((e) => e.process),
+    rows.map((e) => e.tenant ?? null),
+    rows.map((e) => e.type),
+    rows.map((e) => JSON.stringify(e.actor)),
+    rows.map((e) => e.authority ?? null),
+    rows.map((e) => e.summary),
+    rows.map((e) => e.at),
+    rows.map((e) => JSON.stringify(e)),
+  ];
+}

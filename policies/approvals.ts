@@ -1,0 +1,91 @@
+// Pure rules for counting approval decisions: the approver's role, segregation of duties, one
+// vote per person, and a closed approval that takes no more decisions. Workflows and the
+// approvers' endpoint use the same function, so both give the same answer.
+import type { ApprovalDecision } from '../common/approval-schemas';
+import type { ApprovalRequirement } from './schema';
+
+export interface AcceptedDecision {
+  decision: 'approve' | 'reject';
+  approverId: string;
+  roles: string[];
+  comment?: string;
+  decisionId?: string;
+  at: string;
+}
+
+export interface ApprovalState {
+  requirement: ApprovalRequirement;
+  /** People who may not decide: whoever requested the action, and a person who proposed it. */
+  excluded: string[];
+  escalated: boolean;
+  decisions: AcceptedDecision[];
+  status: 'pending' | 'approved' | 'rejected' | 'expired-rejected' | 'expired-approved';
+}
+
+export type DecisionCheck =
+  | { ok: true; duplicate: false }
+  /** The same decision again (same id, or same person and same vote): counts once, changes nothing. */
+  | { ok: true; duplicate: true }
+  | { ok: false; code: 'closed' | 'role' | 'segregation-of-duties' | 'already-decided'; reason: string };
+
+export function newApprovalState(requirement: ApprovalRequirement, excluded: string[]): ApprovalState {
+  return { requirement, excluded: [...new Set(excluded)], escalated: false, decisions: [], status: 'pending' };
+}
+
+/** Roles that may decide now: the required ones, plus the escalation role once escalated. */
+export function decidingRoles(state: ApprovalState): string[] {
+  const { roles, escalateTo } = state.requirement;
+  return state.escalated && escalateTo ? [...roles, escalateTo] : roles;
+}
+
+export function checkDecision(state: ApprovalState, decision: ApprovalDecision): DecisionCheck {
+  const approverId = decision.approver.id;
+  const sameId = decision.decisionId === undefined ? undefined : state.decisions.find((d) => d.decisionId === decision.decisionId);
+  if (sameId) {
+    return sameId.approverId === approverId
+      ? { ok: true, duplicate: true }
+      : { ok: false, code: 'already-decided', reason: `decision id ${decision.decisionId} was already used by another approver` };
+  }
+  const previous = state.decisions.find((d) => d.approverId === approverId);
+  if (previous && previous.decision === decision.decision) return { ok: true, duplicate: true };
+  if (state.status !== 'pending') {
+    return { ok: false, code: 'closed', reason: `the approval is already ${state.status}` };
+  }
+  if (previous) {
+    return { ok: false, code: 'already-decided', reason: `${approverId} already decided (${previous.decision}); a person counts once` };
+  }
+  if (state.excluded.includes(approverId)) {
+    return { ok: false, code: 'segregation-of-duties', reason: `${approverId} requested or proposed this action and may not decide it` };
+  }
+  const allowed = decidingRoles(state);
+  if (!decision.approver.roles.some((role) => allowed.includes(role))) {
+    return { ok: false, code: 'role', reason: `${approverId} holds none of the roles that may decide: ${allowed.join(', ')}` };
+  }
+  return { ok: true, duplicate: false };
+}
+
+/** Records a decision that passed `checkDecision`, and closes the approval when it is settled. */
+export function applyDecision(state: ApprovalState, decision: ApprovalDecision, at: string): void {
+  state.decisions.push({
+    decision: decision.decision,
+    approverId: decision.approver.id,
+    roles: decision.approver.roles,
+    comment: decision.comment,
+    decisionId: decision.decisionId,
+    at,
+  });
+  if (decision.decision === 'reject') {
+    // One qualified "no" is enough: the four-eyes principle guards against acting, not against stopping.
+    state.status = 'rejected';
+  } else if (approvalsCounted(state) >= state.requirement.approvals) {
+    state.status = 'approved';
+  }
+}
+
+export function approvalsCounted(state: ApprovalState): number {
+  return new Set(state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId)).size;
+}
+
+export function approvalsStillNeeded(state: ApprovalState): number {
+  return Math.max(0, state.requirement.approvals - approvalsCounted(state));
+}

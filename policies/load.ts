@@ -1,0 +1,125 @@
+// Reads policy files from disk, validates them against the schema and pins them with a content
+// hash. Used by the policy-loading activity and the `arbiter policy` commands, never by workflows.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import {
+  modelsFileSchema,
+  processPolicySchema,
+  rolesFileSchema,
+  type ModelsFile,
+  type PolicyBundle,
+  type ProcessPolicy,
+  type RolesFile,
+} from './schema';
+
+export const DEFAULT_POLICY_DIR = path.resolve(__dirname);
+
+export interface PolicyIssue {
+  file: string;
+  /** Dotted path of the field, e.g. `rules.2.outcome.roles`. */
+  field: string;
+  message: string;
+  ruleId?: string;
+  severity: 'error' | 'warning';
+}
+
+export class PolicyValidationError extends Error {
+  override name = 'PolicyValidationError';
+  constructor(readonly issues: PolicyIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+  }
+}
+
+export function formatIssue(issue: PolicyIssue): string {
+  const rule = issue.ruleId ? ` (rule ${issue.ruleId})` : '';
+  return `${issue.file}: ${issue.field}${rule}: ${issue.message}`;
+}
+
+/** Parses YAML or JSON (JSON is YAML) and validates it; issues name the file and field. */
+export function readPolicyFile<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  const display = path.basename(file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message.split('\n')[0];
+    throw new PolicyValidationError([{ file: display, field: '(file)', message: reason ?? 'unreadable', severity: 'error' }]);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new PolicyValidationError(
+      parsed.error.issues.map((issue) => ({
+        file: display,
+        field: issue.path.length ? issue.path.join('.') : '(root)',
+        message: issue.message,
+        ruleId: ruleIdAt(raw, issue.path),
+        severity: 'error' as const,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+/** The rule id at a path like `rules.2.outcome`, so an error says which rule it is about. */
+function ruleIdAt(raw: unknown, issuePath: PropertyKey[]): string | undefined {
+  if (issuePath[0] !== 'rules' && issuePath[0] !== 'invariants') return undefined;
+  const list = (raw as Record<string, unknown> | null)?.[issuePath[0]];
+  const entry = Array.isArray(list) ? list[Number(issuePath[1])] : undefined;
+  const id = (entry as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export function policyFilePath(dir: string, process: string): string {
+  return path.join(dir, `${process}.yaml`);
+}
+
+export interface LoadedFiles {
+  policy: ProcessPolicy;
+  roles: RolesFile;
+  models: ModelsFile;
+}
+
+/** Reads a process policy and the shared files beside it (roles.yaml, models.yaml). */
+export function readPolicyFiles(dir: string, process: string, policyFile = policyFilePath(dir, process)): LoadedFiles {
+  const issues: PolicyIssue[] = [];
+  const attempt = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch (err) {
+      if (err instanceof PolicyValidationError) issues.push(...err.issues);
+      else throw err;
+      return undefined;
+    }
+  };
+  const policy = attempt(() => readPolicyFile(policyFile, processPolicySchema));
+  const roles = attempt(() => readPolicyFile(path.join(dir, 'roles.yaml'), rolesFileSchema));
+  const models = attempt(() => readPolicyFile(path.join(dir, 'models.yaml'), modelsFileSchema));
+  if (issues.length || !policy || !roles || !models) throw new PolicyValidationError(issues);
+  if (policy.process !== process) {
+    throw new PolicyValidationError([
+      { file: path.basename(policyFile), field: 'process', message: `is "${policy.process}", expected "${process}"`, severity: 'error' },
+    ]);
+  }
+  return { policy, roles, models };
+}
+
+/** Pins what was read: the hash covers the parsed content, so formatting and comments do not change it. */
+export function pinBundle(files: LoadedFiles): PolicyBundle {
+  const hash = createHash('sha256').update(canonicalJson(files)).digest('hex');
+  return { ...files, hash, ref: `${files.policy.process}@${files.policy.version}` };
+}
+
+/** JSON with object keys sorted at every level, so equal content always hashes equal. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,183 @@
+// The shape of a policy: what an agent may do alone, what needs which approvers, what is never
+// allowed, and whether AI may act at all. Policies are data; this schema is their contract.
+import { z } from 'zod';
+
+/** "90s", "15m", "24h", "3d" (or "500ms"): short enough for tests, readable in a review. */
+export const policyDurationSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 500ms, 90s, 15m, 24h or 3d');
+
+const idSchema = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lower-case letters, digits, dots and dashes');
+
+/** A number to compare with, or another fact (e.g. the order amount). */
+export const numberOperandSchema = z.union([z.number().finite(), z.strictObject({ fact: z.string().min(1) })]);
+export type NumberOperand = z.infer<typeof numberOperandSchema>;
+
+export const numberConstraintSchema = z
+  .strictObject({
+    gt: numberOperandSchema.optional(),
+    gte: numberOperandSchema.optional(),
+    lt: numberOperandSchema.optional(),
+    lte: numberOperandSchema.optional(),
+    eq: numberOperandSchema.optional(),
+  })
+  .refine((c) => Object.values(c).some((v) => v !== undefined), 'give at least one of gt, gte, lt, lte, eq');
+
+export const stringConstraintSchema = z
+  .strictObject({
+    in: z.array(z.string()).min(1).optional(),
+    notIn: z.array(z.string()).min(1).optional(),
+    /** Equal to another string fact, e.g. the refund's currency to the order's. */
+    equalsFact: z.string().min(1).optional(),
+  })
+  .refine(
+    (c) => [c.in, c.notIn, c.equalsFact].filter((v) => v !== undefined).length === 1,
+    'give exactly one of in, notIn, equalsFact',
+  );
+
+export const listConstraintSchema = z
+  .strictObject({ includesAny: z.array(z.string()).min(1).optional(), includesNone: z.array(z.string()).min(1).optional() })
+  .refine((c) => (c.includesAny === undefined) !== (c.includesNone === undefined), 'give exactly one of includesAny, includesNone');
+
+export const booleanConstraintSchema = z.strictObject({ is: z.boolean() });
+
+export const constraintSchema = z.union([
+  numberConstraintSchema,
+  stringConstraintSchema,
+  listConstraintSchema,
+  booleanConstraintSchema,
+]);
+export type Constraint = z.infer<typeof constraintSchema>;
+
+/** All constraints must hold (a conjunction); alternatives are separate rules. */
+export const conditionSchema = z.record(z.string(), constraintSchema);
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const factTypeSchema = z.enum(['number', 'string', 'string-list', 'boolean']);
+export type FactType = z.infer<typeof factTypeSchema>;
+
+export const approvalRequirementSchema = z.strictObject({
+  type: z.literal('approve'),
+  /** Distinct approvers needed. */
+  approvals: z.number().int().min(1).max(10),
+  /** An approver needs one of these roles. */
+  roles: z.array(z.string().min(1)).min(1),
+  escalateAfter: policyDurationSchema.optional(),
+  escalateTo: z.string().min(1).optional(),
+  /** After this the approval closes with `onExpiry`. */
+  expireAfter: policyDurationSchema,
+  onExpiry: z.enum(['reject', 'approve']),
+});
+export type ApprovalRequirement = z.infer<typeof approvalRequirementSchema>;
+
+export const outcomeSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('auto') }),
+  z.strictObject({ type: z.literal('deny') }),
+  approvalRequirementSchema,
+]);
+export type RuleOutcome = z.infer<typeof outcomeSchema>;
+
+export const ruleSchema = z.strictObject({
+  id: idSchema,
+  when: conditionSchema.default({}),
+  /** Why this rule exists, as a template over facts: "refund {amount} {currency} > 50 auto limit". */
+  reason: z.string().min(1),
+  outcome: outcomeSchema,
+});
+export type Rule = z.infer<typeof ruleSchema>;
+
+export const invariantSchema = z.strictObject({
+  id: idSchema,
+  /** What must hold; when it does not, the action is denied whatever the rules say. */
+  require: conditionSchema,
+  reason: z.string().min(1),
+});
+export type Invariant = z.infer<typeof invariantSchema>;
+
+export const rightsClassSchema = z.enum(['propose-only', 'bounded', 'trusted']);
+export type RightsClass = z.infer<typeof rightsClassSchema>;
+
+export const processPolicySchema = z.strictObject({
+  version: z.union([z.string().min(1), z.number()]).transform(String),
+  process: idSchema,
+  action: z.string().min(1),
+  description: z.string().optional(),
+  /** The facts rules may test, and their types; a rule naming any other fact is an error. */
+  facts: z.record(z.string(), factTypeSchema),
+  agents: z.record(z.string(), z.strictObject({ rights: rightsClassSchema })),
+  /** An agent the policy does not list gets these rights. */
+  unknownAgentRights: rightsClassSchema.default('propose-only'),
+  /** What an `auto` outcome becomes for a propose-only agent: its proposals always go to a human. */
+  proposeOnlyReview: approvalRequirementSchema,
+  invariants: z.array(invariantSchema).default([]),
+  rules: z.array(ruleSchema).min(1),
+  /** Fixed, written down so a reader of the policy sees them; the workflow enforces both. */
+  segregationOfDuties: z.strictObject({
+    requesterMayApprove: z.literal(false),
+    sameApproverCountsOnce: z.literal(true),
+  }),
+  ai: z.strictObject({
+    /** The kill switch: false sends every run down the manual path, where a human supplies the proposal. */
+    enabled: z.boolean(),
+    /** The agent id AI proposals are made under; its rights come from `agents`. */
+    agent: z.string().min(1),
+    /** The class of data the prompts carry; routing only picks models allowed to see it. */
+    dataClass: z.string().min(1),
+    maxCostPerCallUsd: z.number().positive(),
+    preference: z.enum(['cheapest-adequate', 'quality-first']),
+    minQuality: z.enum(['basic', 'standard', 'high']),
+    /** Fields of the request that are personal data: redacted for models not allowed to see them. */
+    personalFields: z.array(z.string()).default([]),
+  }),
+  budgets: z.strictObject({ perRunUsd: z.number().nonnegative(), perTenantDailyUsd: z.number().nonnegative() }),
+  /** How long the manual path waits for a human to supply a proposal before the request is rejected. */
+  manualProposalTimeout: policyDurationSchema,
+});
+export type ProcessPolicy = z.infer<typeof processPolicySchema>;
+
+export const rolesFileSchema = z.strictObject({
+  version: z.union([z.string().min(1), z.number()]).transform(String),
+  roles: z.record(idSchema, z.strictObject({ description: z.string().min(1) })),
+});
+export type RolesFile = z.infer<typeof rolesFileSchema>;
+
+export const modelSchema = z.strictObject({
+  id: z.string().min(1),
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  inputUsdPerMillionTokens: z.number().nonnegative(),
+  outputUsdPerMillionTokens: z.number().nonnegative(),
+  regions: z.array(z.string().min(1)).min(1),
+  dataClasses: z.array(z.string().min(1)).min(1),
+  quality: z.enum(['basic', 'standard', 'high']),
+  contextTokens: z.number().int().positive(),
+  maxOutputTokens: z.number().int().positive(),
+  structuredOutput: z.boolean().default(false),
+});
+export type ModelSpec = z.infer<typeof modelSchema>;
+
+export const modelsFileSchema = z.strictObject({
+  version: z.union([z.string().min(1), z.number()]).transform(String),
+  providers: z.record(
+    z.string(),
+    z.strictObject({
+      /** Base URL of an OpenAI-compatible Chat Completions API; `env:NAME` reads it from the environment. */
+      baseUrl: z.string().min(1),
+      apiKeyEnv: z.string().min(1).optional(),
+      description: z.string().optional(),
+    }),
+  ),
+  models: z.array(modelSchema).min(1),
+});
+export type ModelsFile = z.infer<typeof modelsFileSchema>;
+
+/** Everything one run pins at its start: the process policy and the shared files it relies on. */
+export interface PolicyBundle {
+  policy: ProcessPolicy;
+  roles: RolesFile;
+  models: ModelsFile;
+  /** sha256 of the bundle's canonical JSON: two runs with one hash used the same policy. */
+  hash: string;
+  /** `refund@3`, for traces and audit lines. */
+  ref: string;
+}

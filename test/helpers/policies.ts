@@ -1,0 +1,37 @@
+// Copies of the shipped policies in a temp folder, changed as a test needs (short durations,
+// AI switched off, a broken file), so tests exercise the real loading path.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_POLICY_DIR } from '../../policies/load';
+
+export type RawPolicy = Record<string, unknown> & {
+  version: number | string;
+  rules: { id: string; outcome: Record<string, unknown> }[];
+  ai: Record<string, unknown>;
+  proposeOnlyReview: Record<string, unknown>;
+};
+
+export function copyPolicies(change: (refund: RawPolicy) => void = () => undefined): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-policies-'));
+  cpSync(DEFAULT_POLICY_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+  rewriteRefundPolicy(dir, change);
+  return dir;
+}
+
+export function rewriteRefundPolicy(dir: string, change: (refund: RawPolicy) => void): void {
+  const file = path.join(dir, 'refund.yaml');
+  const policy = parse(readFileSync(file, 'utf8')) as RawPolicy;
+  change(policy);
+  writeFileSync(file, stringify(policy));
+}
+
+/** Sets every approval duration in the refund policy, so escalation and expiry happen within a test. */
+export function shortenApprovals(policy: RawPolicy, escalateAfter: string, expireAfter: string): void {
+  for (const outcome of [policy.proposeOnlyReview, ...policy.rules.map((r) => r.outcome)]) {
+    if (outcome.type !== 'approve') continue;
+    outcome.escalateAfter = escalateAfter;
+    outcome.expireAfter = expireAfter;
+  }
+}

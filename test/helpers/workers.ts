@@ -1,0 +1,53 @@
+// Runs every worker a process needs for one test, on a task queue of the test's own: the
+// workflow worker, the integrations worker (systems, policy, audit) and the LLM worker.
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  createAuditActivities,
+  createPolicyActivities,
+  createStandinProposerActivities,
+  type IntegrationActivities,
+  type ProposerActivities,
+} from '../../activities';
+import { createJsonlAuditSink } from '../../activities/audit';
+import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
+import { uniqueQueue } from './temporal';
+
+export interface WorkerSetup {
+  integrations: IntegrationActivities;
+  /** Defaults to the shipped policies/ folder. */
+  policyDir?: string;
+  /** Defaults to the stand-in proposer. */
+  proposer?: ProposerActivities;
+  /** Defaults to a JSONL file in a fresh temp folder. */
+  auditPath?: string;
+}
+
+export async function withArbiterWorkers<T>(
+  env: TestWorkflowEnvironment,
+  bundle: WorkflowBundleWithSourceMap,
+  setup: WorkerSetup,
+  fn: (taskQueue: string) => Promise<T>,
+): Promise<T> {
+  const taskQueue = uniqueQueue('arbiter');
+  const auditPath = setup.auditPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-audit-')), 'audit.jsonl');
+  const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
+  const integrationsWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: integrationsTaskQueue(taskQueue),
+    activities: {
+      ...setup.integrations,
+      ...createPolicyActivities({ policyDir: setup.policyDir }),
+      ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
+    },
+  });
+  const llmWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: llmTaskQueue(taskQueue),
+    activities: setup.proposer ?? createStandinProposerActivities(),
+  });
+  return workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
+}

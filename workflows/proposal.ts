@@ -1,0 +1,156 @@
+// Where a run's proposal comes from: the AI agent while AI is on, a person otherwise. The
+// operator's kill switch (`setAiEnabled`) reroutes a running workflow to the manual path,
+// cancelling a model call in flight; model failures fall back to the same manual path.
+import {
+  CancellationScope,
+  condition,
+  defineSignal,
+  isCancellation,
+  setHandler,
+} from '@temporalio/workflow';
+import type { z } from 'zod';
+import { setAiEnabledSchema } from '../common/approval-schemas';
+import { describeIssues } from '../common/validation';
+import { durationMs } from '../policies/evaluate';
+import type { AuditTrail } from './audit';
+import { toStepFailure } from './saga';
+import type { DecisionTrace } from './trace';
+
+export const setAiEnabledSignal = defineSignal<[unknown]>('setAiEnabled');
+/** A person's proposal on the manual path: `{ proposal, submittedBy }`, validated by the process's schema. */
+export const submitProposalSignal = defineSignal<[unknown]>('submitProposal');
+
+export interface AiProposal<P> {
+  proposal: P;
+  model: string;
+  prompt: { id: string; version: number };
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+export type ObtainedProposal<P> =
+  | { source: 'ai'; by: string; proposal: P; model: string; prompt: { id: string; version: number } }
+  | { source: 'human'; by: string; proposal: P }
+  | { source: 'none'; reason: string };
+
+export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string }>> {
+  /** The schema a person's submission must pass: the same proposal schema the AI output passes. */
+  submissionSchema: S;
+  aiEnabled: boolean;
+  agent: string;
+  trace: DecisionTrace;
+  audit: AuditTrail;
+  /** Tells the process when it waits for a person, so it can set its stage. */
+  onAwaitingHuman: () => void;
+}
+
+export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string }>> {
+  private aiEnabled: boolean;
+  private submission: z.infer<S> | undefined;
+  private acceptingSubmissions = false;
+
+  constructor(private readonly options: ProposalDeskOptions<S>) {
+    this.aiEnabled = options.aiEnabled;
+    options.trace.data.aiEnabled = options.aiEnabled;
+    setHandler(setAiEnabledSignal, (raw) => this.switchAi(raw));
+    setHandler(submitProposalSignal, (raw) => this.receiveSubmission(raw));
+  }
+
+  get isAiEnabled(): boolean {
+    return this.aiEnabled;
+  }
+
+  /**
+   * Asks the AI while it is on; if it is switched off meanwhile, the call is cancelled. A failed
+   * call, an AI switched off, or an AI proposal the process cannot act on leads to a person.
+   */
+  async obtain(
+    askAi: () => Promise<AiProposal<z.infer<S>['proposal']>>,
+    acceptsAiProposal: (p: z.infer<S>['proposal']) => string | undefined,
+    manualTimeout: string,
+  ): Promise<ObtainedProposal<z.infer<S>['proposal']>> {
+    const { trace } = this.options;
+    if (this.aiEnabled) {
+      const outcome = await this.askWhileEnabled(askAi);
+      if (outcome.kind === 'proposal') {
+        const ai = outcome.value;
+        trace.addCall({ model: ai.model, tokensIn: ai.tokensIn, tokensOut: ai.tokensOut, costUsd: ai.costUsd });
+        const objection = acceptsAiProposal(ai.proposal);
+        if (!objection) return { source: 'ai', by: this.options.agent, proposal: ai.proposal, model: ai.model, prompt: ai.prompt };
+        trace.note(`AI proposal not acted on: ${objection}; a person decides`);
+      } else {
+        trace.note(outcome.reason);
+      }
+    } else {
+      trace.note('AI is switched off for this run: a person supplies the proposal');
+    }
+    return this.waitForPerson(manualTimeout);
+  }
+
+  private async askWhileEnabled(
+    askAi: () => Promise<AiProposal<z.infer<S>['proposal']>>,
+  ): Promise<{ kind: 'proposal'; value: AiProposal<z.infer<S>['proposal']> } | { kind: 'fallback'; reason: string }> {
+    const scope = new CancellationScope();
+    const call = scope.run(askAi);
+    // Stays pending once the call is done. When the whole run is cancelled it rejects, and an
+    // unhandled rejection would fail the workflow task, hence the empty handler.
+    const switchedOff = condition(() => !this.aiEnabled).then(
+      () => scope.cancel(),
+      () => undefined,
+    );
+    try {
+      return { kind: 'proposal', value: await call };
+    } catch (err) {
+      if (isCancellation(err) && !this.aiEnabled) {
+        return { kind: 'fallback', reason: 'AI switched off while the model was working: a person supplies the proposal' };
+      }
+      if (isCancellation(err)) throw err;
+      const failure = toStepFailure('propose', err);
+      return { kind: 'fallback', reason: `no model could propose (${failure.error.type}: ${failure.error.message}): a person supplies the proposal` };
+    } finally {
+      void switchedOff;
+    }
+  }
+
+  private async waitForPerson(timeout: string): Promise<ObtainedProposal<z.infer<S>['proposal']>> {
+    this.acceptingSubmissions = true;
+    this.options.onAwaitingHuman();
+    const arrived = await condition(() => this.submission !== undefined, durationMs(timeout));
+    this.acceptingSubmissions = false;
+    if (!arrived || !this.submission) return { source: 'none', reason: `no proposal from a person within ${timeout}` };
+    return { source: 'human', by: this.submission.submittedBy, proposal: this.submission.proposal };
+  }
+
+  private switchAi(raw: unknown): void {
+    const parsed = setAiEnabledSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.options.trace.note(`setAiEnabled refused: ${describeIssues(parsed.error)}`);
+      return;
+    }
+    const { enabled, operator, reason } = parsed.data;
+    if (enabled === this.aiEnabled) return;
+    this.aiEnabled = enabled;
+    this.options.trace.data.aiEnabled = enabled;
+    this.options.trace.note(`${operator} switched AI ${enabled ? 'on' : 'off'}${reason ? `: ${reason}` : ''}`);
+    this.options.audit.record({
+      type: 'ai.switched',
+      actor: { kind: 'operator', id: operator },
+      authority: 'operator kill switch',
+      summary: `AI switched ${enabled ? 'on' : 'off'} for this run${reason ? `: ${reason}` : ''}`,
+    });
+  }
+
+  private receiveSubmission(raw: unknown): void {
+    const parsed = this.options.submissionSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.options.trace.note(`submitProposal refused: ${describeIssues(parsed.error)}`);
+      return;
+    }
+    if (!this.acceptingSubmissions || this.submission) {
+      this.options.trace.note(`submitProposal from ${parsed.data.submittedBy} refused: no manual proposal is awaited`);
+      return;
+    }
+    this.submission = parsed.data;
+  }
+}

@@ -1,0 +1,73 @@
+// The run's decision trace: what was proposed, what policy decided and why, who approved,
+// what ran and what was undone, and what it cost. The `explain` query returns it whole.
+import { defineQuery, setHandler } from '@temporalio/workflow';
+import type { RefundProposal } from '../common/refund-schemas';
+import type { StepLogEntry } from '../common/saga-schemas';
+import type { ApprovalState } from '../policies/approvals';
+import type { PolicyDecision } from '../policies/evaluate';
+
+export interface ProposalRecord {
+  source: 'ai' | 'human';
+  by: string;
+  proposal: RefundProposal;
+  model?: string;
+  prompt?: { id: string; version: number };
+  at: string;
+}
+
+export interface ModelCall {
+  model: string;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+  at: string;
+}
+
+export interface Explanation {
+  process: string;
+  policy?: { ref: string; hash: string };
+  aiEnabled: boolean;
+  notes: { at: string; text: string }[];
+  proposals: ProposalRecord[];
+  decisions: PolicyDecision[];
+  approval?: ApprovalState;
+  refusedDecisions: { at: string; approverId: string; reason: string }[];
+  steps: StepLogEntry[];
+  costs: { totalUsd: number; calls: ModelCall[] };
+  outcome?: { outcome: string; reason: string };
+}
+
+export const explainQuery = defineQuery<Explanation>('explain');
+
+export class DecisionTrace {
+  readonly data: Omit<Explanation, 'steps'>;
+
+  constructor(
+    process: string,
+    private readonly steps: () => StepLogEntry[],
+  ) {
+    this.data = { process, aiEnabled: true, notes: [], proposals: [], decisions: [], refusedDecisions: [], costs: { totalUsd: 0, calls: [] } };
+    setHandler(explainQuery, () => this.explain());
+  }
+
+  note(text: string): void {
+    this.data.notes.push({ at: now(), text });
+  }
+
+  addCall(call: Omit<ModelCall, 'at'>): void {
+    this.data.costs.calls.push({ ...call, at: now() });
+    this.data.costs.totalUsd = round6(this.data.costs.totalUsd + call.costUsd);
+  }
+
+  explain(): Explanation {
+    return { ...this.data, steps: this.steps() };
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function round6(n: number): number {
+  return Math.round(n * 1e6) / 1e6;
+}
