@@ -19,5 +19,13 @@ export function createNotificationsActivities(deps: NotificationsDeps) {
       const { idempotencyKey, ...body } = input;
       return post<{ messageId: string }>('/notifications/messages', body, idempotencyKey);
     },
+    /** Tells the holders of a role that an approval waits for them (escalation). */
+    async notifyApprovers(input: { idempotencyKey: string; role: string; workflowId: string; text: string }): Promise<{ messageId: string }> {
+      return post<{ messageId: string }>(
+        '/notifications/messages',
+        { customerId: `role:${input.role}`, orderId: input.workflowId, text: input.text },
+        input.idempotencyKey,
+      );
+    },
   };
 }

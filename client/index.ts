@@ -6,14 +6,14 @@ import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../commo
 import { INVALID_INPUT } from '../common/error-types';
 import { refundRequestSchema, refundWorkflowId, type RefundRequest, type RefundResult } from '../common/refund-schemas';
 import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
-import type { ApprovalDecision, SetAiEnabled } from '../common/approval-schemas';
+import type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 import type { Explanation } from '../workflows/trace';
 import { describeIssues } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
 export type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
-export type { ApprovalDecision, SetAiEnabled } from '../common/approval-schemas';
+export type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 export type { Explanation } from '../workflows/trace';
 
 /** A request that failed its schema; `message` names each bad field. */
@@ -114,6 +114,11 @@ export class ArbiterClient {
   /** The run's whole decision trace: proposal, policy decision, approvals, steps, compensations, cost. */
   async explain(workflowId: string): Promise<Explanation> {
     return this.temporal.workflow.getHandle(workflowId).query<Explanation>('explain');
+  }
+
+  /** The card waiting for people, its hash, the decisions so far and what is still needed; null when none waits. */
+  async approval(workflowId: string): Promise<ApprovalView | null> {
+    return this.temporal.workflow.getHandle(workflowId).query<ApprovalView | null>('approval');
   }
 
   /** Signals an approver's decision; the workflow checks it again and refuses what breaks a rule. */

@@ -1,4 +1,6 @@
-// Approval messages: a decision by a person, and the operator's AI kill switch.
+// Approval messages and the approval card: exactly what an approver is shown, with a content
+// hash so a decision made on an outdated card is refused. Shared by workflows, the approvers'
+// endpoint, the page and the CLI.
 import { z } from 'zod';
 import { externalIdSchema } from './refund-schemas';
 
@@ -6,15 +8,28 @@ export const approverSchema = z.strictObject({
   id: externalIdSchema,
   roles: z.array(z.string().min(1).max(64)).max(32),
 });
+export type Approver = z.infer<typeof approverSchema>;
+
+export const cardHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex cardHash of the card the decision was made on');
 
 export const approvalDecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   approver: approverSchema,
   comment: z.string().max(2000).optional(),
+  cardHash: cardHashSchema,
   /** Temporal does not deduplicate signals: a decision sent twice with one id counts once. */
   decisionId: z.string().min(1).max(128).optional(),
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** What an approver posts to the endpoint; who they are comes from their token, never from the body. */
+export const decisionRequestBodySchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().max(2000).optional(),
+  cardHash: cardHashSchema,
+  decisionId: z.string().min(1).max(128).optional(),
+});
+export type DecisionRequestBody = z.infer<typeof decisionRequestBodySchema>;
 
 export const setAiEnabledSchema = z.strictObject({
   enabled: z.boolean(),
@@ -22,3 +37,50 @@ export const setAiEnabledSchema = z.strictObject({
   reason: z.string().max(2000).optional(),
 });
 export type SetAiEnabled = z.infer<typeof setAiEnabledSchema>;
+
+export const approvalCardSchema = z.strictObject({
+  /** `approval`: decide a proposal. `proposal`: AI is off or failed, a person supplies the proposal. */
+  kind: z.enum(['approval', 'proposal']),
+  workflowId: z.string(),
+  process: z.string(),
+  tenant: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  /** The proposed action and its parameters, e.g. refund.issue with amount, currency, order. */
+  action: z.string(),
+  parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** The policy's one-line reason, and the rule and policy it came from. */
+  reason: z.string(),
+  ruleId: z.string().optional(),
+  policyRef: z.string(),
+  risk: z.enum(['low', 'medium', 'high']),
+  requiredApprovals: z.number().int().min(0),
+  roles: z.array(z.string()),
+  requestedBy: z.string(),
+  /** People who may not decide: the requester, and a person who proposed the action. */
+  excluded: z.array(z.string()),
+  createdAt: z.string(),
+  escalateAt: z.string().optional(),
+  escalateTo: z.string().optional(),
+  escalated: z.boolean(),
+  expiresAt: z.string(),
+});
+export type ApprovalCard = z.infer<typeof approvalCardSchema>;
+
+/** What the `approval` query answers: the card, its hash, the decisions so far, and what is still needed. */
+export interface ApprovalView {
+  card: ApprovalCard;
+  cardHash: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired-rejected' | 'expired-approved';
+  decisions: { decision: 'approve' | 'reject'; approverId: string; comment?: string; at: string }[];
+  stillNeeded: number;
+  decidingRoles: string[];
+}
+
+/** What the `decide` update answers when it accepts a decision. */
+export interface DecisionReceipt {
+  status: ApprovalView['status'];
+  stillNeeded: number;
+  /** True when the same decision had been counted before: nothing changed. */
+  duplicate: boolean;
+}

@@ -3,7 +3,8 @@
 // hidden behind an earlier one. Pure: it reads nothing, so tests can hand in any policy.
 import { boxContains, boxesIntersect, conditionBox, emptyFacts, isNumberConstraint, type ConditionBox } from './condition-box';
 import { durationMs } from './evaluate';
-import { canonicalJson, type LoadedFiles, type PolicyIssue } from './load';
+import { canonicalJson } from '../common/canonical-json';
+import type { LoadedFiles, PolicyIssue } from './load';
 import type { ApprovalRequirement, Condition, Constraint, FactType, RolesFile } from './schema';
 
 /** What a check found, before it is tagged with the file. */

@@ -1,10 +1,10 @@
 // Reads policy files from disk, validates them against the schema and pins them with a content
 // hash. Used by the policy-loading activity and the `arbiter policy` commands, never by workflows.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { contentHash } from '../common/content-hash';
 import {
   modelsFileSchema,
   processPolicySchema,
@@ -108,18 +108,6 @@ export function readPolicyFiles(dir: string, process: string, policyFile = polic
 
 /** Pins what was read: the hash covers the parsed content, so formatting and comments do not change it. */
 export function pinBundle(files: LoadedFiles): PolicyBundle {
-  const hash = createHash('sha256').update(canonicalJson(files)).digest('hex');
+  const hash = contentHash(files);
   return { ...files, hash, ref: `${files.policy.process}@${files.policy.version}` };
-}
-
-/** JSON with object keys sorted at every level, so equal content always hashes equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

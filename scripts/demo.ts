@@ -13,7 +13,7 @@ interface Scenario {
   /** What the sandbox ledger must show for the order once the run is over. */
   expectedNetRefund: number;
   /** Decisions the demo sends as approvers would, once the run waits for approval. */
-  approvals?: ApprovalDecision[];
+  approvals?: DemoDecision[];
 }
 
 interface LedgerEntry {
@@ -37,7 +37,10 @@ function request(n: number, orderId: string, amount: number, message = 'The parc
   };
 }
 
-const approve = (id: string, role: string): ApprovalDecision => ({ decision: 'approve', approver: { id, roles: [role] } });
+/** A decision as an approver makes it: on the card they see, whose hash is filled in then. */
+type DemoDecision = Omit<ApprovalDecision, 'cardHash'>;
+
+const approve = (id: string, role: string): DemoDecision => ({ decision: 'approve', approver: { id, roles: [role] } });
 
 const scenarios: Scenario[] = [
   { title: 'small refund runs on its own', request: request(1, `ORD-${runTag}-1`, 40), expected: 'completed', expectedNetRefund: 40 },
@@ -110,7 +113,8 @@ async function main(): Promise<number> {
         await followStages(client!, run.workflowId, say, async () => {
           for (const decision of decisions.splice(0)) {
             say(`${run.workflowId.padEnd(32)} ${decision.approver.id} (${decision.approver.roles.join(', ')}) ${decision.decision}s`);
-            await client!.decide(run.workflowId, decision);
+            const view = await client!.approval(run.workflowId);
+            await client!.decide(run.workflowId, { ...decision, cardHash: view!.cardHash });
           }
         });
         return client!.refundResult(run.workflowId);

@@ -18,7 +18,7 @@ import { refundRequest } from '../test/helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/wait';
 import { withArbiterWorkers } from '../test/helpers/workers';
-import { resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
+import { approvalQuery, resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
 import type { IntegrationActivities, ProposerActivities } from '../activities';
 import { Context } from '@temporalio/activity';
 
@@ -44,6 +44,12 @@ const hangingModel: ProposerActivities = {
     }
   },
 };
+
+/** Decides on the card as it is now, as an approver would. */
+async function decide(handle: WorkflowHandle, decision: 'approve' | 'reject', approver: { id: string; roles: string[] }, comment?: string) {
+  const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
+  await handle.signal('approvalDecision', { decision, approver, comment, cardHash: view.cardHash });
+}
 
 async function waitForStage(handle: WorkflowHandle, stage: string): Promise<void> {
   await waitFor(async () => (await handle.describe()).typedSearchAttributes.get(ArbiterStage) === stage, `stage ${stage}`);
@@ -76,8 +82,8 @@ async function main(): Promise<void> {
       request: withOrder(740),
       drive: async (h) => {
         await waitForStage(h, 'awaiting-approval');
-        await h.signal('approvalDecision', { decision: 'approve', approver: { id: 'alice', roles: ['support-lead'] } });
-        await h.signal('approvalDecision', { decision: 'approve', approver: carol });
+        await decide(h, 'approve', { id: 'alice', roles: ['support-lead'] });
+        await decide(h, 'approve', carol);
         return h.result();
       },
     },
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
           proposal: { action: 'refund', amount: 300, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'seen the photo' },
         });
         await waitForStage(h, 'awaiting-approval');
-        await h.signal('approvalDecision', { decision: 'reject', approver: carol, comment: 'recorded rejection' });
+        await decide(h, 'reject', carol, 'recorded rejection');
         return h.result();
       },
     },

@@ -15,7 +15,7 @@ import type { ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, ArbiterStage } from '../common/constants';
 import type { AuditEvent } from '../common/audit-schemas';
 import type { RefundRequest } from '../common/refund-schemas';
-import { approvalDecisionSignal, explainQuery, refund, setAiEnabledSignal, submitProposalSignal } from '../workflows/refund';
+import { approvalDecisionSignal, approvalQuery, explainQuery, refund, setAiEnabledSignal, submitProposalSignal } from '../workflows/refund';
 import { copyPolicies, rewriteRefundPolicy, shortenApprovals } from './helpers/policies';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
@@ -71,6 +71,17 @@ async function waitForStage(handle: WorkflowHandle, stage: string): Promise<void
   await waitFor(async () => (await stageOf(handle)) === stage, `stage ${stage}`);
 }
 
+/** Signals a decision on the card the approver would see now, as the CLI or an operator would. */
+async function decide(
+  handle: WorkflowHandle,
+  decision: 'approve' | 'reject',
+  approver: { id: string; roles: string[] },
+  comment?: string,
+): Promise<void> {
+  const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
+  await handle.signal(approvalDecisionSignal, { decision, approver, comment, cardHash: view.cardHash });
+}
+
 function readAudit(file: string): AuditEvent[] {
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -104,7 +115,7 @@ describe('refund under policy', () => {
   it('explains a finished run on the command line: proposal, rule, approvals, steps, cost', async () => {
     const output = await withRun(order(740), async ({ handle }) => {
       await waitForStage(handle, 'awaiting-approval');
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol });
+      await decide(handle, 'approve', carol);
       await handle.result();
       // Async on purpose: the worker in this process must stay free to answer the CLI's query.
       const { stdout } = await promisify(execFile)('node', [path.join(__dirname, '..', 'bin', 'arbiter.js'), 'explain', handle.workflowId], {
@@ -125,7 +136,7 @@ describe('refund under policy', () => {
       await waitForStage(handle, 'awaiting-approval');
       const pendingWhileWaiting = (await handle.describe()).typedSearchAttributes.get(ArbiterApprovalPending);
       const reason = (await handle.query(explainQuery)).decisions[0]?.reason;
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol });
+      await decide(handle, 'approve', carol);
       const result = await handle.result();
       return { result, pendingWhileWaiting, pendingAfter: (await handle.describe()).typedSearchAttributes.get(ArbiterApprovalPending), reason };
     });
@@ -138,13 +149,13 @@ describe('refund under policy', () => {
   it('counts two distinct finance approvals once each and refuses the requester and a wrong role', async () => {
     const { result, explanation, audit } = await withRun(order(3000), async ({ handle, auditPath }) => {
       await waitForStage(handle, 'awaiting-approval');
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: fin1 });
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: fin1 });
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: { id: 'alice', roles: ['finance'] } });
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol });
+      await decide(handle, 'approve', fin1);
+      await decide(handle, 'approve', fin1);
+      await decide(handle, 'approve', { id: 'alice', roles: ['finance'] });
+      await decide(handle, 'approve', carol);
       await waitFor(async () => (await handle.query(explainQuery)).refusedDecisions.length === 2, 'two refusals');
       expect(await stageOf(handle)).toBe('awaiting-approval');
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: fin2 });
+      await decide(handle, 'approve', fin2);
       return { result: await handle.result(), explanation: await handle.query(explainQuery), audit: readAudit(auditPath) };
     });
     expect(result.outcome).toBe('completed');
@@ -160,7 +171,7 @@ describe('refund under policy', () => {
   it('ends as rejected when an approver rejects, and touches no system', async () => {
     const { result, systems } = await withRun(order(200), async ({ handle, systems }) => {
       await waitForStage(handle, 'awaiting-approval');
-      await handle.signal(approvalDecisionSignal, { decision: 'reject', approver: carol, comment: 'not eligible' });
+      await decide(handle, 'reject', carol, 'not eligible');
       return { result: await handle.result(), systems };
     });
     expect(result).toMatchObject({ outcome: 'rejected', reason: 'rejected by carol' });
@@ -196,7 +207,7 @@ describe('refund under policy', () => {
           const mid = p.rules.find((r) => r.id === 'refund-mid')!;
           mid.outcome = { type: 'deny' };
         });
-        await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol });
+        await decide(handle, 'approve', carol);
         const first = await handle.result();
         const firstPolicy = (await handle.query(explainQuery)).policy;
         const next = await env.client.workflow.start(refund, {
@@ -237,8 +248,8 @@ describe('refund under policy', () => {
         });
         // A person's proposal is not pre-approved: dan is not an agent of the policy, so a second person reviews it.
         await waitForStage(handle, 'awaiting-approval');
-        await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: { id: 'agent-dan', roles: ['support-lead'] } });
-        await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol });
+        await decide(handle, 'approve', { id: 'agent-dan', roles: ['support-lead'] });
+        await decide(handle, 'approve', carol);
         return { result: await handle.result(), explanation: await handle.query(explainQuery) };
       },
       { proposer: hangingModel },
@@ -311,7 +322,7 @@ describe('refund under policy', () => {
       order(740),
       async ({ handle }) => {
         await waitFor(async () => (await handle.query(explainQuery)).approval?.escalated === true, 'escalation');
-        await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: { id: 'mona', roles: ['finance-manager'] } });
+        await decide(handle, 'approve', { id: 'mona', roles: ['finance-manager'] });
         return handle.result();
       },
       { policyDir },

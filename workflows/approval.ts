@@ -1,9 +1,29 @@
-// Waiting for people: an approval that policy requires, decided through the `approvalDecision`
-// signal. The workflow re-checks every decision itself (role, segregation of duties, one vote
-// per person, closed approvals), because operators can signal it from the CLI or the Web UI.
+// Waiting for people. When policy requires approval, the run publishes an approval card (what
+// the approver is shown, with a content hash) and waits, durably, for decisions: the
+// `approvalDecision` signal (CLI, Web UI, operators) or the `decide` update (the approvers'
+// endpoint, which needs an exact answer under races). Either way the workflow re-checks every
+// decision: role, segregation of duties, one vote per person, a stale card, a closed approval.
 // Escalation and expiry come from the pinned policy.
-import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
-import { approvalDecisionSchema } from '../common/approval-schemas';
+import {
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IntegrationActivities } from '../activities';
+import {
+  approvalCardSchema,
+  approvalDecisionSchema,
+  type ApprovalCard,
+  type ApprovalDecision,
+  type ApprovalView,
+  type DecisionReceipt,
+} from '../common/approval-schemas';
+import { integrationsTaskQueue } from '../common/constants';
+import { contentHash } from '../common/content-hash';
 import { describeIssues } from '../common/validation';
 import {
   applyDecision,
@@ -12,85 +32,177 @@ import {
   decidingRoles,
   newApprovalState,
   type ApprovalState,
+  type DecisionCheck,
 } from '../policies/approvals';
 import { describeOutcome, durationMs } from '../policies/evaluate';
 import type { ApprovalRequirement } from '../policies/schema';
+import { integrationActivity } from './activity-options';
 import type { AuditTrail } from './audit';
 import type { DecisionTrace } from './trace';
 
 export const approvalDecisionSignal = defineSignal<[unknown]>('approvalDecision');
-
-export interface ApprovalView {
-  state: ApprovalState;
-  stillNeeded: number;
-  decidingRoles: string[];
-}
+export const decideUpdate = defineUpdate<DecisionReceipt, [ApprovalDecision]>('decide');
 export const approvalQuery = defineQuery<ApprovalView | null>('approval');
+
+/** The card's content before the gate adds timing, escalation and the exclusion list. */
+export type CardDraft = Omit<
+  ApprovalCard,
+  'kind' | 'workflowId' | 'createdAt' | 'escalateAt' | 'escalateTo' | 'escalated' | 'expiresAt' | 'excluded' | 'requiredApprovals' | 'roles'
+>;
 
 export interface ApprovalGateHooks {
   audit: AuditTrail;
   trace: DecisionTrace;
   /** Keeps `ArbiterApprovalPending` and `ArbiterStage` current for operators. */
-  onPendingChange: (pending: boolean) => void;
-  /** Authority line for audit events, e.g. "policy refund@1 rule refund-mid". */
-  authority: string;
+  onPendingChange: (pending: boolean, stage: string) => void;
 }
+
+type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open'; reason: string };
 
 export class ApprovalGate {
   private state: ApprovalState | undefined;
+  private card: ApprovalCard | undefined;
+  private cardHash = '';
+  private authority = '';
 
   constructor(private readonly hooks: ApprovalGateHooks) {
-    // Registered at once: a decision that arrives before the approval opens is refused and
+    // Registered at once: a decision that arrives before an approval opens is refused and
     // audited, never silently dropped.
-    setHandler(approvalDecisionSignal, (raw) => this.receive(raw));
-    setHandler(approvalQuery, () =>
-      this.state ? { state: this.state, stillNeeded: approvalsStillNeeded(this.state), decidingRoles: decidingRoles(this.state) } : null,
-    );
+    setHandler(approvalDecisionSignal, (raw) => this.receiveSignal(raw));
+    setHandler(decideUpdate, (decision) => this.accept(decision), {
+      validator: (decision) => {
+        const parsed = approvalDecisionSchema.safeParse(decision);
+        if (!parsed.success) throw new Error(`malformed decision: ${describeIssues(parsed.error)}`);
+        const check = this.check(parsed.data);
+        // A refused update writes nothing to history; the caller gets the reason.
+        if (!check.ok) throw new Error(`${check.code}: ${check.reason}`);
+      },
+    });
+    setHandler(approvalQuery, () => this.view());
   }
 
-  /** Opens an approval and waits, durably, until it is decided or expires. */
-  async request(requirement: ApprovalRequirement, excluded: string[]): Promise<ApprovalState> {
+  /** Shows a card asking a person to supply the proposal (AI off, or no model could propose). */
+  showProposalCard(draft: CardDraft, excluded: string[], timeout: string): void {
+    const now = Date.now();
+    this.state = undefined;
+    this.publish({
+      ...draft,
+      kind: 'proposal',
+      workflowId: workflowInfo().workflowId,
+      requiredApprovals: 0,
+      roles: [],
+      excluded,
+      createdAt: new Date(now).toISOString(),
+      escalated: false,
+      expiresAt: new Date(now + durationMs(timeout)).toISOString(),
+    });
+    this.hooks.onPendingChange(true, 'awaiting-proposal');
+  }
+
+  clearCard(): void {
+    this.card = undefined;
+    this.hooks.onPendingChange(false, '');
+  }
+
+  /** Opens an approval, shows its card, and waits, durably, until it is decided or expires. */
+  async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string): Promise<ApprovalState> {
     const state = newApprovalState(requirement, excluded);
+    const now = Date.now();
+    const expireMs = durationMs(requirement.expireAfter);
+    const escalateMs =
+      requirement.escalateAfter && requirement.escalateTo && durationMs(requirement.escalateAfter) < expireMs
+        ? durationMs(requirement.escalateAfter)
+        : undefined;
     this.state = state;
+    this.authority = authority;
     this.hooks.trace.data.approval = state;
-    this.hooks.onPendingChange(true);
+    this.publish({
+      ...draft,
+      kind: 'approval',
+      workflowId: workflowInfo().workflowId,
+      requiredApprovals: requirement.approvals,
+      roles: requirement.roles,
+      excluded: state.excluded,
+      createdAt: new Date(now).toISOString(),
+      escalateAt: escalateMs === undefined ? undefined : new Date(now + escalateMs).toISOString(),
+      escalateTo: escalateMs === undefined ? undefined : requirement.escalateTo,
+      escalated: false,
+      expiresAt: new Date(now + expireMs).toISOString(),
+    });
+    this.hooks.onPendingChange(true, 'awaiting-approval');
     this.hooks.audit.record({
       type: 'approval.requested',
-      actor: { kind: 'policy', id: this.hooks.authority },
-      authority: this.hooks.authority,
+      actor: { kind: 'policy', id: authority },
+      authority,
       summary: `${describeOutcome('approve', requirement)}; expires after ${requirement.expireAfter}`,
-      shown: { requirement },
+      shown: { card: this.card, cardHash: this.cardHash },
     });
 
-    const startedAt = Date.now();
     const settled = () => state.status !== 'pending';
-    const expireMs = durationMs(requirement.expireAfter);
-    if (requirement.escalateAfter && requirement.escalateTo && durationMs(requirement.escalateAfter) < expireMs) {
-      if (!(await condition(settled, durationMs(requirement.escalateAfter)))) this.escalate(requirement);
-    }
+    if (escalateMs !== undefined && !(await condition(settled, escalateMs))) await this.escalate(requirement);
     if (!settled()) {
-      const remaining = Math.max(1, expireMs - (Date.now() - startedAt));
+      const remaining = Math.max(1, expireMs - (Date.now() - now));
       if (!(await condition(settled, remaining))) this.expire(requirement);
     }
-    this.hooks.onPendingChange(false);
+    this.hooks.onPendingChange(false, '');
     return state;
   }
 
-  private receive(raw: unknown): void {
+  private view(): ApprovalView | null {
+    if (!this.card) return null;
+    const state = this.state;
+    return {
+      card: this.card,
+      cardHash: this.cardHash,
+      status: state?.status ?? 'pending',
+      decisions: (state?.decisions ?? []).map(({ decision, approverId, comment, at }) => ({ decision, approverId, comment, at })),
+      stillNeeded: state ? approvalsStillNeeded(state) : 1,
+      decidingRoles: state ? decidingRoles(state) : [],
+    };
+  }
+
+  private publish(card: ApprovalCard): void {
+    // The card is validated like any other message: what approvers see has one shape everywhere.
+    this.card = approvalCardSchema.parse(card);
+    this.cardHash = contentHash(this.card);
+  }
+
+  private check(decision: ApprovalDecision): DecisionCheck | Refusal {
+    if (!this.state || this.card?.kind !== 'approval') return { ok: false, code: 'not-open', reason: 'no approval is open for this run' };
+    const base = checkDecision(this.state, decision);
+    if (!base.ok || base.duplicate) return base;
+    if (decision.cardHash !== this.cardHash) {
+      return { ok: false, code: 'stale-card', reason: 'the decision was made on an outdated card; reload it and decide again' };
+    }
+    return base;
+  }
+
+  private accept(decision: ApprovalDecision): DecisionReceipt {
+    const state = this.state!;
+    const check = this.check(decision);
+    if (!check.ok) throw new Error(`${check.code}: ${check.reason}`);
+    if (!check.duplicate) this.apply(decision);
+    return { status: state.status, stillNeeded: approvalsStillNeeded(state), duplicate: check.duplicate };
+  }
+
+  private receiveSignal(raw: unknown): void {
     const parsed = approvalDecisionSchema.safeParse(raw);
-    const approverId = readApproverId(raw);
-    if (!parsed.success) return this.refuse(approverId, `malformed decision: ${describeIssues(parsed.error)}`);
-    if (!this.state) return this.refuse(approverId, 'no approval is open for this run');
-    const check = checkDecision(this.state, parsed.data);
-    if (!check.ok) return this.refuse(approverId, check.reason);
-    if (check.duplicate) return;
-    applyDecision(this.state, parsed.data, new Date().toISOString());
+    if (!parsed.success) return this.refuse(readApproverId(raw), `malformed decision: ${describeIssues(parsed.error)}`);
+    const check = this.check(parsed.data);
+    if (!check.ok) return this.refuse(parsed.data.approver.id, check.reason);
+    if (!check.duplicate) this.apply(parsed.data);
+  }
+
+  private apply(decision: ApprovalDecision): void {
+    const state = this.state!;
+    applyDecision(state, decision, new Date().toISOString());
     this.hooks.audit.record({
-      type: `approval.${parsed.data.decision === 'approve' ? 'approved' : 'rejected'}`,
-      actor: { kind: 'human', id: parsed.data.approver.id },
-      authority: `roles ${parsed.data.approver.roles.join(', ')} under ${this.hooks.authority}`,
-      summary: `${parsed.data.approver.id} ${parsed.data.decision === 'approve' ? 'approved' : 'rejected'}; ${approvalsStillNeeded(this.state)} approval(s) still needed; now ${this.state.status}`,
-      changed: { status: this.state.status, comment: parsed.data.comment },
+      type: `approval.${decision.decision === 'approve' ? 'approved' : 'rejected'}`,
+      actor: { kind: 'human', id: decision.approver.id },
+      authority: `roles ${decision.approver.roles.join(', ')} under ${this.authority}`,
+      summary: `${decision.approver.id} ${decision.decision === 'approve' ? 'approved' : 'rejected'}; ${approvalsStillNeeded(state)} approval(s) still needed; now ${state.status}`,
+      shown: { cardHash: decision.cardHash },
+      changed: { status: state.status, comment: decision.comment },
     });
   }
 
@@ -103,16 +215,30 @@ export class ApprovalGate {
     });
   }
 
-  private escalate(requirement: ApprovalRequirement): void {
-    if (!this.state) return;
+  private async escalate(requirement: ApprovalRequirement): Promise<void> {
+    if (!this.state || !this.card || !requirement.escalateTo) return;
     this.state.escalated = true;
+    // The card shows the escalation, so its hash changes: a decision on the old card is stale.
+    this.publish({ ...this.card, escalated: true, roles: decidingRoles(this.state) });
     this.hooks.trace.note(`approval escalated to ${requirement.escalateTo} after ${requirement.escalateAfter}`);
     this.hooks.audit.record({
       type: 'approval.escalated',
       actor: { kind: 'system', id: 'arbiter' },
-      authority: this.hooks.authority,
+      authority: this.authority,
       summary: `no decision after ${requirement.escalateAfter}: escalated to ${requirement.escalateTo}`,
     });
+    const notify = proxyActivities<IntegrationActivities>({
+      ...integrationActivity,
+      taskQueue: integrationsTaskQueue(workflowInfo().taskQueue),
+    });
+    await notify.notifyApprovers.executeWithOptions({ summary: `tell ${requirement.escalateTo} an approval waits` }, [
+      {
+        idempotencyKey: `${workflowInfo().workflowId}/escalation`,
+        role: requirement.escalateTo,
+        workflowId: workflowInfo().workflowId,
+        text: `Escalated to you: ${this.card.title}. ${this.card.reason}`,
+      },
+    ]);
   }
 
   private expire(requirement: ApprovalRequirement): void {
@@ -122,7 +248,7 @@ export class ApprovalGate {
     this.hooks.audit.record({
       type: 'approval.expired',
       actor: { kind: 'system', id: 'arbiter' },
-      authority: this.hooks.authority,
+      authority: this.authority,
       summary: `no settled decision after ${requirement.expireAfter}: auto-${requirement.onExpiry}`,
     });
   }

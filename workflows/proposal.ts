@@ -41,8 +41,8 @@ export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; su
   agent: string;
   trace: DecisionTrace;
   audit: AuditTrail;
-  /** Tells the process when it waits for a person, so it can set its stage. */
-  onAwaitingHuman: () => void;
+  /** Tells the process when it waits for a person, and why, so it can show a card and set its stage. */
+  onAwaitingHuman: (why: string) => void;
 }
 
 export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string }>> {
@@ -71,6 +71,7 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
     manualTimeout: string,
   ): Promise<ObtainedProposal<z.infer<S>['proposal']>> {
     const { trace } = this.options;
+    let why: string;
     if (this.aiEnabled) {
       const outcome = await this.askWhileEnabled(askAi);
       if (outcome.kind === 'proposal') {
@@ -78,14 +79,15 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
         trace.addCall({ model: ai.model, tokensIn: ai.tokensIn, tokensOut: ai.tokensOut, costUsd: ai.costUsd });
         const objection = acceptsAiProposal(ai.proposal);
         if (!objection) return { source: 'ai', by: this.options.agent, proposal: ai.proposal, model: ai.model, prompt: ai.prompt };
-        trace.note(`AI proposal not acted on: ${objection}; a person decides`);
+        why = `AI proposal not acted on: ${objection}; a person decides`;
       } else {
-        trace.note(outcome.reason);
+        why = outcome.reason;
       }
     } else {
-      trace.note('AI is switched off for this run: a person supplies the proposal');
+      why = 'AI is switched off for this run: a person supplies the proposal';
     }
-    return this.waitForPerson(manualTimeout);
+    trace.note(why);
+    return this.waitForPerson(manualTimeout, why);
   }
 
   private async askWhileEnabled(
@@ -113,9 +115,9 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
     }
   }
 
-  private async waitForPerson(timeout: string): Promise<ObtainedProposal<z.infer<S>['proposal']>> {
+  private async waitForPerson(timeout: string, why: string): Promise<ObtainedProposal<z.infer<S>['proposal']>> {
     this.acceptingSubmissions = true;
-    this.options.onAwaitingHuman();
+    this.options.onAwaitingHuman(why);
     const arrived = await condition(() => this.submission !== undefined, durationMs(timeout));
     this.acceptingSubmissions = false;
     if (!arrived || !this.submission) return { source: 'none', reason: `no proposal from a person within ${timeout}` };

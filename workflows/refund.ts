@@ -26,7 +26,7 @@ import { ensureProcessAttributes, stageTracker } from './search-attributes';
 import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
-export { approvalDecisionSignal, approvalQuery } from './approval';
+export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
 export { setAiEnabledSignal, submitProposalSignal } from './proposal';
 export { explainQuery } from './trace';
 
@@ -65,6 +65,22 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
   audit.record({ type: 'policy.pinned', actor: { kind: 'system', id: 'arbiter' }, summary: `policy ${bundle.ref} pinned (${bundle.hash.slice(0, 12)})` });
 
+  const gate = new ApprovalGate({
+    audit,
+    trace,
+    onPendingChange: (pending, stage) => {
+      upsertSearchAttributes([{ key: ArbiterApprovalPending, value: pending }]);
+      if (pending) setStage(stage);
+    },
+  });
+  const cardBasics = {
+    process: 'refund',
+    tenant: request.tenant,
+    action: bundle.policy.action,
+    policyRef: bundle.ref,
+    requestedBy: request.requestedBy,
+  };
+
   // 2. A proposal: from the agent while AI is on, else from a person.
   const desk = new ProposalDesk({
     submissionSchema: submittedProposalSchema,
@@ -72,7 +88,25 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     agent: bundle.policy.ai.agent,
     trace,
     audit,
-    onAwaitingHuman: () => setStage('awaiting-proposal'),
+    onAwaitingHuman: (why) =>
+      gate.showProposalCard(
+        {
+          ...cardBasics,
+          title: `Propose a refund for order ${request.order.id}`,
+          summary: `The customer paid ${request.order.amount} ${request.order.currency}. Their message: ${request.message}`,
+          parameters: {
+            orderId: request.order.id,
+            orderAmount: request.order.amount,
+            currency: request.order.currency,
+            customerTier: request.customer.tier,
+            region: request.customer.region,
+          },
+          reason: why,
+          risk: 'medium',
+        },
+        [request.requestedBy],
+        bundle.policy.manualProposalTimeout,
+      ),
   });
   setStage('proposing');
   const obtained = await desk.obtain(
@@ -80,6 +114,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     (p) => (p.action === 'refund' ? undefined : `the agent proposed "${p.action}"`),
     bundle.policy.manualProposalTimeout,
   );
+  if (obtained.source !== 'ai') gate.clearCard();
   const finish = async (result: Omit<RefundResult, 'requestId' | 'policyRef'>): Promise<RefundResult> => {
     trace.data.outcome = { outcome: result.outcome, reason: result.reason };
     setStage(result.outcome);
@@ -126,17 +161,26 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
 
   // 4. People approve where policy says so.
   if (decision.outcome === 'approve' && decision.approval) {
-    const gate = new ApprovalGate({
-      audit,
-      trace,
-      authority: `policy ${bundle.ref} rule ${decision.ruleId}`,
-      onPendingChange: (pending) => {
-        upsertSearchAttributes([{ key: ArbiterApprovalPending, value: pending }]);
-        if (pending) setStage('awaiting-approval');
-      },
-    });
     const excluded = [request.requestedBy, ...(obtained.source === 'human' ? [obtained.by] : [])];
-    const approval = await gate.request(decision.approval, excluded);
+    const draft = {
+      ...cardBasics,
+      title: `Refund ${proposal.amount} ${proposal.currency} on order ${request.order.id}`,
+      summary: `${obtained.by} proposes a ${proposal.category} refund (confidence ${proposal.confidence}): ${proposal.rationale}`,
+      parameters: {
+        amount: proposal.amount,
+        currency: proposal.currency,
+        orderId: request.order.id,
+        orderAmount: request.order.amount,
+        customerTier: request.customer.tier,
+        region: request.customer.region,
+        category: proposal.category,
+        proposedBy: obtained.by,
+      },
+      reason: decision.reason,
+      ruleId: decision.ruleId,
+      risk: riskTier(decision),
+    } as const;
+    const approval = await gate.request(decision.approval, excluded, draft, `policy ${bundle.ref} rule ${decision.ruleId}`);
     await audit.flush();
     if (approval.status === 'rejected' || approval.status === 'expired-rejected') {
       const who = approval.decisions.find((d) => d.decision === 'reject')?.approverId;
@@ -218,7 +262,7 @@ export function refundFacts(request: RefundRequest, proposal: RefundProposal): F
   };
 }
 
-function riskTier(decision: PolicyDecision): string {
+function riskTier(decision: PolicyDecision): 'low' | 'medium' | 'high' {
   if (decision.outcome === 'auto') return 'low';
   if (decision.outcome === 'deny' || (decision.approval?.approvals ?? 1) > 1) return 'high';
   return 'medium';

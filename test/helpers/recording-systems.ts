@@ -71,6 +71,10 @@ export function recordingSystems(options: RecordingOptions = {}): RecordingSyste
       await enter('sendCustomerMessage', input.idempotencyKey);
       return { messageId: `msg-${input.orderId}` };
     },
+    async notifyApprovers(input) {
+      await enter('notifyApprovers', input.idempotencyKey);
+      return { messageId: `note-${input.role}` };
+    },
   };
   return { activities, calls, keys };
 }

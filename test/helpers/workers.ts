@@ -24,6 +24,8 @@ export interface WorkerSetup {
   proposer?: ProposerActivities;
   /** Defaults to a JSONL file in a fresh temp folder. */
   auditPath?: string;
+  /** Defaults to a fresh queue; give one to run a second set of workers on the same runs. */
+  taskQueue?: string;
 }
 
 export async function withArbiterWorkers<T>(
@@ -32,7 +34,7 @@ export async function withArbiterWorkers<T>(
   setup: WorkerSetup,
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
-  const taskQueue = uniqueQueue('arbiter');
+  const taskQueue = setup.taskQueue ?? uniqueQueue('arbiter');
   const auditPath = setup.auditPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-audit-')), 'audit.jsonl');
   const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
   const integrationsWorker = await Worker.create({
