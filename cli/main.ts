@@ -2,6 +2,7 @@
 import { processIo, UsageError, UserError, type Command, type Io } from './command';
 import { policyCommand } from './policy';
 import { explainCommand, statusCommand } from './runs';
+import { approvalsCommand, approveCommand, rejectCommand, tokenCommand } from './approvals';
 
 const helpCommand: Command = {
   usage: [{ syntax: 'help', summary: 'show this help' }],
@@ -16,6 +17,10 @@ const commands: Record<string, Command> = {
   policy: policyCommand,
   status: statusCommand,
   explain: explainCommand,
+  token: tokenCommand,
+  approvals: approvalsCommand,
+  approve: approveCommand,
+  reject: rejectCommand,
   help: helpCommand,
 };
 

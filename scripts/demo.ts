@@ -2,7 +2,9 @@
 // (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
 // run's stage as it moves, and prints outcomes with the policy's reasons, the sandbox ledger and
 // Web UI links. Exits 0 only when every outcome is the one the scenario expects.
-import { ArbiterClient, type ApprovalDecision, type RefundRequest, type RefundResult } from '../client';
+import { ArbiterClient, type RefundRequest, type RefundResult } from '../client';
+import { localJwtSecret } from '../runtime/local-secret';
+import { mintLocalToken } from '../server/auth';
 import { readTemporalSettings } from '../runtime/config';
 import { Platform } from './platform';
 
@@ -37,10 +39,20 @@ function request(n: number, orderId: string, amount: number, message = 'The parc
   };
 }
 
-/** A decision as an approver makes it: on the card they see, whose hash is filled in then. */
-type DemoDecision = Omit<ApprovalDecision, 'cardHash'>;
+/** A decision an approver makes on the page or with the CLI: through the endpoint, with their own token. */
+interface DemoDecision {
+  decision: 'approve' | 'reject';
+  approver: { id: string; roles: string[] };
+  comment?: string;
+  /** What the endpoint must answer: 202 accepted, or a refusal the demo shows on purpose. */
+  expectStatus: number;
+}
 
-const approve = (id: string, role: string): DemoDecision => ({ decision: 'approve', approver: { id, roles: [role] } });
+const approve = (id: string, role: string, expectStatus = 202): DemoDecision => ({
+  decision: 'approve',
+  approver: { id, roles: [role] },
+  expectStatus,
+});
 
 const scenarios: Scenario[] = [
   { title: 'small refund runs on its own', request: request(1, `ORD-${runTag}-1`, 40), expected: 'completed', expectedNetRefund: 40 },
@@ -61,7 +73,8 @@ const scenarios: Scenario[] = [
     request: request(4, `ORD-${runTag}-4`, 740),
     expected: 'completed',
     expectedNetRefund: 740,
-    approvals: [approve('carol', 'support-lead')],
+    // The requester tries to approve their own request first: the endpoint refuses (403).
+    approvals: [approve('support-desk', 'support-lead', 403), approve('carol', 'support-lead')],
   },
   {
     title: '3000 EUR: two finance approvals',
@@ -75,7 +88,9 @@ const scenarios: Scenario[] = [
     request: request(6, `ORD-${runTag}-6`, 300),
     expected: 'rejected',
     expectedNetRefund: 0,
-    approvals: [{ decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, comment: 'outside the return window' }],
+    approvals: [
+      { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, comment: 'outside the return window', expectStatus: 202 },
+    ],
   },
   { title: '6000 EUR: policy denies', request: request(7, `ORD-${runTag}-7`, 6000), expected: 'denied', expectedNetRefund: 0 },
   {
@@ -91,6 +106,8 @@ async function main(): Promise<number> {
   const platform = new Platform(settings, 'files');
   const say = (line: string) => console.log(`  ${line}`);
   const sandboxUrl = `http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}`;
+  const approvalsUrl = `http://127.0.0.1:${process.env.ARBITER_PORT || 8080}`;
+  let unexpectedAnswers = 0;
   process.on('SIGINT', () => void platform.stop().then(() => process.exit(130)));
 
   console.log('Arbiter demo: the agent proposes, policy decides, people approve, the saga acts or undoes\n');
@@ -99,6 +116,7 @@ async function main(): Promise<number> {
     await platform.ensureTemporal(say);
     await platform.ensureSandbox(say);
     platform.startWorker(say);
+    await platform.ensureApprovalServer(say);
     client = await ArbiterClient.connect(settings);
 
     console.log('\nStarting the scenarios through the typed client:');
@@ -113,8 +131,9 @@ async function main(): Promise<number> {
         await followStages(client!, run.workflowId, say, async () => {
           for (const decision of decisions.splice(0)) {
             say(`${run.workflowId.padEnd(32)} ${decision.approver.id} (${decision.approver.roles.join(', ')}) ${decision.decision}s`);
-            const view = await client!.approval(run.workflowId);
-            await client!.decide(run.workflowId, { ...decision, cardHash: view!.cardHash });
+            const status = await decideOverHttp(approvalsUrl, run.workflowId, decision);
+            say(`${''.padEnd(32)} endpoint answered ${status}${status === decision.expectStatus ? '' : ` (expected ${decision.expectStatus})`}`);
+            if (status !== decision.expectStatus) unexpectedAnswers += 1;
           }
         });
         return client!.refundResult(run.workflowId);
@@ -154,6 +173,10 @@ async function main(): Promise<number> {
     for (const [i, result] of results.entries()) say(`${started[i]!.workflowId.padEnd(32)} ${result.reason}`);
     console.log();
     printTable(['check', 'scenario', 'workflow id', 'outcome', 'net refunded', 'Web UI'], rows.map((r) => r.cells));
+    rows.push({
+      ok: unexpectedAnswers === 0,
+      cells: [unexpectedAnswers === 0 ? 'ok' : 'UNEXPECTED', 'endpoint answers as expected', '-', `${unexpectedAnswers} unexpected`, '-', approvalsUrl],
+    });
     const failures = rows.filter((r) => !r.ok).length;
     console.log(
       failures === 0
@@ -165,6 +188,20 @@ async function main(): Promise<number> {
     await client?.close();
     await platform.stop();
   }
+}
+
+/** Decides as an approver would: a token of their own, the card as shown now, then the decision. */
+async function decideOverHttp(approvalsUrl: string, workflowId: string, d: DemoDecision): Promise<number> {
+  const secret = localJwtSecret({ create: false });
+  if (!secret) throw new Error('no token secret: set ARBITER_JWT_SECRET');
+  const token = await mintLocalToken(secret, { sub: d.approver.id, roles: d.approver.roles, expiresIn: '10m' });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const path = `${approvalsUrl}/approvals/${encodeURIComponent(workflowId)}`;
+  const card = await fetch(path, { headers });
+  if (card.status !== 200) return card.status;
+  const { cardHash } = (await card.json()) as { cardHash: string };
+  const body = JSON.stringify({ decision: d.decision, comment: d.comment, cardHash });
+  return (await fetch(`${path}/decision`, { method: 'POST', headers, body })).status;
 }
 
 /** Prints each stage change of a run until it closes; calls `onAwaitingApproval` when it waits for people. */

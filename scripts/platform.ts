@@ -7,6 +7,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
+import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 
 /** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
@@ -80,6 +81,28 @@ export class Platform {
     });
     say(`Sandbox: starting payments, CRM and notifications stand-ins on port ${port}`);
     await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, this.processes.at(-1));
+    return 'started';
+  }
+
+  /**
+   * Starts the approvers' endpoint unless it already answers. Without a configured secret or JWKS
+   * URL it generates a local secret (kept in the data folder) and says so.
+   */
+  async ensureApprovalServer(say: (line: string) => void): Promise<'started' | 'reused'> {
+    const port = Number(process.env.ARBITER_PORT || 8080);
+    const health = `http://127.0.0.1:${port}/healthz`;
+    if (await httpAnswers(health)) {
+      say(`Approvals: reusing the endpoint on port ${port}`);
+      return 'reused';
+    }
+    const extraEnv: NodeJS.ProcessEnv = {};
+    if (!process.env.ARBITER_JWT_SECRET && !process.env.ARBITER_JWKS_URL) {
+      extraEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
+      say(`Approvals: no ARBITER_JWT_SECRET or ARBITER_JWKS_URL set, so tokens are signed with a generated local secret (${path.relative(REPO_ROOT, localSecretPath())})`);
+    }
+    this.spawn('approvals', TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], extraEnv);
+    say(`Approvals: starting the approvers' endpoint and page on http://127.0.0.1:${port}`);
+    await waitUntil(() => httpAnswers(health), 'the approvals endpoint', 30_000, this.processes.at(-1));
     return 'started';
   }
 

@@ -9,7 +9,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createIntegrationActivities } from '../activities';
 import { ArbiterStage } from '../common/constants';
 import type { RefundRequest } from '../common/refund-schemas';
-import { refundWorkflowId } from '../common/refund-schemas';
 import { createSandboxServer } from '../sandbox/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
@@ -135,7 +134,9 @@ async function main(): Promise<void> {
   try {
     mkdirSync(HISTORIES, { recursive: true });
     for (const scenario of scenarios) {
-      const workflowId = refundWorkflowId(`recorded-${scenario.file.replace('.json', '')}`);
+      // The file is named after the workflow id: replay must run with the id the run had, since
+      // workflow code may use it (idempotency keys, card hashes).
+      const workflowId = scenario.file.replace(/\.json$/, '');
       await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer }, async (taskQueue) => {
         const handle = await env.client.workflow.start('refund', { taskQueue, workflowId, args: [scenario.request()] });
         await scenario.drive(handle);

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     await platform.ensureTemporal(say);
     await platform.ensureSandbox(say);
     platform.startWorker(say);
+    await platform.ensureApprovalServer(say);
   } catch (err) {
     console.error(`arbiter: ${err instanceof Error ? err.message : String(err)}`);
     await stop('start-up failed', 1);
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   say(`Temporal gRPC   ${settings.address} (namespace ${settings.namespace})`);
   say(`Temporal Web UI ${settings.webUiUrl}`);
   say(`Sandbox systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);
+  say(`Approvals page  http://127.0.0.1:${process.env.ARBITER_PORT || 8080}/  (token: npx arbiter token --sub carol --roles support-lead)`);
   say('up; Ctrl-C stops everything started here');
   const exited = await platform.firstExit();
   await stop(`${exited} exited on its own`, 1);

@@ -2,7 +2,7 @@
 // search attributes), the Web UI, the sandbox systems and the worker, and Ctrl-C stops them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ let dataDir: string;
 let temporalPort: number;
 let uiPort: number;
 let sandboxPort: number;
+let approvalsPort: number;
 let start: ChildProcess;
 let output = '';
 /** Every process of the tree seen so far, so afterAll can stop leftovers even after the launcher died. */
@@ -93,7 +94,7 @@ async function withConnection<T>(use: (connection: Connection) => Promise<T>): P
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'arbiter-start-'));
-  [temporalPort, uiPort, sandboxPort] = (await freePorts(3)) as [number, number, number];
+  [temporalPort, uiPort, sandboxPort, approvalsPort] = (await freePorts(4)) as [number, number, number, number];
   start = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'scripts', 'start.ts')], {
     cwd: REPO_ROOT,
     env: {
@@ -101,7 +102,11 @@ beforeAll(async () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
       ARBITER_SANDBOX_PORT: String(sandboxPort),
+      ARBITER_PORT: String(approvalsPort),
       ARBITER_DATA_DIR: dataDir,
+      // No configured secret: npm start generates a local one and says so.
+      ARBITER_JWT_SECRET: '',
+      ARBITER_JWKS_URL: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: false,
@@ -154,6 +159,14 @@ test('starts the sandbox systems on ARBITER_SANDBOX_PORT', async () => {
   expect(response.status).toBe(200);
 });
 
+test('starts the approvals endpoint with a generated local secret, and says so', async () => {
+  const response = await fetch(`http://127.0.0.1:${approvalsPort}/healthz`);
+  expect(response.status).toBe(200);
+  expect(output).toMatch(/generated local secret/);
+  expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
+  expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o077).toBe(0);
+});
+
 test('keeps the dev server database in ARBITER_DATA_DIR', () => {
   expect(existsSync(join(dataDir, 'temporal.sqlite'))).toBe(true);
 });
@@ -164,13 +177,14 @@ test('exits with code 0 on SIGINT', async () => {
   expect(await waitForExit(60_000)).toBe(0);
 }, 90_000);
 
-test('leaves nothing listening on the Temporal, Web UI and sandbox ports after SIGINT', async () => {
+test('leaves nothing listening on the Temporal, Web UI, sandbox and approvals ports after SIGINT', async () => {
   expect(start.exitCode).toBe(0);
   expect({
     temporal: await portAccepts(temporalPort),
     webUi: await portAccepts(uiPort),
     sandbox: await portAccepts(sandboxPort),
-  }).toEqual({ temporal: false, webUi: false, sandbox: false });
+    approvals: await portAccepts(approvalsPort),
+  }).toEqual({ temporal: false, webUi: false, sandbox: false, approvals: false });
 });
 
 test('leaves none of the processes it started running after SIGINT', () => {

@@ -1,0 +1,146 @@
+// The approvers' HTTP server: routes, the per-address rate limit, token checks and one log
+// line per request (never the Authorization header, never a body: both can carry personal data).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { temporalApprovalSource, type ApprovalSourceOptions } from './approvals-source';
+import { AuthError, type Caller, type TokenVerifier } from './auth';
+import { bearerToken, HttpError, sendError, sendJson } from './http';
+import { createRateLimiter } from './rate-limit';
+import { approvalRoutes, type ApprovalRoutes } from './routes';
+import { loadPage, type PagePath } from './static-page';
+
+export interface ApprovalServerDeps {
+  temporal: Client;
+  verifyToken: TokenVerifier;
+  logger: Logger;
+  limits?: { bodyBytes?: number; ratePerSecond?: number; burst?: number };
+  temporalCalls?: ApprovalSourceOptions;
+}
+
+export interface ApprovalServer {
+  server: http.Server;
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_LIMITS = { bodyBytes: 16 * 1024, ratePerSecond: 20, burst: 40 };
+/** In-flight requests get this long to finish when the server closes; idle keep-alive sockets close at once. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** `health` and `page` need no token; every other route is an API call with a caller. */
+type RouteName = 'health' | 'page' | keyof ApprovalRoutes;
+interface Route {
+  method: 'GET' | 'POST';
+  pattern: RegExp;
+  name: RouteName;
+}
+
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/healthz$/, name: 'health' },
+  { method: 'GET', pattern: /^\/(?:app\.js|style\.css)?$/, name: 'page' },
+  { method: 'GET', pattern: /^\/approvals$/, name: 'list' },
+  { method: 'GET', pattern: /^\/approvals\/([^/]+)$/, name: 'show' },
+  { method: 'POST', pattern: /^\/approvals\/([^/]+)\/decision$/, name: 'decide' },
+  { method: 'POST', pattern: /^\/approvals\/([^/]+)\/proposal$/, name: 'propose' },
+];
+
+export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
+  const { temporal, verifyToken, logger } = deps;
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const routes = approvalRoutes({ source: temporalApprovalSource(temporal, logger, deps.temporalCalls), bodyBytes: limits.bodyBytes });
+  const servePage = loadPage();
+  const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
+
+  async function authenticate(req: IncomingMessage): Promise<Caller> {
+    const token = bearerToken(req);
+    try {
+      return await verifyToken(token);
+    } catch (err) {
+      if (err instanceof AuthError) throw new HttpError(401, 'unauthenticated', err.message, undefined, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw err;
+    }
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, pathname: string, seen: { callerId?: string }): Promise<void> {
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const rate = allow(address);
+    if (!rate.allowed) {
+      throw new HttpError(429, 'rate-limited', 'too many requests from this address; slow down', undefined, { 'Retry-After': String(rate.retryAfterSeconds) });
+    }
+    const matching = ROUTES.filter((r) => r.pattern.test(pathname));
+    if (!matching.length) throw new HttpError(404, 'not-found', 'no such resource');
+    const route = matching.find((r) => r.method === req.method);
+    if (!route) {
+      throw new HttpError(405, 'method-not-allowed', `use ${matching.map((r) => r.method).join(' or ')}`, undefined, { Allow: matching.map((r) => r.method).join(', ') });
+    }
+    if (route.name === 'health') return sendJson(res, 200, { ok: true });
+    if (route.name === 'page') return servePage(res, pathname as PagePath);
+    const caller = await authenticate(req);
+    seen.callerId = caller.id;
+    await routes[route.name]({ req, res, caller, workflowId: workflowIdFrom(route.pattern, pathname) });
+  }
+
+  const server = http.createServer((req, res) => {
+    const startedAt = performance.now();
+    const pathname = pathOf(req.url);
+    const seen: { callerId?: string } = {};
+    res.once('close', () => {
+      const entry = { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - startedAt), caller: seen.callerId };
+      logger.info(entry, 'request');
+    });
+    dispatch(req, res, pathname, seen).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof HttpError) return sendError(res, err);
+      // Names and messages only: a Temporal error's cause can carry the payload it was sent.
+      logger.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, path: pathname }, 'request failed');
+      sendError(res, new HttpError(500, 'internal', 'the request failed; it has been logged'));
+    });
+  });
+  // Slow clients must not hold sockets open: a whole request (headers and body) gets 30 s.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  return {
+    server,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve();
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+        server.close((err) => {
+          clearTimeout(force);
+          if (err) reject(err);
+          else resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** The path without the query string: a query can carry anything, and logs must stay clean. */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://approvals.invalid').pathname;
+  } catch {
+    return '/';
+  }
+}
+
+function workflowIdFrom(pattern: RegExp, pathname: string): string {
+  const encoded = pattern.exec(pathname)?.[1] ?? '';
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new HttpError(404, 'not-found', 'no such workflow');
+  }
+}

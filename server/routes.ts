@@ -1,0 +1,83 @@
+// The approvals API: list the cards waiting for the caller, show one, decide it, or supply the
+// proposal a person was asked for. Identity always comes from the token, never from the body.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from '../common/approval-schemas';
+import { refundProposalSchema } from '../common/refund-schemas';
+import { awaitsCaller, decisionRefusal, proposalRefusal, visibleView } from './approval-rules';
+import type { ApprovalSource } from './approvals-source';
+import type { Caller } from './auth';
+import { HttpError, parseBody, readJsonBody, sendJson } from './http';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  caller: Caller;
+  workflowId: string;
+}
+
+export interface ApprovalRoutesDeps {
+  source: ApprovalSource;
+  bodyBytes: number;
+  now?: () => number;
+}
+
+/** A person's proposal passes the same schema as the AI's, per process. */
+const PROPOSAL_SCHEMAS: Record<string, z.ZodType> = {
+  refund: refundProposalSchema,
+};
+
+const proposalEnvelopeSchema = z.strictObject({
+  cardHash: cardHashSchema,
+  proposal: z.record(z.string(), z.unknown()),
+});
+
+export function approvalRoutes(deps: ApprovalRoutesDeps) {
+  const { source, bodyBytes } = deps;
+  const now = deps.now ?? Date.now;
+
+  return {
+    async list({ res, caller }: RouteContext): Promise<void> {
+      const at = now();
+      const approvals = (await source.waiting(caller.tenant)).filter((view) => awaitsCaller(view, caller, at));
+      sendJson(res, 200, { approvals });
+    },
+
+    async show({ res, caller, workflowId }: RouteContext): Promise<void> {
+      const view = visibleView(await source.view(workflowId), caller);
+      sendJson(res, 200, { ...view, workflowId });
+    },
+
+    async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
+      const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
+      const refusal = decisionRefusal(await source.view(workflowId), caller, body.cardHash, now());
+      if (refusal) throw refusal;
+      const decision: ApprovalDecision = {
+        decision: body.decision,
+        approver: { id: caller.id, roles: caller.roles },
+        cardHash: body.cardHash,
+        ...(body.comment === undefined ? {} : { comment: body.comment }),
+        ...(body.decisionId === undefined ? {} : { decisionId: body.decisionId }),
+      };
+      const receipt = await source.decide(workflowId, decision);
+      sendJson(res, 202, { workflowId, ...receipt });
+    },
+
+    async propose({ req, res, caller, workflowId }: RouteContext): Promise<void> {
+      const raw = await readJsonBody(req, bodyBytes);
+      const envelope = parseBody(proposalEnvelopeSchema, raw);
+      const view = await source.view(workflowId);
+      const refusal = proposalRefusal(view, caller, envelope.cardHash, now());
+      if (refusal) throw refusal;
+      const schema = view && PROPOSAL_SCHEMAS[view.card.process];
+      if (!schema) throw new HttpError(404, 'not-pending', 'proposals for this process are not taken here');
+      // Parsed inside the envelope again, so a bad field is named by its full path (proposal.amount).
+      const { proposal } = parseBody(z.strictObject({ cardHash: cardHashSchema, proposal: schema }), raw);
+      // A signal has no answer: the workflow re-validates and may still refuse (someone was faster).
+      await source.submitProposal(workflowId, { submittedBy: caller.id, proposal });
+      sendJson(res, 202, { workflowId, submitted: true });
+    },
+  };
+}
+
+export type ApprovalRoutes = ReturnType<typeof approvalRoutes>;
