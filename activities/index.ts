@@ -4,14 +4,14 @@ import { createNotificationsActivities } from './notifications';
 import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
-import { createStandinProposerActivities } from './llm/standin-proposer';
+import { createChatProposerActivities } from './llm/chat-proposer';
 
 export { createCrmActivities } from './crm';
 export { createNotificationsActivities } from './notifications';
 export { createPaymentsActivities } from './payments';
 export { auditSinkFromEnv, createAuditActivities } from './audit';
 export { createPolicyActivities } from './policy';
-export { createStandinProposerActivities } from './llm/standin-proposer';
+export { createChatProposerActivities } from './llm/chat-proposer';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the sandbox serves all three on one port. */
@@ -45,4 +45,4 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
 export type PolicyActivities = ReturnType<typeof createPolicyActivities> & ReturnType<typeof createAuditActivities>;
 
 /** Model calls, on the LLM queue. */
-export type ProposerActivities = ReturnType<typeof createStandinProposerActivities>;
+export type ProposerActivities = ReturnType<typeof createChatProposerActivities>;

@@ -115,6 +115,7 @@ async function main(): Promise<number> {
   try {
     await platform.ensureTemporal(say);
     await platform.ensureSandbox(say);
+    await platform.ensureModelServer(say);
     platform.startWorker(say);
     await platform.ensureApprovalServer(say);
     client = await ArbiterClient.connect(settings);

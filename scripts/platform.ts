@@ -106,6 +106,27 @@ export class Platform {
     return 'started';
   }
 
+  /**
+   * Starts the stand-in model server unless ARBITER_MODEL_URL points at a model server already;
+   * the worker's `standin` provider reads that variable.
+   */
+  async ensureModelServer(say: (line: string) => void): Promise<'started' | 'configured'> {
+    if (process.env.ARBITER_MODEL_URL) {
+      say(`Models: using ARBITER_MODEL_URL=${process.env.ARBITER_MODEL_URL} for the standin provider`);
+      return 'configured';
+    }
+    const port = Number(process.env.ARBITER_MODEL_PORT || 8091);
+    const base = `http://127.0.0.1:${port}`;
+    if (!(await httpAnswers(`${base}/healthz`))) {
+      this.spawn('models', TSX, [path.join(REPO_ROOT, 'model-server', 'main.ts')]);
+      await waitUntil(() => httpAnswers(`${base}/healthz`), 'the stand-in model server', 30_000, this.processes.at(-1));
+    }
+    // The worker started after this inherits it.
+    process.env.ARBITER_MODEL_URL = `${base}/v1`;
+    say(`Models: the stand-in model server (rule-based, not a language model) on ${base}/v1${process.env.OPENAI_API_KEY ? '; OPENAI_API_KEY is set, so models.yaml may route to OpenAI too' : ''}`);
+    return 'started';
+  }
+
   /** Starts the worker process; it polls once its workflow bundle is built. */
   startWorker(say: (line: string) => void): void {
     this.spawn('worker', TSX, [path.join(REPO_ROOT, 'workers', 'main.ts')]);

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   try {
     await platform.ensureTemporal(say);
     await platform.ensureSandbox(say);
+    await platform.ensureModelServer(say);
     platform.startWorker(say);
     await platform.ensureApprovalServer(say);
   } catch (err) {

@@ -102,8 +102,15 @@ describe('refund under policy', () => {
     });
     expect(result).toMatchObject({ outcome: 'completed', amount: 40, policyRef: 'refund@1' });
     expect(explanation.policy?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', by: 'support-bot', prompt: { id: 'refund-triage', version: 1 } });
-    expect(explanation.proposals[0]?.model).toMatch(/stand-in/);
+    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', by: 'support-bot', prompt: { id: 'refund-triage', version: 2 } });
+    expect(explanation.proposals[0]?.model).toBe('standin-eu (arbiter-standin-rules)');
+    // Routing is in the trace: the candidates in order, what was excluded and why, how each call ended.
+    expect(explanation.modelCalls[0]).toMatchObject({
+      route: 'cheapest-adequate: standin-eu',
+      excluded: [{ modelId: 'gpt-4o-mini', reason: 'not available in region eu' }],
+      attempts: [{ modelId: 'standin-eu', outcome: 'ok' }],
+    });
+    expect(explanation.costs.totalUsd).toBeGreaterThan(0);
     expect(explanation.decisions[0]).toMatchObject({ outcome: 'auto', ruleId: 'refund-small' });
     expect(explanation.steps.map((s) => s.step)).toEqual(['reserve-funds', 'issue-refund', 'update-crm-case', 'send-customer-reply']);
     expect(risk).toBe('low');
@@ -124,7 +131,7 @@ describe('refund under policy', () => {
       return stdout;
     });
     expect(output).toMatch(/^process +refund +policy refund@1 \([0-9a-f]{12}\) +AI on$/m);
-    expect(output).toMatch(/^proposal +support-bot \(ai via arbiter-standin-rules.*\): refund 740 EUR, damaged, confidence 0\.92$/m);
+    expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR, damaged, confidence 0\.92$/m);
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
     expect(output).toContain('step      send-customer-reply: completed');
@@ -302,6 +309,41 @@ describe('refund under policy', () => {
       { proposer: failingModel },
     );
     expect(stage).toEqual([expect.stringMatching(/^no model could propose \(NoModelAvailable/)]);
+  });
+
+  it('takes the human path, saying why, when no model fits the run budget', async () => {
+    const policyDir = copyPolicies((p) => {
+      (p.budgets as { perRunUsd: number }).perRunUsd = 0.00001;
+    });
+    const explanation = await withRun(
+      order(20),
+      async ({ handle }) => {
+        await waitForStage(handle, 'awaiting-proposal');
+        const explanation = await handle.query(explainQuery);
+        await handle.terminate('test done');
+        return explanation;
+      },
+      { policyDir },
+    );
+    expect(explanation.modelCalls[0]?.route).toMatch(/^no model allowed: standin-eu worst case .* would break the run budget/);
+    expect(explanation.costs.calls).toEqual([]);
+    expect(explanation.notes[0]?.text).toMatch(/^no model could propose \(NoModelAvailable/);
+  });
+
+  it('takes the human path when the model server is down for the whole run', async () => {
+    const explanation = await withRun(
+      order(20),
+      async ({ handle }) => {
+        await waitForStage(handle, 'awaiting-proposal');
+        const explanation = await handle.query(explainQuery);
+        await handle.terminate('test done');
+        return explanation;
+      },
+      // Nothing listens on port 1: every attempt fails to connect.
+      { modelUrl: 'http://127.0.0.1:1/v1' },
+    );
+    expect(explanation.modelCalls[0]?.attempts.map((a) => a.modelId)).toEqual(expect.arrayContaining(['standin-eu']));
+    expect(explanation.notes[0]?.text).toMatch(/^no model could propose/);
   });
 
   it('escalates an undecided approval, then auto-rejects it at expiry', async () => {

@@ -44,6 +44,7 @@ let temporalPort: number;
 let uiPort: number;
 let sandboxPort: number;
 let approvalsPort: number;
+let modelPort: number;
 let start: ChildProcess;
 let output = '';
 /** Every process of the tree seen so far, so afterAll can stop leftovers even after the launcher died. */
@@ -94,7 +95,7 @@ async function withConnection<T>(use: (connection: Connection) => Promise<T>): P
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'arbiter-start-'));
-  [temporalPort, uiPort, sandboxPort, approvalsPort] = (await freePorts(4)) as [number, number, number, number];
+  [temporalPort, uiPort, sandboxPort, approvalsPort, modelPort] = (await freePorts(5)) as [number, number, number, number, number];
   start = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'scripts', 'start.ts')], {
     cwd: REPO_ROOT,
     env: {
@@ -103,6 +104,8 @@ beforeAll(async () => {
       TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
       ARBITER_SANDBOX_PORT: String(sandboxPort),
       ARBITER_PORT: String(approvalsPort),
+      ARBITER_MODEL_PORT: String(modelPort),
+      ARBITER_MODEL_URL: '',
       ARBITER_DATA_DIR: dataDir,
       // No configured secret: npm start generates a local one and says so.
       ARBITER_JWT_SECRET: '',
@@ -167,6 +170,12 @@ test('starts the approvals endpoint with a generated local secret, and says so',
   expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o077).toBe(0);
 });
 
+test('starts the stand-in model server, which says what it is', async () => {
+  const response = await fetch(`http://127.0.0.1:${modelPort}/v1/models`);
+  expect(response.status).toBe(200);
+  expect(output).toMatch(/stand-in model server \(rule-based, not a language model\)/);
+});
+
 test('keeps the dev server database in ARBITER_DATA_DIR', () => {
   expect(existsSync(join(dataDir, 'temporal.sqlite'))).toBe(true);
 });
@@ -184,7 +193,8 @@ test('leaves nothing listening on the Temporal, Web UI, sandbox and approvals po
     webUi: await portAccepts(uiPort),
     sandbox: await portAccepts(sandboxPort),
     approvals: await portAccepts(approvalsPort),
-  }).toEqual({ temporal: false, webUi: false, sandbox: false, approvals: false });
+    models: await portAccepts(modelPort),
+  }).toEqual({ temporal: false, webUi: false, sandbox: false, approvals: false, models: false });
 });
 
 test('leaves none of the processes it started running after SIGINT', () => {

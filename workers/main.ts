@@ -7,10 +7,12 @@ import {
   auditSinkFromEnv,
   createAuditActivities,
   createIntegrationActivities,
+  createChatProposerActivities,
   createPolicyActivities,
-  createStandinProposerActivities,
   integrationDepsFromEnv,
 } from '../activities';
+import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
+import { modelsFileSchema } from '../policies/schema';
 import { integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { REPO_ROOT } from '../runtime/temporal-cli';
 import { readTemporalSettings, workerConnectionOptions } from '../runtime/config';
@@ -69,7 +71,10 @@ async function main(): Promise<void> {
           connection,
           namespace: settings.namespace,
           taskQueue: llmTaskQueue(settings.workflowTaskQueue),
-          activities: createStandinProposerActivities(),
+          // Provider addresses and keys are deployment settings, read from the environment by name.
+          activities: createChatProposerActivities({
+            providers: readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema).providers,
+          }),
           // Model providers bill and rate-limit per call: cap both apart from the integrations.
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_LLM_CONCURRENCY || 8),
           maxActivitiesPerSecond: Number(process.env.ARBITER_LLM_RATE_PER_SECOND || 5),

@@ -45,13 +45,14 @@ export const auditActivity = {
 } as const satisfies ActivityOptions;
 
 /**
- * Model calls: the activity itself fails over between models, so Temporal retries only a few
- * times, and a run that gets no proposal takes the human path instead of failing.
+ * Model calls: the activity itself retries and fails over between models (each request bounded
+ * by its own timeout), so Temporal retries only a few times, and a run that gets no proposal
+ * takes the human path instead of failing.
  */
 export const llmActivity = {
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '45 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

@@ -7,6 +7,7 @@ import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowIn
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { POLICY_INVALID } from '../common/error-types';
+import { askModels } from './model-call';
 import {
   refundRequestSchema,
   submittedProposalSchema,
@@ -110,7 +111,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
   setStage('proposing');
   const obtained = await desk.obtain(
-    () => models.proposeRefund({ request }),
+    () => askModels(request, bundle, trace, { models }),
     (p) => (p.action === 'refund' ? undefined : `the agent proposed "${p.action}"`),
     bundle.policy.manualProposalTimeout,
   );

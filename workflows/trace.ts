@@ -23,6 +23,14 @@ export interface ModelCall {
   at: string;
 }
 
+export interface ModelCallRecord {
+  /** Routing's one line: order and candidates, e.g. `cheapest-adequate: standin-eu > gpt-4o-mini (redacted)`. */
+  route: string;
+  excluded: { modelId: string; reason: string }[];
+  /** The failover trace: each model tried and how it ended. */
+  attempts: { modelId: string; outcome: string }[];
+}
+
 export interface Explanation {
   process: string;
   policy?: { ref: string; hash: string };
@@ -33,6 +41,7 @@ export interface Explanation {
   approval?: ApprovalState;
   refusedDecisions: { at: string; approverId: string; reason: string }[];
   steps: StepLogEntry[];
+  modelCalls: ModelCallRecord[];
   costs: { totalUsd: number; calls: ModelCall[] };
   outcome?: { outcome: string; reason: string };
 }
@@ -46,7 +55,16 @@ export class DecisionTrace {
     process: string,
     private readonly steps: () => StepLogEntry[],
   ) {
-    this.data = { process, aiEnabled: true, notes: [], proposals: [], decisions: [], refusedDecisions: [], costs: { totalUsd: 0, calls: [] } };
+    this.data = {
+      process,
+      aiEnabled: true,
+      notes: [],
+      proposals: [],
+      decisions: [],
+      refusedDecisions: [],
+      modelCalls: [],
+      costs: { totalUsd: 0, calls: [] },
+    };
     setHandler(explainQuery, () => this.explain());
   }
 

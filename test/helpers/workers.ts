@@ -7,11 +7,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   createAuditActivities,
+  createChatProposerActivities,
   createPolicyActivities,
-  createStandinProposerActivities,
   type IntegrationActivities,
   type ProposerActivities,
 } from '../../activities';
+import { createModelServer } from '../../model-server/server';
+import { createLogger } from '../../runtime/logger';
 import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import { uniqueQueue } from './temporal';
@@ -20,8 +22,10 @@ export interface WorkerSetup {
   integrations: IntegrationActivities;
   /** Defaults to the shipped policies/ folder. */
   policyDir?: string;
-  /** Defaults to the stand-in proposer. */
+  /** Defaults to the chat proposer against a stand-in model server started for the call. */
   proposer?: ProposerActivities;
+  /** The model server the default proposer calls; defaults to one started for the call. */
+  modelUrl?: string;
   /** Defaults to a JSONL file in a fresh temp folder. */
   auditPath?: string;
   /** Defaults to a fresh queue; give one to run a second set of workers on the same runs. */
@@ -46,10 +50,18 @@ export async function withArbiterWorkers<T>(
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
     },
   });
+  const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });
+  const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
   const llmWorker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: llmTaskQueue(taskQueue),
-    activities: setup.proposer ?? createStandinProposerActivities(),
+    activities:
+      setup.proposer ??
+      createChatProposerActivities({ providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } }, env: { ARBITER_MODEL_URL: modelUrl } }),
   });
-  return workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
+  try {
+    return await workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
+  } finally {
+    await modelServer?.close();
+  }
 }

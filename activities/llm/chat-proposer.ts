@@ -1,0 +1,239 @@
+// The refund triage activity on real Chat Completions APIs: tries the routed model candidates in
+// order, rides out rate limits and transient failures, repairs one invalid answer per model and
+// reports every call in a failover trace. The answer is only a proposal; policy decides.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import OpenAI from 'openai';
+import { NO_MODEL_AVAILABLE } from '../../common/error-types';
+import { refundProposalSchema, type RefundProposal, type RefundRequest } from '../../common/refund-schemas';
+import type { ModelsFile } from '../../policies/schema';
+import type { RouteCandidate } from '../../policies/routing';
+import { createProviderClients } from './providers';
+import { buildRepairMessages, buildTriageMessages, REFUND_PROPOSAL_RESPONSE_FORMAT, REFUND_TRIAGE_PROMPT } from './triage-prompt';
+
+export interface ChatProposerDeps {
+  providers: ModelsFile['providers'];
+  env?: NodeJS.ProcessEnv;
+  /** Upper bound on one rate-limit wait, whatever Retry-After asks for. */
+  maxRetryAfterMs?: number;
+  requestTimeoutMs?: number;
+  /** Tests pass one that records the wait instead of waiting. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ProposeRefundInput {
+  request: RefundRequest;
+  /** In the order routing chose; the first that gives a valid proposal wins. */
+  candidates: RouteCandidate[];
+  /** Dotted paths redacted for candidates with `redact: true`. */
+  personalFields: string[];
+}
+
+/** One HTTP call (or skipped candidate) and how it ended, e.g. `rate-limited, waited 1000 ms`. */
+export interface ProposalAttempt {
+  modelId: string;
+  outcome: string;
+}
+
+export interface ProposalResult {
+  proposal: RefundProposal;
+  /** `<modelId> (<model the server reported>)`: a stand-in says so here. */
+  model: string;
+  prompt: { id: string; version: number };
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+export type ChatProposalResult = ProposalResult & { modelId: string; attempts: ProposalAttempt[] };
+
+/** Per model: rate-limit waits, and retries after 5xx, timeouts and connection failures. */
+const MAX_RATE_LIMIT_WAITS = 2;
+const MAX_TRANSIENT_RETRIES = 2;
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+const BACKOFF_BASE_MS = 500;
+const MAX_PROBLEMS_CHARS = 300;
+
+type Messages = OpenAI.ChatCompletionMessageParam[];
+type CallFailure = { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'transient' | 'rejected'; outcome: string };
+type Checked = { ok: true; proposal: RefundProposal } | { ok: false; problems: string };
+
+export function createChatProposerActivities(deps: ChatProposerDeps) {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
+  const clientFor = createProviderClients({ providers: deps.providers, env: deps.env ?? process.env, requestTimeoutMs });
+  const maxRetryAfterMs = deps.maxRetryAfterMs ?? 10_000;
+  const sleep = deps.sleep ?? ((ms: number) => (activityContext()?.sleep(ms) ?? new Promise<void>((resolve) => setTimeout(resolve, ms))));
+
+  return {
+    async proposeRefund(input: ProposeRefundInput): Promise<ChatProposalResult> {
+      const attempts: ProposalAttempt[] = [];
+      const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+      let calls = 0;
+
+      for (const candidate of input.candidates) {
+        const provider = clientFor(candidate.provider);
+        if ('notConfigured' in provider) {
+          attempts.push({ modelId: candidate.modelId, outcome: provider.notConfigured });
+          continue;
+        }
+        const record = (outcome: string) => attempts.push({ modelId: candidate.modelId, outcome });
+        const budget = { waits: 0, retries: 0 };
+
+        /** One completion, retried as the failure allows; undefined when this model is done for. */
+        const complete = async (messages: Messages): Promise<{ content: string; model: string } | undefined> => {
+          for (;;) {
+            calls += 1;
+            const context = activityContext();
+            // Ids and counts only: heartbeat details are stored in history, prompts must not be.
+            context?.heartbeat({ modelId: candidate.modelId, call: calls });
+            // Our own timeout signal, so a timeout is told from a failed connection whatever error the client makes of it.
+            const timeout = AbortSignal.timeout(requestTimeoutMs);
+            let failure: CallFailure;
+            try {
+              const response = await provider.client.chat.completions.create(
+                {
+                  model: candidate.model,
+                  messages,
+                  max_tokens: candidate.maxOutputTokens,
+                  temperature: 0,
+                  ...(candidate.structuredOutput ? { response_format: REFUND_PROPOSAL_RESPONSE_FORMAT } : {}),
+                },
+                { signal: context ? AbortSignal.any([timeout, context.cancellationSignal]) : timeout },
+              );
+              // Every answered call is paid for, repairs and invalid answers included.
+              const usage = response.usage;
+              if (usage) {
+                spent.tokensIn += usage.prompt_tokens;
+                spent.tokensOut += usage.completion_tokens;
+                spent.costUsd +=
+                  (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) /
+                  1_000_000;
+              }
+              return { content: response.choices[0]?.message.content ?? '', model: response.model };
+            } catch (error) {
+              // A cancelled activity ends here: it is not this model's failure.
+              if (context?.cancellationSignal.aborted) throw error;
+              failure = timeout.aborted ? { kind: 'transient', outcome: 'timeout' } : classifyFailure(error);
+            }
+            if (failure.kind === 'rate-limited') {
+              if (budget.waits >= MAX_RATE_LIMIT_WAITS) {
+                record('rate-limited, gave up');
+                return undefined;
+              }
+              budget.waits += 1;
+              const waitMs = Math.min(failure.retryAfterMs, maxRetryAfterMs);
+              record(`rate-limited, waited ${waitMs} ms`);
+              await sleep(waitMs);
+              continue;
+            }
+            record(failure.outcome);
+            if (failure.kind === 'rejected' || budget.retries >= MAX_TRANSIENT_RETRIES) return undefined;
+            budget.retries += 1;
+            await sleep(BACKOFF_BASE_MS * 2 ** (budget.retries - 1));
+          }
+        };
+
+        const messages = buildTriageMessages(input.request, { redact: candidate.redact ? input.personalFields : [] });
+        const first = await complete(messages);
+        if (!first) continue;
+        let answer = first;
+        let checked = checkAnswer(first.content);
+        if (!checked.ok) {
+          record(`invalid output (${checked.problems})`);
+          const repaired = await complete([...messages, ...buildRepairMessages(first.content, checked.problems)]);
+          if (!repaired) continue;
+          answer = repaired;
+          checked = checkAnswer(repaired.content);
+          if (!checked.ok) {
+            record(`invalid output after repair (${checked.problems})`);
+            continue;
+          }
+          record('ok (repaired)');
+        } else {
+          record('ok');
+        }
+        return {
+          proposal: checked.proposal,
+          // Names the endpoint's own model too, so a stand-in ("...standin...") never passes for a real model.
+          model: `${candidate.modelId} (${answer.model})`,
+          modelId: candidate.modelId,
+          prompt: { id: REFUND_TRIAGE_PROMPT.id, version: REFUND_TRIAGE_PROMPT.version },
+          ...spent,
+          attempts,
+        };
+      }
+
+      // The cost travels with the failure: failed attempts that returned usage were billed.
+      throw ApplicationFailure.nonRetryable(`no model could propose: ${summarize(input.candidates, attempts)}`, NO_MODEL_AVAILABLE, {
+        attempts,
+        costUsd: spent.costUsd,
+      });
+    },
+  };
+}
+
+export type ChatProposerActivities = ReturnType<typeof createChatProposerActivities>;
+
+/** Sorts a failed call by what may help: waiting, retrying the same model, or moving on. */
+function classifyFailure(error: unknown): CallFailure {
+  // Timeouts and cancellation are sorted out before; any other abort is not the model's failure.
+  if (error instanceof OpenAI.APIUserAbortError) throw error;
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'transient', outcome: 'timeout' };
+  if (error instanceof OpenAI.APIConnectionError) return { kind: 'transient', outcome: 'connection failed' };
+  if (!(error instanceof OpenAI.APIError)) throw error;
+  const { status } = error;
+  if (status === 429) return { kind: 'rate-limited', retryAfterMs: retryAfterMs(error.headers) };
+  if (status === undefined || status >= 500) return { kind: 'transient', outcome: `server error ${status ?? 'without status'}` };
+  if (status === 408) return { kind: 'transient', outcome: 'timeout (408)' };
+  // Only the status: an error body may echo the prompt back.
+  return { kind: 'rejected', outcome: `rejected ${status}` };
+}
+
+function retryAfterMs(headers: Headers | undefined): number {
+  const millis = Number(headers?.get('retry-after-ms') ?? NaN);
+  if (Number.isFinite(millis) && millis >= 0) return millis;
+  const value = headers?.get('retry-after');
+  if (!value) return DEFAULT_RETRY_AFTER_MS;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, at - Date.now());
+}
+
+function checkAnswer(content: string): Checked {
+  // Models without structured output like to wrap JSON in a code fence.
+  const text = content
+    .trim()
+    .replace(/^```(?:json)?\s*/i, '')
+    .replace(/\s*```$/, '');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: it quotes the answer, which may quote the customer.
+    return { ok: false, problems: 'not a JSON object' };
+  }
+  const result = refundProposalSchema.safeParse(parsed);
+  if (result.success) return { ok: true, proposal: result.data };
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
+  return { ok: false, problems: problems.length > MAX_PROBLEMS_CHARS ? `${problems.slice(0, MAX_PROBLEMS_CHARS)}...` : problems };
+}
+
+/** Each candidate's last outcome: `standin-eu: server error 500; gpt-4o-mini: rejected 401`. */
+function summarize(candidates: RouteCandidate[], attempts: ProposalAttempt[]): string {
+  if (candidates.length === 0) return 'no model candidates';
+  return candidates
+    .map((candidate) => {
+      const last = attempts.filter((attempt) => attempt.modelId === candidate.modelId).pop();
+      return `${candidate.modelId}: ${last?.outcome ?? 'not tried'}`;
+    })
+    .join('; ');
+}
+
+/** The activity context when running in a worker; undefined when called directly (unit tests, scripts). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}

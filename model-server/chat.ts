@@ -1,0 +1,63 @@
+// The Chat Completions answer of the stand-in model: reads the request, runs the triage rules
+// and returns the OpenAI response shape, or the broken content a content fault asks for.
+import { z } from 'zod';
+import { readRequestBlock, triage } from './triage-rules';
+
+/** Marks Arbiter's repair attempt after an invalid answer. */
+export const REPAIR_MARKER = 'REPAIR:';
+
+/** Text the openai client sends either as a string or as a list of content parts. */
+const contentSchema = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()]);
+
+export const chatRequestSchema = z.object({
+  model: z.string().min(1),
+  messages: z.array(z.object({ role: z.string(), content: contentSchema.optional() })).min(1),
+  response_format: z.object({ type: z.string() }).optional(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+type ChatMessage = ChatRequest['messages'][number];
+
+/** Content faults: the call succeeds at the HTTP level and the content is what is wrong. */
+export const MALFORMED_CONTENT = 'Sure! Here is my decision: refund the customer in full, they sound upset.';
+export const WRONG_SCHEMA_CONTENT = '{ "refund": true }';
+
+function textOf(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (!content) return '';
+  return content.map((part) => part.text ?? '').join('\n');
+}
+
+export function isRepairCall(request: ChatRequest): boolean {
+  return request.messages.some((message) => (message.role === 'system' || message.role === 'user') && textOf(message).includes(REPAIR_MARKER));
+}
+
+/**
+ * The triage answer as JSON text. The request block is read from the latest user message that
+ * has one, so a repair turn appended after the invalid answer still finds the original request.
+ * The answer is always JSON, whether or not `response_format` asked for it.
+ */
+export function triageContent(request: ChatRequest): string {
+  const userTexts = request.messages.filter((message) => message.role === 'user').map(textOf).reverse();
+  const block = userTexts.map(readRequestBlock).find((found) => found !== undefined);
+  return JSON.stringify(triage(block));
+}
+
+/** Rough token counts (a quarter of the characters), so cost accounting has figures to add up. */
+export function countTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export function completionBody(request: ChatRequest, content: string, id: string) {
+  const promptTokens = countTokens(request.messages.map(textOf).join(''));
+  const completionTokens = countTokens(content);
+  return {
+    id,
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model: request.model,
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    system_fingerprint: 'arbiter-standin',
+  };
+}
