@@ -1,6 +1,7 @@
 // HTTP plumbing for the stand-in model server: JSON answers, OpenAI-shaped error bodies and a
 // body reader capped at 1 MiB, so route logic never touches streams.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readLimitedBody } from '../runtime/read-body';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -41,29 +42,9 @@ const tooLarge = () =>
     headers: { connection: 'close' },
   });
 
-/** Reads the raw body; a declared or streamed size over MAX_BODY_BYTES is refused with 413. */
+/** Reads the raw body, refusing with 413 past MAX_BODY_BYTES. */
 export function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > MAX_BODY_BYTES) {
-        req.off('data', onData);
-        chunks.length = 0;
-        // Keep draining so the client can read our 413 instead of seeing a reset.
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readLimitedBody(req, MAX_BODY_BYTES, tooLarge);
 }
 
 export function parseJsonBody(raw: string): unknown {

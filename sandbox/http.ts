@@ -1,6 +1,7 @@
 // HTTP plumbing for the sandbox: JSON answers and a size-capped body reader, so the route
 // logic never touches streams and an oversized body is refused before it is held in memory.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readLimitedBody } from '../runtime/read-body';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -36,32 +37,9 @@ export function sendJson(res: ServerResponse, reply: Reply, extraHeaders: Record
 const tooLarge = () =>
   new ReplyError({ status: 413, body: { error: `request body exceeds ${MAX_BODY_BYTES} bytes`, field: 'body' } });
 
-/**
- * Reads the raw body, stopping at MAX_BODY_BYTES: a declared Content-Length over the limit is
- * refused before reading, and a chunked body is dropped the moment it passes the limit.
- */
+/** Reads the raw body, refusing with 413 past MAX_BODY_BYTES. */
 export function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > MAX_BODY_BYTES) {
-        req.off('data', onData);
-        chunks.length = 0;
-        // Keep discarding what is still in flight so the client can read our 413.
-        req.resume();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readLimitedBody(req, MAX_BODY_BYTES, tooLarge);
 }
 
 /** Parses a JSON body; an empty body counts as `{}` so bodiless compensations need not send one. */

@@ -2,6 +2,7 @@
 // as typed errors, bearer tokens, and request bodies read within a size limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
+import { readLimitedBody } from '../runtime/read-body';
 
 /** A refusal the endpoint answers with: status, a stable code for programs, a sentence for people. */
 export class HttpError extends Error {
@@ -53,19 +54,9 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') throw new HttpError(415, 'unsupported-media-type', 'send the body as application/json');
   const tooLarge = () => new HttpError(413, 'body-too-large', `the body may be at most ${limitBytes} bytes`, undefined, { Connection: 'close' });
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge();
-
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Stops buffering at once: a body without a length header is counted as it streams in.
-    if (size > limitBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
+  const raw = await readLimitedBody(req, limitBytes, tooLarge);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return JSON.parse(raw) as unknown;
   } catch {
     throw new HttpError(400, 'invalid-json', 'the body is not valid JSON', '(root)');
   }
