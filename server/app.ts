@@ -9,6 +9,8 @@ import { AuthError, type Caller, type TokenVerifier } from './auth';
 import { bearerToken, HttpError, sendError, sendJson } from './http';
 import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
+import { refusalRecorder } from './refusal-audit';
+import type { AuditSink } from '../activities/audit';
 import { loadPage, type PagePath } from './static-page';
 
 export interface ApprovalServerDeps {
@@ -17,6 +19,8 @@ export interface ApprovalServerDeps {
   logger: Logger;
   limits?: { bodyBytes?: number; ratePerSecond?: number; burst?: number };
   temporalCalls?: ApprovalSourceOptions;
+  /** Where decisions refused by the endpoint itself are recorded. */
+  audit?: AuditSink;
 }
 
 export interface ApprovalServer {
@@ -50,7 +54,11 @@ const ROUTES: Route[] = [
 export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
   const { temporal, verifyToken, logger } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
-  const routes = approvalRoutes({ source: temporalApprovalSource(temporal, logger, deps.temporalCalls), bodyBytes: limits.bodyBytes });
+  const routes = approvalRoutes({
+    source: temporalApprovalSource(temporal, logger, deps.temporalCalls),
+    bodyBytes: limits.bodyBytes,
+    recordRefusal: refusalRecorder(deps.audit, logger),
+  });
   const servePage = loadPage();
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
 

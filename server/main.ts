@@ -2,6 +2,9 @@
 // connection from the environment; refuses to start without token verification.
 import { Client, Connection } from '@temporalio/client';
 import { clientConnectionOptions, readTemporalSettings } from '../runtime/config';
+import path from 'node:path';
+import { auditSinkFromEnv } from '../activities/audit';
+import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
 import { createApprovalServer } from './app';
 import { authConfigFromEnv, createTokenVerifier, type TokenVerifier } from './auth';
@@ -26,7 +29,9 @@ async function main(): Promise<void> {
   const settings = readTemporalSettings();
   const connection = await Connection.connect(clientConnectionOptions(settings));
   const temporal = new Client({ connection, namespace: settings.namespace });
-  const approvals = createApprovalServer({ temporal, verifyToken, logger });
+  // The same trail the workers write: refused decisions sit beside the accepted ones.
+  const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
+  const approvals = createApprovalServer({ temporal, verifyToken, logger, audit });
 
   const bound = await approvals.listen(port, host);
   logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on http://${host.includes(':') ? `[${host}]` : host}:${bound}/`);
@@ -37,6 +42,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: closing`);
     await approvals.close();
+    await audit.close();
     await connection.close();
     process.exit(0);
   };

@@ -8,6 +8,7 @@ import { awaitsCaller, decisionRefusal, proposalRefusal, visibleView } from './a
 import type { ApprovalSource } from './approvals-source';
 import type { Caller } from './auth';
 import { HttpError, parseBody, readJsonBody, sendJson } from './http';
+import type { RefusalRecorder } from './refusal-audit';
 
 export interface RouteContext {
   req: IncomingMessage;
@@ -20,6 +21,8 @@ export interface ApprovalRoutesDeps {
   source: ApprovalSource;
   bodyBytes: number;
   now?: () => number;
+  /** Writes decisions refused here to the audit trail. */
+  recordRefusal?: RefusalRecorder;
 }
 
 /** A person's proposal passes the same schema as the AI's, per process. */
@@ -50,8 +53,12 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
 
     async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
-      const refusal = decisionRefusal(await source.view(workflowId), caller, body.cardHash, now());
-      if (refusal) throw refusal;
+      const view = await source.view(workflowId);
+      const refusal = decisionRefusal(view, caller, body.cardHash, now());
+      if (refusal) {
+        await deps.recordRefusal?.(workflowId, view, caller, refusal);
+        throw refusal;
+      }
       const decision: ApprovalDecision = {
         decision: body.decision,
         approver: { id: caller.id, roles: caller.roles },
@@ -59,7 +66,11 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
         ...(body.comment === undefined ? {} : { comment: body.comment }),
         ...(body.decisionId === undefined ? {} : { decisionId: body.decisionId }),
       };
-      const receipt = await source.decide(workflowId, decision);
+      // The workflow's validator has the last word (someone may have decided meanwhile).
+      const receipt = await source.decide(workflowId, decision).catch(async (err: unknown) => {
+        if (err instanceof HttpError) await deps.recordRefusal?.(workflowId, view, caller, err);
+        throw err;
+      });
       sendJson(res, 202, { workflowId, ...receipt });
     },
 

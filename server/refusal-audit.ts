@@ -1,0 +1,38 @@
+// Decisions the endpoint refuses before they reach the workflow still belong in the audit
+// trail: who tried, on which card, and why it was refused.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ApprovalView } from '../common/approval-schemas';
+import type { AuditSink } from '../activities/audit';
+import type { Caller } from './auth';
+import type { HttpError } from './http';
+
+export type RefusalRecorder = (workflowId: string, view: ApprovalView | null | undefined, caller: Caller, refusal: HttpError) => Promise<void>;
+
+export function refusalRecorder(sink: AuditSink | undefined, logger: Logger): RefusalRecorder {
+  return async (workflowId, view, caller, refusal) => {
+    // Without a card there is no process or tenant to file the event under; the request log has it.
+    if (!sink || !view) return;
+    try {
+      await sink.append([
+        {
+          eventId: `endpoint/${randomUUID()}`,
+          workflowId,
+          // The endpoint sees the card, not the run: the workflow id names the run well enough here.
+          runId: 'endpoint',
+          process: view.card.process,
+          tenant: view.card.tenant,
+          at: new Date().toISOString(),
+          type: 'approval.refused',
+          actor: { kind: 'human', id: caller.id },
+          authority: `token roles ${caller.roles.join(', ') || '(none)'}`,
+          summary: `decision by ${caller.id} refused by the endpoint (${refusal.status} ${refusal.code}): ${refusal.message}`,
+          shown: { cardHash: view.cardHash },
+        },
+      ]);
+    } catch (err) {
+      // The caller still gets the refusal; a trail that could not be written is an operator's alarm.
+      logger.error({ err: (err as Error).message, workflowId }, 'could not write a refused decision to the audit trail');
+    }
+  };
+}
