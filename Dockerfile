@@ -1,5 +1,5 @@
-# Arbiter application image: one image for the worker, the sandbox and (later)
-# the approvals endpoint; compose picks the process with `command`.
+# Arbiter application image: one image for the worker, the sandbox, the stand-in
+# model server and the approvals endpoint; compose picks the process with `command`.
 # There is no compiled build yet, so TypeScript runs through tsx (a runtime
 # dependency, not a dev one).
 

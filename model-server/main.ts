@@ -4,8 +4,8 @@ import { createLogger } from '../runtime/logger';
 import { createModelServer } from './server';
 
 const DEFAULT_PORT = 8091;
-// Loopback only: the fault and reset routes have no authentication of their own.
-const HOST = '127.0.0.1';
+// Loopback unless asked (compose network): the fault and reset routes have no authentication.
+const HOST = process.env.ARBITER_MODEL_HOST || '127.0.0.1';
 
 function readPort(value: string | undefined): number {
   if (!value) return DEFAULT_PORT;
