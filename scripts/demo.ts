@@ -113,11 +113,7 @@ async function main(): Promise<number> {
   console.log('Arbiter demo: the agent proposes, policy decides, people approve, the saga acts or undoes\n');
   let client: ArbiterClient | undefined;
   try {
-    await platform.ensureTemporal(say);
-    await platform.ensureSandbox(say);
-    await platform.ensureModelServer(say);
-    platform.startWorker(say);
-    await platform.ensureApprovalServer(say);
+    await platform.bringUp(say);
     client = await ArbiterClient.connect(settings);
 
     console.log('\nStarting the scenarios through the typed client:');

@@ -133,6 +133,16 @@ export class Platform {
     say(`Worker: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
   }
 
+  /** Everything `npm start` and the demo need, in dependency order, reusing what already runs. */
+  async bringUp(say: (line: string) => void): Promise<void> {
+    await this.ensureTemporal(say);
+    await this.ensureSandbox(say);
+    // Before the worker: it reads ARBITER_MODEL_URL, which this sets.
+    await this.ensureModelServer(say);
+    this.startWorker(say);
+    await this.ensureApprovalServer(say);
+  }
+
   /** Resolves when any managed process exits on its own, with its name. */
   firstExit(): Promise<string> {
     return Promise.race(

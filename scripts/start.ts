@@ -19,11 +19,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
 
   try {
-    await platform.ensureTemporal(say);
-    await platform.ensureSandbox(say);
-    await platform.ensureModelServer(say);
-    platform.startWorker(say);
-    await platform.ensureApprovalServer(say);
+    await platform.bringUp(say);
   } catch (err) {
     console.error(`arbiter: ${err instanceof Error ? err.message : String(err)}`);
     await stop('start-up failed', 1);
