@@ -5,6 +5,7 @@ import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
+import type { createBudgetActivities } from './budget';
 
 export { createCrmActivities } from './crm';
 export { createNotificationsActivities } from './notifications';
@@ -12,6 +13,7 @@ export { createPaymentsActivities } from './payments';
 export { auditSinkFromEnv, createAuditActivities } from './audit';
 export { createPolicyActivities } from './policy';
 export { createChatProposerActivities } from './llm/chat-proposer';
+export { budgetLedgerFromEnv, createBudgetActivities, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the sandbox serves all three on one port. */
@@ -41,8 +43,10 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
   };
 }
 
-/** Arbiter's own bookkeeping, on the integrations queue: policy loading and the audit trail. */
-export type PolicyActivities = ReturnType<typeof createPolicyActivities> & ReturnType<typeof createAuditActivities>;
+/** Arbiter's own bookkeeping, on the integrations queue: policy loading, the audit trail and model budgets. */
+export type PolicyActivities = ReturnType<typeof createPolicyActivities> &
+  ReturnType<typeof createAuditActivities> &
+  ReturnType<typeof createBudgetActivities>;
 
 /** Model calls, on the LLM queue. */
 export type ProposerActivities = ReturnType<typeof createChatProposerActivities>;

@@ -49,7 +49,7 @@ export function printExplanation(e: Explanation, io: Io): void {
   io.out(`process   ${e.process}   policy ${e.policy ? `${e.policy.ref} (${e.policy.hash.slice(0, 12)})` : '-'}   AI ${e.aiEnabled ? 'on' : 'off'}`);
   for (const p of e.proposals) {
     const via = p.model ? ` via ${p.model}, prompt ${p.prompt?.id}@${p.prompt?.version}` : '';
-    io.out(`proposal  ${p.by} (${p.source}${via}): ${p.proposal.action} ${p.proposal.amount} ${p.proposal.currency}, ${p.proposal.category}, confidence ${p.proposal.confidence}`);
+    io.out(`proposal  ${p.by} (${p.source}${via}): ${p.summary}`);
   }
   for (const d of e.decisions) io.out(`decision  ${d.outcome} by rule ${d.ruleId}: ${d.reason}`);
   if (e.approval) {

@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-record-'));
   const sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
   const sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
-  const viaSandbox = () => createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl });
+  const viaSandbox = () =>
+    createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl, catalogUrl: sandboxUrl, channelsUrl: sandboxUrl });
   const [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
   const cli = findTemporalCli();
 

@@ -13,7 +13,7 @@ import {
   createAuditActivities,
   createJsonlAuditSink,
   createPostgresAuditSink,
-  migrateAuditSchema,
+  migrateDatabase,
   type AuditSink,
 } from '../activities/audit';
 
@@ -162,30 +162,30 @@ describe('PostgreSQL audit sink', () => {
     await admin.end();
   });
 
-  test('the migration creates the events table and records version 001', async () => {
+  test('the migrations create the events table and record versions 001 and 002', async () => {
     const fresh = freshSchema();
-    await expect(migrateAuditSchema(admin, fresh)).resolves.toEqual(['001']);
+    await expect(migrateDatabase(admin, fresh)).resolves.toEqual(['001', '002']);
     const tables = await admin.query(
       "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'arbiter_audit_events'",
       [fresh],
     );
     expect(tables.rowCount).toBe(1);
-    const versions = await admin.query(`SELECT version FROM ${fresh}.arbiter_schema_migrations`);
-    expect(versions.rows).toEqual([{ version: '001' }]);
+    const versions = await admin.query(`SELECT version FROM ${fresh}.arbiter_schema_migrations ORDER BY version`);
+    expect(versions.rows).toEqual([{ version: '001' }, { version: '002' }]);
   });
 
   test('running the migration twice applies nothing the second time', async () => {
     const fresh = freshSchema();
-    await migrateAuditSchema(admin, fresh);
-    await expect(migrateAuditSchema(admin, fresh)).resolves.toEqual([]);
+    await migrateDatabase(admin, fresh);
+    await expect(migrateDatabase(admin, fresh)).resolves.toEqual([]);
     const versions = await admin.query(`SELECT version FROM ${fresh}.arbiter_schema_migrations`);
-    expect(versions.rowCount).toBe(1);
+    expect(versions.rowCount).toBe(2);
   });
 
-  test('two migrations started at once on a fresh schema apply 001 exactly once', async () => {
+  test('two migrations started at once on a fresh schema apply each version exactly once', async () => {
     const fresh = freshSchema();
-    const results = await Promise.all([migrateAuditSchema(admin, fresh), migrateAuditSchema(admin, fresh)]);
-    expect(results.flat()).toEqual(['001']);
+    const results = await Promise.all([migrateDatabase(admin, fresh), migrateDatabase(admin, fresh)]);
+    expect(results.flat()).toEqual(['001', '002']);
   });
 
   test('writes a batch and stores the whole event next to its columns', async () => {

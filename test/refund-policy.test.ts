@@ -308,7 +308,7 @@ describe('refund under policy', () => {
       },
       { proposer: failingModel },
     );
-    expect(stage).toEqual([expect.stringMatching(/^no model could propose \(NoModelAvailable/)]);
+    expect(stage).toEqual(["no AI proposal (every model candidate failed): a person supplies the proposal"]);
   });
 
   it('takes the human path, saying why, when no model fits the run budget', async () => {
@@ -327,7 +327,7 @@ describe('refund under policy', () => {
     );
     expect(explanation.modelCalls[0]?.route).toMatch(/^no model allowed: standin-eu worst case .* would break the run budget/);
     expect(explanation.costs.calls).toEqual([]);
-    expect(explanation.notes[0]?.text).toMatch(/^no model could propose \(NoModelAvailable/);
+    expect(explanation.notes[0]?.text).toMatch(/^no AI proposal \(no model allowed: standin-eu worst case/);
   });
 
   it('takes the human path when the model server is down for the whole run', async () => {
@@ -343,7 +343,7 @@ describe('refund under policy', () => {
       { modelUrl: 'http://127.0.0.1:1/v1' },
     );
     expect(explanation.modelCalls[0]?.attempts.map((a) => a.modelId)).toEqual(expect.arrayContaining(['standin-eu']));
-    expect(explanation.notes[0]?.text).toMatch(/^no model could propose/);
+    expect(explanation.notes[0]?.text).toMatch(/^no AI proposal \(no model could propose: standin-eu: connection failed/);
   });
 
   it('escalates an undecided approval, then auto-rejects it at expiry', async () => {

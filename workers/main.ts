@@ -5,6 +5,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import {
   auditSinkFromEnv,
+  budgetLedgerFromEnv,
+  createBudgetActivities,
   createAuditActivities,
   createIntegrationActivities,
   createChatProposerActivities,
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     if (roles.includes('integrations')) {
       const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
       const auditSink = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') });
+      const budgetLedger = budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') });
       workers.push(
         await Worker.create({
           connection,
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
             ...createIntegrationActivities(integrationDepsFromEnv()),
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
             ...createAuditActivities({ sink: auditSink }),
+            ...createBudgetActivities({ ledger: budgetLedger }),
           },
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_INTEGRATIONS_CONCURRENCY || 100),
         }),

@@ -1,56 +1,96 @@
 // One model call from a workflow: route by the pinned policy within the run's remaining budget,
-// call the models, and account the cost. Every choice lands in the trace; when no model may be
-// called the call throws, and the process takes its human path.
-import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ProposerActivities } from '../activities';
-import type { ChatProposalResult } from '../activities/llm/chat-proposer';
+// reserve the call's worst case from the tenant's daily budget, call the models, settle and
+// account the cost. Every choice lands in the trace; when no model may be called the call
+// throws, and the process takes its human path.
+import { ApplicationFailure, CancellationScope, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { PolicyActivities } from '../activities';
+import type { ChatProposalResult, ProposalAttempt } from '../activities/llm/chat-proposer';
 import { ArbiterCostUsd } from '../common/constants';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
-import type { RefundRequest } from '../common/refund-schemas';
-import { routeModels } from '../policies/routing';
+import { routeModels, type RouteCandidate, type RouteDecision } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
-import type { DecisionTrace } from './trace';
+import type { DecisionTrace, ModelCallRecord } from './trace';
 
 /** The system prompt and the answer schema are about this many tokens; the request adds its own. */
 const PROMPT_OVERHEAD_TOKENS = 400;
 
-export function estimateInputTokens(request: RefundRequest): number {
+/** A rough count (4 characters a token) that routing uses for the worst case of a prompt. */
+export function estimateInputTokens(request: unknown): number {
   return PROMPT_OVERHEAD_TOKENS + Math.ceil(JSON.stringify(request).length / 4);
 }
 
-export async function askModels(
-  request: RefundRequest,
+export interface ModelCallPlan<Proposal> {
+  tenant: string;
+  region: string;
+  estimatedInputTokens: number;
+  /** Runs the process's proposer activity on the routed candidates, spending at most `maxSpendUsd`. */
+  invoke: (candidates: RouteCandidate[], maxSpendUsd: number) => Promise<ChatProposalResult<Proposal>>;
+}
+
+type BudgetLedger = Pick<PolicyActivities, 'reserveModelBudget' | 'settleModelBudget'>;
+
+export async function askModels<Proposal>(
+  plan: ModelCallPlan<Proposal>,
   bundle: PolicyBundle,
   trace: DecisionTrace,
-  activities: { models: ProposerActivities },
-): Promise<ChatProposalResult> {
-  const { ai, budgets } = bundle.policy;
-  // Not yet enforced here: the tenant's daily budget (budgets.perTenantDailyUsd), which needs a
-  // counter shared by concurrent runs.
-  const spent = trace.data.costs.totalUsd;
-  const route = routeModels(bundle, {
-    region: request.customer.region,
-    estimatedInputTokens: estimateInputTokens(request),
-    remainingRunBudgetUsd: Math.max(0, budgets.perRunUsd - spent),
-  });
-  trace.data.modelCalls.push({ route: route.summary, excluded: route.excluded, attempts: [] });
-  if (route.candidates.length === 0) {
-    throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
-  }
+  ledger: BudgetLedger,
+): Promise<ChatProposalResult<Proposal>> {
+  const { budgets } = bundle.policy;
+  const remainingRunUsd = Math.max(0, budgets.perRunUsd - trace.data.costs.totalUsd);
+  const record: ModelCallRecord = { route: '', excluded: [], attempts: [] };
+  trace.data.modelCalls.push(record);
+  /** Routes within `usd` and shows the route in the trace. */
+  const routeWithin = (usd: number): RouteDecision => {
+    const decision = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: usd });
+    record.route = decision.summary;
+    record.excluded = decision.excluded;
+    return decision;
+  };
 
-  let actualUsd = 0;
+  let route = routeWithin(remainingRunUsd);
+  if (route.candidates.length === 0) throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
+
+  // Enough for a failover with one repair per model, never more than the run has left.
+  const worstCases = route.candidates.map((c) => c.worstCaseCostUsd);
+  const info = workflowInfo();
+  const reservationId = `${info.workflowId}/${info.runId}/model-call-${trace.data.modelCalls.length}`;
+  const grant = await ledger.reserveModelBudget({
+    reservationId,
+    tenant: plan.tenant,
+    day: new Date().toISOString().slice(0, 10),
+    dailyLimitUsd: budgets.perTenantDailyUsd,
+    wantUsd: Math.min(remainingRunUsd, 2 * worstCases.reduce((sum, usd) => sum + usd, 0)),
+    minUsd: Math.min(...worstCases),
+  });
+  record.budget = `tenant ${plan.tenant}: ${usd(grant.availableUsd)} of ${usd(budgets.perTenantDailyUsd)} left today; reserved ${usd(grant.grantedUsd)}`;
+  if (grant.grantedUsd === 0) {
+    throw ApplicationFailure.nonRetryable(
+      `tenant daily model budget: ${usd(grant.availableUsd)} left, the cheapest allowed call needs ${usd(Math.min(...worstCases))} at worst`,
+      NO_MODEL_AVAILABLE,
+    );
+  }
+  // A grant smaller than the run's remaining budget narrows the route the same way a tight run budget does.
+  if (grant.grantedUsd < remainingRunUsd) route = routeWithin(grant.grantedUsd);
+
+  let spentUsd = grant.grantedUsd; // what is settled if the call ends without a known cost
   try {
-    const result = await activities.models.proposeRefund({ request, candidates: route.candidates, personalFields: ai.personalFields });
-    actualUsd = result.costUsd;
-    trace.data.modelCalls.at(-1)!.attempts = result.attempts;
+    const result = await plan.invoke(route.candidates, grant.grantedUsd);
+    spentUsd = result.costUsd;
+    record.attempts = result.attempts;
     return result;
   } catch (err) {
     // A failed call may still have been billed: its details carry what the attempts cost.
-    const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as { attempts?: []; costUsd?: number } | undefined;
-    actualUsd = details?.costUsd ?? 0;
-    if (details?.attempts) trace.data.modelCalls.at(-1)!.attempts = details.attempts;
+    const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as { attempts?: ProposalAttempt[]; costUsd?: number } | undefined;
+    if (details?.costUsd !== undefined) spentUsd = details.costUsd;
+    if (details?.attempts) record.attempts = details.attempts;
     throw err;
   } finally {
-    upsertSearchAttributes([{ key: ArbiterCostUsd, value: trace.data.costs.totalUsd + actualUsd }]);
+    // Settled even when the kill switch cancelled the call: the reservation must not stay open.
+    await CancellationScope.nonCancellable(() => ledger.settleModelBudget({ reservationId, spentUsd }));
+    upsertSearchAttributes([{ key: ArbiterCostUsd, value: trace.data.costs.totalUsd + spentUsd }]);
   }
+}
+
+function usd(n: number): string {
+  return `${n.toFixed(4)} USD`;
 }

@@ -109,7 +109,7 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
       }
       if (isCancellation(err)) throw err;
       const failure = toStepFailure('propose', err);
-      return { kind: 'fallback', reason: `no model could propose (${failure.error.type}: ${failure.error.message}): a person supplies the proposal` };
+      return { kind: 'fallback', reason: `no AI proposal (${failure.error.message}): a person supplies the proposal` };
     } finally {
       void switchedOff;
     }

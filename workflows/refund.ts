@@ -7,7 +7,7 @@ import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowIn
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { POLICY_INVALID } from '../common/error-types';
-import { askModels } from './model-call';
+import { askModels, estimateInputTokens } from './model-call';
 import {
   refundRequestSchema,
   submittedProposalSchema,
@@ -111,7 +111,19 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
   setStage('proposing');
   const obtained = await desk.obtain(
-    () => askModels(request, bundle, trace, { models }),
+    () =>
+      askModels(
+        {
+          tenant: request.tenant,
+          region: request.customer.region,
+          estimatedInputTokens: estimateInputTokens(request),
+          invoke: (candidates, maxSpendUsd) =>
+            models.proposeRefund({ request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd }),
+        },
+        bundle,
+        trace,
+        platform,
+      ),
     (p) => (p.action === 'refund' ? undefined : `the agent proposed "${p.action}"`),
     bundle.policy.manualProposalTimeout,
   );
@@ -130,6 +142,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     source: obtained.source,
     by: obtained.by,
     proposal,
+    summary: `${proposal.action} ${proposal.amount} ${proposal.currency} (${proposal.category}, confidence ${proposal.confidence})`,
     model: obtained.source === 'ai' ? obtained.model : undefined,
     prompt: obtained.source === 'ai' ? obtained.prompt : undefined,
     at: new Date().toISOString(),

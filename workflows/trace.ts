@@ -1,7 +1,6 @@
 // The run's decision trace: what was proposed, what policy decided and why, who approved,
 // what ran and what was undone, and what it cost. The `explain` query returns it whole.
 import { defineQuery, setHandler } from '@temporalio/workflow';
-import type { RefundProposal } from '../common/refund-schemas';
 import type { StepLogEntry } from '../common/saga-schemas';
 import type { ApprovalState } from '../policies/approvals';
 import type { PolicyDecision } from '../policies/evaluate';
@@ -9,7 +8,10 @@ import type { PolicyDecision } from '../policies/evaluate';
 export interface ProposalRecord {
   source: 'ai' | 'human';
   by: string;
-  proposal: RefundProposal;
+  /** The process's proposal: a refund, or a batch of price changes. */
+  proposal: Record<string, unknown>;
+  /** One line for people, written by the process, e.g. `refund 80 EUR (damaged, confidence 0.92)`. */
+  summary: string;
   model?: string;
   prompt?: { id: string; version: number };
   at: string;
@@ -29,6 +31,8 @@ export interface ModelCallRecord {
   excluded: { modelId: string; reason: string }[];
   /** The failover trace: each model tried and how it ended. */
   attempts: { modelId: string; outcome: string }[];
+  /** The tenant's daily budget at the call, and what the call reserved from it. */
+  budget?: string;
 }
 
 export interface Explanation {

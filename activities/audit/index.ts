@@ -9,7 +9,7 @@ import type { AppendResult, AuditSink } from './sink';
 export type { AppendResult, AuditSink } from './sink';
 export { createJsonlAuditSink } from './jsonl-sink';
 export { createPostgresAuditSink, type PostgresAuditSinkOptions } from './postgres-sink';
-export { migrateAuditSchema } from './migrate';
+export { migrateDatabase } from '../database/migrate';
 
 export interface AuditDeps {
   sink: AuditSink;

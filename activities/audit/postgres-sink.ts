@@ -2,7 +2,7 @@
 // append; the primary key on event_id makes a retried append write nothing twice.
 import { Pool } from 'pg';
 import type { AuditEvent } from '../../common/audit-schemas';
-import { assertSchemaName, migrateAuditSchema } from './migrate';
+import { assertSchemaName, migrateDatabase } from '../database/migrate';
 import type { AuditSink } from './sink';
 
 export interface PostgresAuditSinkOptions {
@@ -36,7 +36,7 @@ export function createPostgresAuditSink(connectionString: string, options: Postg
 
   let migrated: Promise<unknown> | undefined;
   function migrateOnce(): Promise<unknown> {
-    migrated ??= migrateAuditSchema(pool, schema).catch((error: unknown) => {
+    migrated ??= migrateDatabase(pool, schema).catch((error: unknown) => {
       migrated = undefined; // let the next (retried) append try again
       throw error;
     });

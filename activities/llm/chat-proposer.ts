@@ -1,14 +1,16 @@
-// The refund triage activity on real Chat Completions APIs: tries the routed model candidates in
-// order, rides out rate limits and transient failures, repairs one invalid answer per model and
-// reports every call in a failover trace. The answer is only a proposal; policy decides.
+// The proposal activities on real Chat Completions APIs: each tries the routed model candidates
+// in order, rides out rate limits and transient failures, repairs one invalid answer per model,
+// never spends more than the run reserved, and reports every call in a failover trace. The
+// answer is only a proposal; policy decides.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import { NO_MODEL_AVAILABLE } from '../../common/error-types';
-import { refundProposalSchema, type RefundProposal, type RefundRequest } from '../../common/refund-schemas';
+import type { RefundProposal, RefundRequest } from '../../common/refund-schemas';
 import type { ModelsFile } from '../../policies/schema';
 import type { RouteCandidate } from '../../policies/routing';
+import type { ProposalTask } from './proposal-task';
 import { createProviderClients } from './providers';
-import { buildRepairMessages, buildTriageMessages, REFUND_PROPOSAL_RESPONSE_FORMAT, REFUND_TRIAGE_PROMPT } from './triage-prompt';
+import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
 
 export interface ChatProposerDeps {
   providers: ModelsFile['providers'];
@@ -20,13 +22,20 @@ export interface ChatProposerDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface ProposeRefundInput {
-  request: RefundRequest;
+export interface ProposeInput<Request> {
+  request: Request;
   /** In the order routing chose; the first that gives a valid proposal wins. */
   candidates: RouteCandidate[];
   /** Dotted paths redacted for candidates with `redact: true`. */
   personalFields: string[];
+  /**
+   * What this call may spend at most, in USD: a completion whose worst case would pass it is not
+   * made. The workflow reserves it from the run's and the tenant's budgets; absent, no cap.
+   */
+  maxSpendUsd?: number;
 }
+
+export type ProposeRefundInput = ProposeInput<RefundRequest>;
 
 /** One HTTP call (or skipped candidate) and how it ended, e.g. `rate-limited, waited 1000 ms`. */
 export interface ProposalAttempt {
@@ -34,8 +43,8 @@ export interface ProposalAttempt {
   outcome: string;
 }
 
-export interface ProposalResult {
-  proposal: RefundProposal;
+export interface ProposalResult<Proposal = RefundProposal> {
+  proposal: Proposal;
   /** `<modelId> (<model the server reported>)`: a stand-in says so here. */
   model: string;
   prompt: { id: string; version: number };
@@ -44,7 +53,7 @@ export interface ProposalResult {
   costUsd: number;
 }
 
-export type ChatProposalResult = ProposalResult & { modelId: string; attempts: ProposalAttempt[] };
+export type ChatProposalResult<Proposal = RefundProposal> = ProposalResult<Proposal> & { modelId: string; attempts: ProposalAttempt[] };
 
 /** Per model: rate-limit waits, and retries after 5xx, timeouts and connection failures. */
 const MAX_RATE_LIMIT_WAITS = 2;
@@ -55,7 +64,7 @@ const MAX_PROBLEMS_CHARS = 300;
 
 type Messages = OpenAI.ChatCompletionMessageParam[];
 type CallFailure = { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'transient' | 'rejected'; outcome: string };
-type Checked = { ok: true; proposal: RefundProposal } | { ok: false; problems: string };
+type Checked<P> = { ok: true; proposal: P } | { ok: false; problems: string };
 
 export function createChatProposerActivities(deps: ChatProposerDeps) {
   const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
@@ -63,111 +72,118 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   const maxRetryAfterMs = deps.maxRetryAfterMs ?? 10_000;
   const sleep = deps.sleep ?? ((ms: number) => (activityContext()?.sleep(ms) ?? new Promise<void>((resolve) => setTimeout(resolve, ms))));
 
-  return {
-    async proposeRefund(input: ProposeRefundInput): Promise<ChatProposalResult> {
-      const attempts: ProposalAttempt[] = [];
-      const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
-      let calls = 0;
+  async function propose<Request, Proposal>(task: ProposalTask<Request, Proposal>, input: ProposeInput<Request>): Promise<ChatProposalResult<Proposal>> {
+    const attempts: ProposalAttempt[] = [];
+    const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    let calls = 0;
 
-      for (const candidate of input.candidates) {
-        const provider = clientFor(candidate.provider);
-        if ('notConfigured' in provider) {
-          attempts.push({ modelId: candidate.modelId, outcome: provider.notConfigured });
-          continue;
-        }
-        const record = (outcome: string) => attempts.push({ modelId: candidate.modelId, outcome });
-        const budget = { waits: 0, retries: 0 };
+    for (const candidate of input.candidates) {
+      const provider = clientFor(candidate.provider);
+      if ('notConfigured' in provider) {
+        attempts.push({ modelId: candidate.modelId, outcome: provider.notConfigured });
+        continue;
+      }
+      const record = (outcome: string) => attempts.push({ modelId: candidate.modelId, outcome });
+      const budget = { waits: 0, retries: 0 };
 
-        /** One completion, retried as the failure allows; undefined when this model is done for. */
-        const complete = async (messages: Messages): Promise<{ content: string; model: string } | undefined> => {
-          for (;;) {
-            calls += 1;
-            const context = activityContext();
-            // Ids and counts only: heartbeat details are stored in history, prompts must not be.
-            context?.heartbeat({ modelId: candidate.modelId, call: calls });
-            // Our own timeout signal, so a timeout is told from a failed connection whatever error the client makes of it.
-            const timeout = AbortSignal.timeout(requestTimeoutMs);
-            let failure: CallFailure;
-            try {
-              const response = await provider.client.chat.completions.create(
-                {
-                  model: candidate.model,
-                  messages,
-                  max_tokens: candidate.maxOutputTokens,
-                  temperature: 0,
-                  ...(candidate.structuredOutput ? { response_format: REFUND_PROPOSAL_RESPONSE_FORMAT } : {}),
-                },
-                { signal: context ? AbortSignal.any([timeout, context.cancellationSignal]) : timeout },
-              );
-              // Every answered call is paid for, repairs and invalid answers included.
-              const usage = response.usage;
-              if (usage) {
-                spent.tokensIn += usage.prompt_tokens;
-                spent.tokensOut += usage.completion_tokens;
-                spent.costUsd +=
-                  (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) /
-                  1_000_000;
-              }
-              return { content: response.choices[0]?.message.content ?? '', model: response.model };
-            } catch (error) {
-              // A cancelled activity ends here: it is not this model's failure.
-              if (context?.cancellationSignal.aborted) throw error;
-              failure = timeout.aborted ? { kind: 'transient', outcome: 'timeout' } : classifyFailure(error);
-            }
-            if (failure.kind === 'rate-limited') {
-              if (budget.waits >= MAX_RATE_LIMIT_WAITS) {
-                record('rate-limited, gave up');
-                return undefined;
-              }
-              budget.waits += 1;
-              const waitMs = Math.min(failure.retryAfterMs, maxRetryAfterMs);
-              record(`rate-limited, waited ${waitMs} ms`);
-              await sleep(waitMs);
-              continue;
-            }
-            record(failure.outcome);
-            if (failure.kind === 'rejected' || budget.retries >= MAX_TRANSIENT_RETRIES) return undefined;
-            budget.retries += 1;
-            await sleep(BACKOFF_BASE_MS * 2 ** (budget.retries - 1));
+      /** One completion, retried as the failure allows; undefined when this model is done for. */
+      const complete = async (messages: Messages): Promise<{ content: string; model: string } | undefined> => {
+        for (;;) {
+          // Checked before every completion, repairs included: a reservation is a hard limit.
+          if (input.maxSpendUsd !== undefined && spent.costUsd + candidate.worstCaseCostUsd > input.maxSpendUsd) {
+            record(`not called: worst case ${usd(candidate.worstCaseCostUsd)} would pass the ${usd(input.maxSpendUsd)} reserved (${usd(spent.costUsd)} spent)`);
+            return undefined;
           }
-        };
-
-        const messages = buildTriageMessages(input.request, { redact: candidate.redact ? input.personalFields : [] });
-        const first = await complete(messages);
-        if (!first) continue;
-        let answer = first;
-        let checked = checkAnswer(first.content);
-        if (!checked.ok) {
-          record(`invalid output (${checked.problems})`);
-          const repaired = await complete([...messages, ...buildRepairMessages(first.content, checked.problems)]);
-          if (!repaired) continue;
-          answer = repaired;
-          checked = checkAnswer(repaired.content);
-          if (!checked.ok) {
-            record(`invalid output after repair (${checked.problems})`);
+          calls += 1;
+          const context = activityContext();
+          // Ids and counts only: heartbeat details are stored in history, prompts must not be.
+          context?.heartbeat({ modelId: candidate.modelId, call: calls });
+          // Our own timeout signal, so a timeout is told from a failed connection whatever error the client makes of it.
+          const timeout = AbortSignal.timeout(requestTimeoutMs);
+          let failure: CallFailure;
+          try {
+            const response = await provider.client.chat.completions.create(
+              {
+                model: candidate.model,
+                messages,
+                max_tokens: candidate.maxOutputTokens,
+                temperature: 0,
+                ...(candidate.structuredOutput ? { response_format: task.responseFormat } : {}),
+              },
+              { signal: context ? AbortSignal.any([timeout, context.cancellationSignal]) : timeout },
+            );
+            // Every answered call is paid for, repairs and invalid answers included.
+            const usage = response.usage;
+            if (usage) {
+              spent.tokensIn += usage.prompt_tokens;
+              spent.tokensOut += usage.completion_tokens;
+              spent.costUsd +=
+                (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) /
+                1_000_000;
+            }
+            return { content: response.choices[0]?.message.content ?? '', model: response.model };
+          } catch (error) {
+            // A cancelled activity ends here: it is not this model's failure.
+            if (context?.cancellationSignal.aborted) throw error;
+            failure = timeout.aborted ? { kind: 'transient', outcome: 'timeout' } : classifyFailure(error);
+          }
+          if (failure.kind === 'rate-limited') {
+            if (budget.waits >= MAX_RATE_LIMIT_WAITS) {
+              record('rate-limited, gave up');
+              return undefined;
+            }
+            budget.waits += 1;
+            const waitMs = Math.min(failure.retryAfterMs, maxRetryAfterMs);
+            record(`rate-limited, waited ${waitMs} ms`);
+            await sleep(waitMs);
             continue;
           }
-          record('ok (repaired)');
-        } else {
-          record('ok');
+          record(failure.outcome);
+          if (failure.kind === 'rejected' || budget.retries >= MAX_TRANSIENT_RETRIES) return undefined;
+          budget.retries += 1;
+          await sleep(BACKOFF_BASE_MS * 2 ** (budget.retries - 1));
         }
-        return {
-          proposal: checked.proposal,
-          // Names the endpoint's own model too, so a stand-in ("...standin...") never passes for a real model.
-          model: `${candidate.modelId} (${answer.model})`,
-          modelId: candidate.modelId,
-          prompt: { id: REFUND_TRIAGE_PROMPT.id, version: REFUND_TRIAGE_PROMPT.version },
-          ...spent,
-          attempts,
-        };
-      }
+      };
 
-      // The cost travels with the failure: failed attempts that returned usage were billed.
-      throw ApplicationFailure.nonRetryable(`no model could propose: ${summarize(input.candidates, attempts)}`, NO_MODEL_AVAILABLE, {
+      const messages = task.buildMessages(input.request, { redact: candidate.redact ? input.personalFields : [] });
+      const first = await complete(messages);
+      if (!first) continue;
+      let answer = first;
+      let checked = checkAnswer(task, first.content);
+      if (!checked.ok) {
+        record(`invalid output (${checked.problems})`);
+        const repaired = await complete([...messages, ...buildRepairMessages(first.content, checked.problems)]);
+        if (!repaired) continue;
+        answer = repaired;
+        checked = checkAnswer(task, repaired.content);
+        if (!checked.ok) {
+          record(`invalid output after repair (${checked.problems})`);
+          continue;
+        }
+        record('ok (repaired)');
+      } else {
+        record('ok');
+      }
+      return {
+        proposal: checked.proposal,
+        // Names the endpoint's own model too, so a stand-in ("...standin...") never passes for a real model.
+        model: `${candidate.modelId} (${answer.model})`,
+        modelId: candidate.modelId,
+        prompt: { id: task.prompt.id, version: task.prompt.version },
+        ...spent,
         attempts,
-        costUsd: spent.costUsd,
-      });
-    },
+      };
+    }
+
+    // The cost travels with the failure: failed attempts that returned usage were billed.
+    throw ApplicationFailure.nonRetryable(`no model could propose: ${summarize(input.candidates, attempts)}`, NO_MODEL_AVAILABLE, {
+      attempts,
+      costUsd: spent.costUsd,
+    });
+  }
+
+  return {
+    proposeRefund: (input: ProposeRefundInput) => propose(REFUND_TRIAGE_TASK, input),
   };
 }
 
@@ -199,7 +215,7 @@ function retryAfterMs(headers: Headers | undefined): number {
   return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, at - Date.now());
 }
 
-function checkAnswer(content: string): Checked {
+function checkAnswer<P>(task: ProposalTask<unknown, P>, content: string): Checked<P> {
   // Models without structured output like to wrap JSON in a code fence.
   const text = content
     .trim()
@@ -212,7 +228,7 @@ function checkAnswer(content: string): Checked {
     // Not the parser's message: it quotes the answer, which may quote the customer.
     return { ok: false, problems: 'not a JSON object' };
   }
-  const result = refundProposalSchema.safeParse(parsed);
+  const result = task.schema.safeParse(parsed);
   if (result.success) return { ok: true, proposal: result.data };
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
   return { ok: false, problems: problems.length > MAX_PROBLEMS_CHARS ? `${problems.slice(0, MAX_PROBLEMS_CHARS)}...` : problems };
@@ -227,6 +243,10 @@ function summarize(candidates: RouteCandidate[], attempts: ProposalAttempt[]): s
       return `${candidate.modelId}: ${last?.outcome ?? 'not tried'}`;
     })
     .join('; ');
+}
+
+function usd(n: number): string {
+  return `${n.toFixed(4)} USD`;
 }
 
 /** The activity context when running in a worker; undefined when called directly (unit tests, scripts). */

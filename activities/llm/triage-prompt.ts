@@ -1,7 +1,8 @@
 // The refund triage prompt, versioned: a change to the wording or the answer shape is a new
 // version, so a trace names the prompt a proposal came from. Pure; no I/O.
 import type OpenAI from 'openai';
-import { refundProposalSchema, type RefundRequest } from '../../common/refund-schemas';
+import { refundProposalSchema, type RefundProposal, type RefundRequest } from '../../common/refund-schemas';
+import type { ProposalTask } from './proposal-task';
 import { redactFields } from './redact';
 
 export const REFUND_TRIAGE_PROMPT = { id: 'refund-triage', version: 2 } as const;
@@ -80,3 +81,11 @@ export function buildRepairMessages(invalidContent: string, problems: string): O
     },
   ];
 }
+
+/** The refund triage as a proposal task for the chat proposer. */
+export const REFUND_TRIAGE_TASK: ProposalTask<RefundRequest, RefundProposal> = {
+  prompt: REFUND_TRIAGE_PROMPT,
+  schema: refundProposalSchema,
+  responseFormat: REFUND_PROPOSAL_RESPONSE_FORMAT,
+  buildMessages: buildTriageMessages,
+};

@@ -7,11 +7,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   createAuditActivities,
+  createBudgetActivities,
   createChatProposerActivities,
+  createFileBudgetLedger,
   createPolicyActivities,
   type IntegrationActivities,
   type ProposerActivities,
 } from '../../activities';
+import type { ModelBudgetLedger } from '../../activities/budget';
 import { createModelServer } from '../../model-server/server';
 import { createLogger } from '../../runtime/logger';
 import { createJsonlAuditSink } from '../../activities/audit';
@@ -28,6 +31,8 @@ export interface WorkerSetup {
   modelUrl?: string;
   /** Defaults to a JSONL file in a fresh temp folder. */
   auditPath?: string;
+  /** Defaults to a file ledger in a fresh temp folder. */
+  budgetLedger?: ModelBudgetLedger;
   /** Defaults to a fresh queue; give one to run a second set of workers on the same runs. */
   taskQueue?: string;
 }
@@ -39,7 +44,9 @@ export async function withArbiterWorkers<T>(
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const taskQueue = setup.taskQueue ?? uniqueQueue('arbiter');
-  const auditPath = setup.auditPath ?? path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-audit-')), 'audit.jsonl');
+  const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-workers-'));
+  const auditPath = setup.auditPath ?? path.join(scratch, 'audit.jsonl');
+  const budgetLedger = setup.budgetLedger ?? createFileBudgetLedger(path.join(scratch, 'model-budget.json'));
   const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
   const integrationsWorker = await Worker.create({
     connection: env.nativeConnection,
@@ -48,6 +55,7 @@ export async function withArbiterWorkers<T>(
       ...setup.integrations,
       ...createPolicyActivities({ policyDir: setup.policyDir }),
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
+      ...createBudgetActivities({ ledger: budgetLedger }),
     },
   });
   const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });

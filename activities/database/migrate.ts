@@ -1,5 +1,5 @@
-// Applies the audit trail's SQL migrations (./migrations/*.sql, in name order) that a database
-// has not recorded yet, so every worker can call it at start-up.
+// Applies Arbiter's SQL migrations (./migrations/*.sql, in name order: the audit trail, the model
+// budget ledger) that a database has not recorded yet, so every worker can call it at start-up.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
@@ -14,7 +14,7 @@ const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function assertSchemaName(schema: string): void {
   if (!schemaNamePattern.test(schema)) {
-    throw new Error(`Audit schema name must match ${schemaNamePattern.source}, got "${schema}"`);
+    throw new Error(`Schema name must match ${schemaNamePattern.source}, got "${schema}"`);
   }
 }
 
@@ -23,7 +23,7 @@ export function assertSchemaName(schema: string): void {
  * (empty when the database was already up to date). With `schema`, creates it if missing and
  * migrates inside it.
  */
-export async function migrateAuditSchema(pool: Pool, schema?: string): Promise<string[]> {
+export async function migrateDatabase(pool: Pool, schema?: string): Promise<string[]> {
   if (schema !== undefined) assertSchemaName(schema);
   const files = (await readdir(migrationsDir)).filter((name) => name.endsWith('.sql')).sort();
   const applied: string[] = [];
