@@ -1,4 +1,6 @@
 // Every activity factory, and the one that wires them to the sandbox (or real) systems.
+import { createCatalogActivities } from './catalog';
+import { createChannelsActivities } from './channels';
 import { createCrmActivities } from './crm';
 import { createNotificationsActivities } from './notifications';
 import { createPaymentsActivities } from './payments';
@@ -7,6 +9,8 @@ import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
 import type { createBudgetActivities } from './budget';
 
+export { createCatalogActivities } from './catalog';
+export { createChannelsActivities } from './channels';
 export { createCrmActivities } from './crm';
 export { createNotificationsActivities } from './notifications';
 export { createPaymentsActivities } from './payments';
@@ -16,10 +20,12 @@ export { createChatProposerActivities } from './llm/chat-proposer';
 export { budgetLedgerFromEnv, createBudgetActivities, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 
 export interface IntegrationDeps {
-  /** Base URL of each system; the sandbox serves all three on one port. */
+  /** Base URL of each system; the sandbox serves them all on one port. */
   paymentsUrl: string;
   crmUrl: string;
   notificationsUrl: string;
+  catalogUrl: string;
+  channelsUrl: string;
   fetch?: typeof fetch;
 }
 
@@ -28,6 +34,8 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
     ...createPaymentsActivities({ baseUrl: deps.paymentsUrl, fetch: deps.fetch }),
     ...createCrmActivities({ baseUrl: deps.crmUrl, fetch: deps.fetch }),
     ...createNotificationsActivities({ baseUrl: deps.notificationsUrl, fetch: deps.fetch }),
+    ...createCatalogActivities({ baseUrl: deps.catalogUrl, fetch: deps.fetch }),
+    ...createChannelsActivities({ baseUrl: deps.channelsUrl, fetch: deps.fetch }),
   };
 }
 
@@ -40,6 +48,8 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
     paymentsUrl: env.ARBITER_PAYMENTS_URL || sandbox,
     crmUrl: env.ARBITER_CRM_URL || sandbox,
     notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || sandbox,
+    catalogUrl: env.ARBITER_CATALOG_URL || sandbox,
+    channelsUrl: env.ARBITER_CHANNELS_URL || sandbox,
   };
 }
 

@@ -2,9 +2,11 @@
 // It validates with the same zod schemas the workflows use, so a malformed request is
 // refused here with the field named and no workflow is started.
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { z } from 'zod';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../common/constants';
 import { INVALID_INPUT } from '../common/error-types';
-import { refundRequestSchema, refundWorkflowId, type RefundRequest, type RefundResult } from '../common/refund-schemas';
+import { priceChangeRequestSchema, priceChangeWorkflowId, type PriceChangeResult } from '../common/price-change-schemas';
+import { refundRequestSchema, refundWorkflowId, type RefundResult } from '../common/refund-schemas';
 import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
 import type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 import type { Explanation } from '../workflows/trace';
@@ -12,6 +14,7 @@ import { describeIssues } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
+export type { PriceChangeRequest, PriceChangeResult } from '../common/price-change-schemas';
 export type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
 export type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 export type { Explanation } from '../workflows/trace';
@@ -44,6 +47,13 @@ export interface ProcessStatus {
   webUiUrl: string;
 }
 
+/** The request as the schema parsed it, or an InvalidRequestError naming every bad field. */
+function parseRequest<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(`invalid ${what}: ${describeIssues(parsed.error)}`, parsed.error.issues.map((i) => i.path.join('.')));
+}
+
 export class ArbiterClient {
   constructor(
     readonly temporal: Client,
@@ -57,30 +67,45 @@ export class ArbiterClient {
 
   /** Starts a refund; the same requestId twice returns the existing run, never a second refund. */
   async startRefund(input: unknown): Promise<StartedProcess> {
-    const parsed = refundRequestSchema.safeParse(input);
-    if (!parsed.success) {
-      throw new InvalidRequestError(
-        `invalid refund request: ${describeIssues(parsed.error)}`,
-        parsed.error.issues.map((i) => i.path.join('.')),
-      );
-    }
-    const request: RefundRequest = parsed.data;
-    const workflowId = refundWorkflowId(request.requestId);
+    const request = parseRequest(refundRequestSchema, input, 'refund request');
+    return this.startProcess('refund', refundWorkflowId(request.requestId), request, {
+      tenant: request.tenant,
+      summary: `refund ${request.order.amount} ${request.order.currency} on order ${request.order.id}`,
+    });
+  }
+
+  /** Starts a price review of a list of SKUs; the same requestId twice returns the existing run. */
+  async startPriceChange(input: unknown): Promise<StartedProcess> {
+    const request = parseRequest(priceChangeRequestSchema, input, 'price-change request');
+    const skus = request.skus.map((s) => s.sku);
+    return this.startProcess('priceChange', priceChangeWorkflowId(request.requestId), request, {
+      process: 'price-change',
+      tenant: request.tenant,
+      summary: `reprice ${skus.length} SKU(s) (${skus.slice(0, 3).join(', ')}${skus.length > 3 ? ', ...' : ''}) on ${request.channels.join(', ')}`,
+    });
+  }
+
+  private async startProcess(
+    workflowType: string,
+    workflowId: string,
+    request: unknown,
+    meta: { process?: string; tenant: string; summary: string },
+  ): Promise<StartedProcess> {
     try {
-      const handle = await this.temporal.workflow.start('refund', {
+      const handle = await this.temporal.workflow.start(workflowType, {
         taskQueue: this.settings.workflowTaskQueue,
         workflowId,
         args: [request],
         // A second start of the same request, running or finished, is refused by the server
-        // and answered below with the existing run: one request, one refund.
+        // and answered below with the existing run: one request, one effect.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
-          { key: ArbiterProcess, value: 'refund' },
-          { key: ArbiterTenant, value: request.tenant },
+          { key: ArbiterProcess, value: meta.process ?? workflowType },
+          { key: ArbiterTenant, value: meta.tenant },
           { key: ArbiterStage, value: SagaStage.started },
         ],
-        staticSummary: `refund ${request.order.amount} ${request.order.currency} on order ${request.order.id}`,
+        staticSummary: meta.summary,
       });
       return { workflowId, runId: handle.firstExecutionRunId, webUiUrl: webUiLink(this.settings, workflowId), started: true };
     } catch (err) {
@@ -103,8 +128,17 @@ export class ArbiterClient {
     };
   }
 
+  /** Waits for the run to finish and returns its result, whichever process it is. */
+  async result(workflowId: string): Promise<RefundResult | PriceChangeResult> {
+    return this.temporal.workflow.getHandle(workflowId).result() as Promise<RefundResult | PriceChangeResult>;
+  }
+
   async refundResult(workflowId: string): Promise<RefundResult> {
     return this.temporal.workflow.getHandle(workflowId).result() as Promise<RefundResult>;
+  }
+
+  async priceChangeResult(workflowId: string): Promise<PriceChangeResult> {
+    return this.temporal.workflow.getHandle(workflowId).result() as Promise<PriceChangeResult>;
   }
 
   async stepLog(workflowId: string): Promise<StepLogEntry[]> {
@@ -139,3 +173,32 @@ export class ArbiterClient {
     await this.temporal.connection.close();
   }
 }
+
+export { refundRequestSchema } from '../common/refund-schemas';
+export { priceChangeRequestSchema } from '../common/price-change-schemas';
+
+// Module-level functions for services that need one connection configured from the environment
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, ...): `import { startRefund } from 'arbiter'`.
+let shared: Promise<ArbiterClient> | undefined;
+
+/** The client the functions below share, connected on first use. */
+export function defaultClient(): Promise<ArbiterClient> {
+  shared ??= ArbiterClient.connect().catch((err: unknown) => {
+    shared = undefined; // the next call tries again
+    throw err;
+  });
+  return shared;
+}
+
+/** Closes the shared connection, so a script can exit. */
+export async function closeDefaultClient(): Promise<void> {
+  const client = shared;
+  shared = undefined;
+  await (await client)?.close();
+}
+
+export const startRefund = async (input: unknown) => (await defaultClient()).startRefund(input);
+export const startPriceChange = async (input: unknown) => (await defaultClient()).startPriceChange(input);
+export const getStatus = async (workflowId: string) => (await defaultClient()).getStatus(workflowId);
+export const result = async (workflowId: string) => (await defaultClient()).result(workflowId);
+export const explain = async (workflowId: string) => (await defaultClient()).explain(workflowId);

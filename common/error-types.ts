@@ -1,7 +1,13 @@
 // Failure type names that activities throw and workflows, retry policies and callers match on.
 
 /** An outside system answered with a business refusal (4xx): retrying cannot help, compensation follows. */
-export const SYSTEM_REJECTION_TYPES = ['PaymentsRejected', 'CrmRejected', 'NotificationsRejected'] as const;
+export const SYSTEM_REJECTION_TYPES = [
+  'PaymentsRejected',
+  'CrmRejected',
+  'NotificationsRejected',
+  'CatalogRejected',
+  'ChannelsRejected',
+] as const;
 export type SystemRejectionType = (typeof SYSTEM_REJECTION_TYPES)[number];
 
 /** A workflow argument or message that failed its schema; the message names the field. */

@@ -1,6 +1,7 @@
-// The Chat Completions answer of the stand-in model: reads the request, runs the triage rules
-// and returns the OpenAI response shape, or the broken content a content fault asks for.
+// The Chat Completions answer of the stand-in model: reads the request, runs the triage or the
+// price review rules and returns the OpenAI response shape, or the broken content a content fault asks for.
 import { z } from 'zod';
+import { readPricingBlock, reviewPrices } from './pricing-rules';
 import { readRequestBlock, triage } from './triage-rules';
 
 /** Marks Arbiter's repair attempt after an invalid answer. */
@@ -41,6 +42,16 @@ export function triageContent(request: ChatRequest): string {
   const userTexts = request.messages.filter((message) => message.role === 'user').map(textOf).reverse();
   const block = userTexts.map(readRequestBlock).find((found) => found !== undefined);
   return JSON.stringify(triage(block));
+}
+
+/**
+ * The rules' answer as JSON text: a price review when the request block lists SKUs, else a refund
+ * triage (which also answers a prompt with no request at all, as it always has).
+ */
+export function ruleContent(request: ChatRequest): string {
+  const userTexts = request.messages.filter((message) => message.role === 'user').map(textOf).reverse();
+  const pricing = userTexts.map(readPricingBlock).find((found) => found !== undefined);
+  return pricing ? JSON.stringify(reviewPrices(pricing)) : triageContent(request);
 }
 
 /** Rough token counts (a quarter of the characters), so cost accounting has figures to add up. */

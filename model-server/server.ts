@@ -5,7 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createLogger } from '../runtime/logger';
-import { chatRequestSchema, completionBody, isRepairCall, MALFORMED_CONTENT, triageContent, WRONG_SCHEMA_CONTENT, type ChatRequest } from './chat';
+import { chatRequestSchema, completionBody, isRepairCall, MALFORMED_CONTENT, ruleContent, WRONG_SCHEMA_CONTENT, type ChatRequest } from './chat';
 import { createFaultPlan, faultRequestSchema, type FaultName, type FaultPlan, type QueuedFault } from './faults';
 import { openAiError, parseJsonBody, readBody, ReplyError, sendJson, type Reply } from './http';
 
@@ -133,7 +133,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     if (!parsed.success) return { reply: openAiError(400, parsed.error.message, 'invalid_request_error', 'invalid_request') };
     const request = parsed.data;
     const fault = faults.take(request.model);
-    const outcome = faultOutcome(request, fault) ?? { reply: completion(request, triageContent(request)) };
+    const outcome = faultOutcome(request, fault) ?? { reply: completion(request, ruleContent(request)) };
     const call: CallRecord = {
       model: request.model,
       fault: fault?.fault ?? 'ok',
@@ -165,7 +165,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
       case 'timeout':
         return { hold: true };
       case 'slow':
-        return { hold: true, releaseAfterMs: fault.delayMs, reply: completion(request, triageContent(request)) };
+        return { hold: true, releaseAfterMs: fault.delayMs, reply: completion(request, ruleContent(request)) };
       case 'malformed-json':
         return { reply: completion(request, MALFORMED_CONTENT) };
       case 'wrong-schema':

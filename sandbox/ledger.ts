@@ -1,5 +1,5 @@
-// Per-order totals over the sandbox state, so a test or demo can check that each effect
-// happened exactly once and that compensations undid what they should.
+// Per-order (refunds) and per-SKU (price changes) totals over the sandbox state, so a test or
+// demo can check that each effect happened exactly once and that compensations undid what they should.
 import type { SandboxState } from './schemas';
 
 export interface LedgerEntry {
@@ -90,4 +90,54 @@ export function buildLedger(state: SandboxState): LedgerEntry[] {
 
 function toCents(amount: number): number {
   return Math.round(amount * 100);
+}
+
+export interface PriceLedgerEntry {
+  sku: string;
+  /** The catalog price now; null when the SKU was only ever published, never priced. */
+  price: number | null;
+  currency: string | null;
+  changesApplied: number;
+  changesRestored: number;
+  publicationsMade: number;
+  publicationsWithdrawn: number;
+  /** Channels with a publication of this SKU that was not withdrawn. */
+  liveChannels: string[];
+}
+
+/** Per-SKU counts over the catalog and channels, the price change's counterpart of the ledger. */
+export function buildPriceLedger(state: SandboxState): PriceLedgerEntry[] {
+  const entries = new Map<string, PriceLedgerEntry>();
+  const entryFor = (sku: string): PriceLedgerEntry => {
+    const entry = entries.get(sku) ?? {
+      sku,
+      price: null,
+      currency: null,
+      changesApplied: 0,
+      changesRestored: 0,
+      publicationsMade: 0,
+      publicationsWithdrawn: 0,
+      liveChannels: [],
+    };
+    entries.set(sku, entry);
+    return entry;
+  };
+
+  for (const { sku, price, currency } of state.prices) Object.assign(entryFor(sku), { price, currency });
+  for (const change of state.priceChanges) {
+    const entry = entryFor(change.sku);
+    // Every change was applied once; a restored one was undone afterwards.
+    entry.changesApplied += 1;
+    if (change.status === 'restored') entry.changesRestored += 1;
+  }
+  for (const publication of state.publications) {
+    const entry = entryFor(publication.sku);
+    entry.publicationsMade += 1;
+    if (publication.status === 'withdrawn') entry.publicationsWithdrawn += 1;
+    else if (!entry.liveChannels.includes(publication.channel)) entry.liveChannels.push(publication.channel);
+  }
+
+  return [...entries.values()]
+    .sort((a, b) => a.sku.localeCompare(b.sku))
+    .map((entry) => ({ ...entry, liveChannels: [...entry.liveChannels].sort() }));
 }

@@ -31,7 +31,10 @@ export interface EffectRoute {
 export function effectRoute<Schema extends z.ZodType>(definition: {
   template: string;
   body: Schema;
-  /** The order a call concerns; for id-addressed records, the order stored with the record. */
+  /**
+   * The order a call concerns (the SKU, for catalog and channel calls); for id-addressed records,
+   * the one stored with the record. Fault rules (FLAKY-) key on it.
+   */
   orderId(call: EffectCall<z.infer<Schema>>): string | undefined;
   run(call: EffectCall<z.infer<Schema>>): Reply;
 }): EffectRoute {

@@ -1,6 +1,7 @@
-// Shapes of the sandbox's request bodies and of its persisted state. The money and id rules
-// are Arbiter's own (common/refund-schemas), so the stand-in refuses what the real systems would.
+// Shapes of the sandbox's request bodies and of its persisted state. The money, id and SKU rules
+// are Arbiter's own (common/*-schemas), so the stand-in refuses what the real systems would.
 import { z } from 'zod';
+import { channelSchema, skuSchema } from '../common/price-change-schemas';
 import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/refund-schemas';
 
 const caseStatusSchema = z.object({ status: z.string().min(1).max(200), note: z.string().max(10_000) });
@@ -30,6 +31,21 @@ export const sendMessageBodySchema = z.object({
   customerId: externalIdSchema,
   orderId: externalIdSchema,
   text: z.string().min(1).max(10_000),
+});
+
+/** `expectedPrice` is the price the change was decided on: the catalog refuses if the SKU costs something else now. */
+export const setPriceBodySchema = z.object({
+  sku: skuSchema,
+  newPrice: moneyAmountSchema,
+  currency: currencySchema,
+  expectedPrice: moneyAmountSchema,
+});
+
+export const publishPriceBodySchema = z.object({
+  channel: channelSchema,
+  sku: skuSchema,
+  price: moneyAmountSchema,
+  currency: currencySchema,
 });
 
 const reservationSchema = z.object({
@@ -75,6 +91,33 @@ const messageSchema = z.object({
 });
 export type Message = z.infer<typeof messageSchema>;
 
+const catalogPriceSchema = z.object({ sku: z.string(), price: z.number(), currency: z.string(), updatedAt: z.string() });
+export type CatalogPrice = z.infer<typeof catalogPriceSchema>;
+
+const priceChangeSchema = z.object({
+  changeId: z.string(),
+  sku: z.string(),
+  previousPrice: z.number(),
+  newPrice: z.number(),
+  currency: z.string(),
+  status: z.enum(['applied', 'restored']),
+  changedAt: z.string(),
+  restoredAt: z.string().optional(),
+});
+export type PriceChange = z.infer<typeof priceChangeSchema>;
+
+const publicationSchema = z.object({
+  publicationId: z.string(),
+  channel: z.string(),
+  sku: z.string(),
+  price: z.number(),
+  currency: z.string(),
+  status: z.enum(['published', 'withdrawn']),
+  publishedAt: z.string(),
+  withdrawnAt: z.string().optional(),
+});
+export type Publication = z.infer<typeof publicationSchema>;
+
 const storedReplySchema = z.object({ status: z.number().int(), body: z.record(z.string(), z.unknown()) });
 
 export const sandboxStateSchema = z.object({
@@ -82,6 +125,10 @@ export const sandboxStateSchema = z.object({
   refunds: z.array(refundSchema),
   cases: z.array(crmCaseSchema),
   messages: z.array(messageSchema),
+  // Defaults, so a state file written before the catalog and channels existed still loads.
+  prices: z.array(catalogPriceSchema).default([]),
+  priceChanges: z.array(priceChangeSchema).default([]),
+  publications: z.array(publicationSchema).default([]),
   /** First answer per idempotency key: replays return it unchanged. */
   replies: z.record(z.string(), storedReplySchema),
   /** Calls seen per idempotency key, so injected faults stop after a fixed count across restarts. */
@@ -90,5 +137,5 @@ export const sandboxStateSchema = z.object({
 export type SandboxState = z.infer<typeof sandboxStateSchema>;
 
 export function emptyState(): SandboxState {
-  return { reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} };
+  return { reservations: [], refunds: [], cases: [], messages: [], prices: [], priceChanges: [], publications: [], replies: {}, attempts: {} };
 }

@@ -1,13 +1,15 @@
-// The sandbox HTTP server: one process standing in for the payments, CRM and notification
-// systems that Arbiter's saga activities call, with idempotency and fault injection built in.
+// The sandbox HTTP server: one process standing in for the payments, CRM, notification, catalog
+// and channel systems that Arbiter's saga activities call, with idempotency and fault injection built in.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createLogger } from '../runtime/logger';
+import { catalogRoutes } from './catalog';
+import { channelRoutes } from './channels';
 import { crmRoutes } from './crm';
 import { ReplyError, sendJson, type Reply } from './http';
 import { serveIdempotently } from './idempotency';
-import { buildLedger } from './ledger';
+import { buildLedger, buildPriceLedger } from './ledger';
 import { notificationRoutes } from './notifications';
 import { paymentRoutes } from './payments';
 import { matchTemplate, type HttpRoute, type PathParams, type RouteAnswer } from './routes';
@@ -99,8 +101,18 @@ function buildRoutes(store: StateStore): HttpRoute[] {
       method: 'GET',
       template: '/state',
       handle: async () => {
-        const { reservations, refunds, cases, messages } = store.state;
-        const body = { reservations, refunds, cases, messages, ledger: buildLedger(store.state) };
+        const { reservations, refunds, cases, messages, prices, priceChanges, publications } = store.state;
+        const body = {
+          reservations,
+          refunds,
+          cases,
+          messages,
+          ledger: buildLedger(store.state),
+          prices,
+          priceChanges,
+          publications,
+          priceLedger: buildPriceLedger(store.state),
+        };
         return { reply: { status: 200, body } };
       },
     },
@@ -114,7 +126,7 @@ function buildRoutes(store: StateStore): HttpRoute[] {
       },
     },
   ];
-  const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes].map((route) => serveIdempotently(store, route));
+  const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes, ...catalogRoutes, ...channelRoutes].map((route) => serveIdempotently(store, route));
   return [...plain, ...effects];
 }
 

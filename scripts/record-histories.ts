@@ -8,11 +8,13 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createIntegrationActivities } from '../activities';
 import { ArbiterStage } from '../common/constants';
+import type { PriceChangeRequest } from '../common/price-change-schemas';
 import type { RefundRequest } from '../common/refund-schemas';
 import { createSandboxServer } from '../sandbox/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { recordingSystems } from '../test/helpers/recording-systems';
+import { priceChangeRequest } from '../test/helpers/price-fixtures';
 import { refundRequest } from '../test/helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/wait';
@@ -25,9 +27,11 @@ const HISTORIES = path.join(REPO_ROOT, 'test', 'histories');
 
 interface Scenario {
   file: string;
+  /** Defaults to refund. */
+  workflowType?: 'refund' | 'priceChange';
   integrations: () => IntegrationActivities;
-  request: () => RefundRequest;
-  proposer?: ProposerActivities;
+  request: () => RefundRequest | PriceChangeRequest;
+  proposer?: Partial<ProposerActivities>;
   /** Drives the run after start (signals, cancel) and waits for it to close. */
   drive: (handle: WorkflowHandle) => Promise<unknown>;
 }
@@ -35,7 +39,7 @@ interface Scenario {
 const carol = { id: 'carol', roles: ['support-lead'] };
 
 /** A model call that never answers, so the kill switch can be recorded mid-call. */
-const hangingModel: ProposerActivities = {
+const hangingModel: Partial<ProposerActivities> = {
   async proposeRefund() {
     for (;;) {
       Context.current().heartbeat();
@@ -130,6 +134,31 @@ async function main(): Promise<void> {
         return h.result();
       },
     },
+    {
+      file: 'price-change-completed.json',
+      workflowType: 'priceChange',
+      integrations: viaSandbox,
+      request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-A', 'SKU-REC-B']),
+      drive: (h) => h.result(),
+    },
+    {
+      file: 'price-change-approved.json',
+      workflowType: 'priceChange',
+      integrations: viaSandbox,
+      request: () => priceChangeRequest('Clearance of winter stock', ['SKU-REC-C']),
+      drive: async (h) => {
+        await waitForStage(h, 'awaiting-approval');
+        await decide(h, 'approve', { id: 'pm-1', roles: ['pricing-manager'] });
+        return h.result();
+      },
+    },
+    {
+      file: 'price-change-compensated.json',
+      workflowType: 'priceChange',
+      integrations: viaSandbox,
+      request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-D', 'FAIL-CHANNEL-REC-E']),
+      drive: (h) => h.result(),
+    },
   ];
 
   try {
@@ -139,7 +168,7 @@ async function main(): Promise<void> {
       // workflow code may use it (idempotency keys, card hashes).
       const workflowId = scenario.file.replace(/\.json$/, '');
       await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer }, async (taskQueue) => {
-        const handle = await env.client.workflow.start('refund', { taskQueue, workflowId, args: [scenario.request()] });
+        const handle = await env.client.workflow.start(scenario.workflowType ?? 'refund', { taskQueue, workflowId, args: [scenario.request()] });
         await scenario.drive(handle);
       });
       // The CLI's JSON is the standard export format, the one the Web UI downloads too.

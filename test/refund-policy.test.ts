@@ -234,7 +234,7 @@ describe('refund under policy', () => {
   it('reroutes a running run to a person when an operator switches AI off mid-call', async () => {
     let callStarted!: () => void;
     const started = new Promise<void>((resolve) => (callStarted = resolve));
-    const hangingModel: ProposerActivities = {
+    const hangingModel: Partial<ProposerActivities> = {
       async proposeRefund() {
         callStarted();
         for (;;) {
@@ -293,7 +293,7 @@ describe('refund under policy', () => {
   });
 
   it('falls back to a person when no model can propose', async () => {
-    const failingModel: ProposerActivities = {
+    const failingModel: Partial<ProposerActivities> = {
       async proposeRefund() {
         throw ApplicationFailure.nonRetryable('every model candidate failed', 'NoModelAvailable');
       },

@@ -53,7 +53,13 @@ async function ledgerFor(orderId: string): Promise<LedgerEntry | undefined> {
 
 /** Runs `fn` with a typed client on a fresh task queue, while real workers serve it. */
 async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
-  const integrations = createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl });
+  const integrations = createIntegrationActivities({
+    paymentsUrl: sandboxUrl,
+    crmUrl: sandboxUrl,
+    notificationsUrl: sandboxUrl,
+    catalogUrl: sandboxUrl,
+    channelsUrl: sandboxUrl,
+  });
   return withArbiterWorkers(env, bundle, { integrations }, (taskQueue) =>
     fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
   );

@@ -268,7 +268,7 @@ test('clears all state on reset', async () => {
   const state = await call('GET', '/state');
 
   expect(reset.status).toBe(200);
-  expect(state.body).toEqual({ reservations: [], refunds: [], cases: [], messages: [], ledger: [] });
+  expect(state.body).toEqual({ reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
   expect((await reserve('O-17', 3)).headers.get('idempotent-replayed')).toBeNull();
   expect(existsSync(statePath)).toBe(true);
 });

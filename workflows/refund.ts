@@ -3,10 +3,9 @@
 // issues the refund, records it on the CRM case and tells the customer. A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
-import { POLICY_INVALID } from '../common/error-types';
 import { askModels, estimateInputTokens } from './model-call';
 import {
   refundRequestSchema,
@@ -16,13 +15,13 @@ import {
   type RefundResult,
 } from '../common/refund-schemas';
 import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
-import type { PolicyBundle } from '../policies/schema';
 import { auditActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
 import { ProposalDesk } from './proposal';
-import { Saga, toStepFailure } from './saga';
+import { pinPolicy } from './pin-policy';
+import { Saga } from './saga';
 import { ensureProcessAttributes, stageTracker } from './search-attributes';
 import { DecisionTrace } from './trace';
 
@@ -52,19 +51,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
 
   // 1. Pin the policy: loaded once through an activity, so history records exactly what was used.
-  let bundle: PolicyBundle;
-  try {
-    bundle = await platform.loadPolicy('refund');
-  } catch (err) {
-    const failure = toStepFailure('load-policy', err);
-    trace.note(`policy could not be loaded: ${failure.error.message}`);
-    audit.record({ type: 'policy.invalid', actor: { kind: 'system', id: 'arbiter' }, summary: failure.error.message.split('\n')[0] ?? '' });
-    await audit.flush();
-    setStage('policy-invalid');
-    throw ApplicationFailure.nonRetryable(`refund cannot run: ${failure.error.message}`, POLICY_INVALID);
-  }
-  trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
-  audit.record({ type: 'policy.pinned', actor: { kind: 'system', id: 'arbiter' }, summary: `policy ${bundle.ref} pinned (${bundle.hash.slice(0, 12)})` });
+  const bundle = await pinPolicy('refund', platform, { trace, audit, setStage });
 
   const gate = new ApprovalGate({
     audit,

@@ -5,9 +5,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
 import { NO_MODEL_AVAILABLE } from '../../common/error-types';
+import type { PriceChangeRequest } from '../../common/price-change-schemas';
 import type { RefundProposal, RefundRequest } from '../../common/refund-schemas';
 import type { ModelsFile } from '../../policies/schema';
 import type { RouteCandidate } from '../../policies/routing';
+import { PRICE_REVIEW_TASK } from './pricing-prompt';
 import type { ProposalTask } from './proposal-task';
 import { createProviderClients } from './providers';
 import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
@@ -184,6 +186,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
 
   return {
     proposeRefund: (input: ProposeRefundInput) => propose(REFUND_TRIAGE_TASK, input),
+    proposePriceChanges: (input: ProposeInput<PriceChangeRequest>) => propose(PRICE_REVIEW_TASK, input),
   };
 }
 

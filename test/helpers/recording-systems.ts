@@ -71,6 +71,20 @@ export function recordingSystems(options: RecordingOptions = {}): RecordingSyste
       await enter('sendCustomerMessage', input.idempotencyKey);
       return { messageId: `msg-${input.orderId}` };
     },
+    async setPrice(input) {
+      await enter('setPrice', input.idempotencyKey);
+      return { changeId: `chg-${input.sku}`, sku: input.sku, previousPrice: input.expectedPrice, newPrice: input.newPrice, currency: input.currency };
+    },
+    async restorePrice(input) {
+      await enter('restorePrice', input.idempotencyKey);
+    },
+    async publishPrice(input) {
+      await enter('publishPrice', input.idempotencyKey);
+      return { publicationId: `pub-${input.channel}-${input.sku}`, channel: input.channel, sku: input.sku, price: input.price, currency: input.currency };
+    },
+    async withdrawPublication(input) {
+      await enter('withdrawPublication', input.idempotencyKey);
+    },
     async notifyApprovers(input) {
       await enter('notifyApprovers', input.idempotencyKey);
       return { messageId: `note-${input.role}` };

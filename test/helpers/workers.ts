@@ -26,7 +26,8 @@ export interface WorkerSetup {
   /** Defaults to the shipped policies/ folder. */
   policyDir?: string;
   /** Defaults to the chat proposer against a stand-in model server started for the call. */
-  proposer?: ProposerActivities;
+  /** A process may need only some of the proposer activities. */
+  proposer?: Partial<ProposerActivities>;
   /** The model server the default proposer calls; defaults to one started for the call. */
   modelUrl?: string;
   /** Defaults to a JSONL file in a fresh temp folder. */
