@@ -38,7 +38,10 @@ export class UsageError extends UserError {
 }
 
 /** `util.parseArgs`, with its complaints about unknown or incomplete options turned into usage errors. */
-export function parseOptions<T extends ParseArgsConfig['options']>(args: string[], options: T) {
+export function parseOptions<T extends ParseArgsConfig['options']>(
+  args: string[],
+  options: T,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {

@@ -197,8 +197,17 @@ export async function closeDefaultClient(): Promise<void> {
   await (await client)?.close();
 }
 
-export const startRefund = async (input: unknown) => (await defaultClient()).startRefund(input);
-export const startPriceChange = async (input: unknown) => (await defaultClient()).startPriceChange(input);
+// Validated before connecting: a malformed request is refused even when Temporal is unreachable.
+export async function startRefund(input: unknown): Promise<StartedProcess> {
+  const request = parseRequest(refundRequestSchema, input, 'refund request');
+  return (await defaultClient()).startRefund(request);
+}
+
+export async function startPriceChange(input: unknown): Promise<StartedProcess> {
+  const request = parseRequest(priceChangeRequestSchema, input, 'price-change request');
+  return (await defaultClient()).startPriceChange(request);
+}
+
 export const getStatus = async (workflowId: string) => (await defaultClient()).getStatus(workflowId);
 export const result = async (workflowId: string) => (await defaultClient()).result(workflowId);
 export const explain = async (workflowId: string) => (await defaultClient()).explain(workflowId);
