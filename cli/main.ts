@@ -2,6 +2,7 @@
 import { processIo, UsageError, UserError, type Command, type Io } from './command';
 import { policyCommand } from './policy';
 import { explainCommand, statusCommand } from './runs';
+import { startCommand } from './start';
 import { approvalsCommand, approveCommand, rejectCommand, tokenCommand } from './approvals';
 
 const helpCommand: Command = {
@@ -15,6 +16,7 @@ const helpCommand: Command = {
 /** New commands (start, status, approvals, ...) are one more entry here. */
 const commands: Record<string, Command> = {
   policy: policyCommand,
+  start: startCommand,
   status: statusCommand,
   explain: explainCommand,
   token: tokenCommand,

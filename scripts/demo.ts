@@ -1,8 +1,8 @@
-// `npm run demo`: starts what is not running, runs refund scenarios through the typed client
-// (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
+// `npm run demo`: starts what is not running, runs refund and price-change scenarios through the
+// typed client (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
 // run's stage as it moves, and prints outcomes with the policy's reasons, the sandbox ledger and
 // Web UI links. Exits 0 only when every outcome is the one the scenario expects.
-import { ArbiterClient, type RefundRequest, type RefundResult } from '../client';
+import { ArbiterClient, type PriceChangeRequest, type PriceChangeResult, type RefundRequest, type RefundResult } from '../client';
 import { localJwtSecret } from '../runtime/local-secret';
 import { mintLocalToken } from '../server/auth';
 import { readTemporalSettings } from '../runtime/config';
@@ -101,6 +101,49 @@ const scenarios: Scenario[] = [
   },
 ];
 
+interface PriceScenario {
+  title: string;
+  request: PriceChangeRequest;
+  expected: PriceChangeResult['outcome'];
+  /** The price every SKU of the request must have in the sandbox catalog afterwards. */
+  expectedPrice: number;
+  approvals?: DemoDecision[];
+}
+
+interface PriceLedgerEntry {
+  sku: string;
+  price: number | null;
+  liveChannels: string[];
+}
+
+function priceRequest(n: number, skus: string[], brief: string): PriceChangeRequest {
+  return {
+    requestId: `demo-${runTag}-p${n}`,
+    tenant: 'acme',
+    region: 'eu',
+    channels: ['web', 'marketplace'],
+    skus: skus.map((sku) => ({ sku: `${sku}-${runTag}`, currentPrice: 100, currency: 'EUR' })),
+    brief,
+    requestedBy: 'merch-desk',
+  };
+}
+
+const priceScenarios: PriceScenario[] = [
+  {
+    title: 'price change: 8% promo on 3 SKUs, on its own',
+    request: priceRequest(1, ['MUG', 'TEE', 'CAP'], 'Spring promo on these lines'),
+    expected: 'completed',
+    expectedPrice: 92,
+  },
+  {
+    title: 'price change: 20% clearance, a pricing manager approves',
+    request: priceRequest(2, ['COAT'], 'Clearance of winter stock'),
+    expected: 'completed',
+    expectedPrice: 80,
+    approvals: [approve('pm-petra', 'pricing-manager')],
+  },
+];
+
 async function main(): Promise<number> {
   const settings = readTemporalSettings();
   const platform = new Platform(settings, 'files');
@@ -119,23 +162,35 @@ async function main(): Promise<number> {
     console.log('\nStarting the scenarios through the typed client:');
     const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
     const duplicate = await client.startRefund(scenarios[0]!.request);
-    say(`started ${started.length} refunds; starting the first request again returned the same run (started=${duplicate.started})`);
+    const startedPrices = await Promise.all(priceScenarios.map((s) => client!.startPriceChange(s.request)));
+    say(`started ${started.length} refunds and ${startedPrices.length} price changes; starting the first refund again returned the same run (started=${duplicate.started})`);
 
     console.log('\nProgress (ArbiterStage as operators see it in the Web UI):');
-    const results = await Promise.all(
-      started.map(async (run, i) => {
-        const decisions = scenarios[i]!.approvals ?? [];
-        await followStages(client!, run.workflowId, say, async () => {
-          for (const decision of decisions.splice(0)) {
-            say(`${run.workflowId.padEnd(32)} ${decision.approver.id} (${decision.approver.roles.join(', ')}) ${decision.decision}s`);
-            const status = await decideOverHttp(approvalsUrl, run.workflowId, decision);
-            say(`${''.padEnd(32)} endpoint answered ${status}${status === decision.expectStatus ? '' : ` (expected ${decision.expectStatus})`}`);
-            if (status !== decision.expectStatus) unexpectedAnswers += 1;
-          }
-        });
-        return client!.refundResult(run.workflowId);
-      }),
-    );
+    /** Follows a run to its end, deciding over HTTP as its approvers would when it waits for them. */
+    const follow = async (workflowId: string, decisions: DemoDecision[]): Promise<void> => {
+      await followStages(client!, workflowId, say, async () => {
+        for (const decision of decisions.splice(0)) {
+          say(`${workflowId.padEnd(32)} ${decision.approver.id} (${decision.approver.roles.join(', ')}) ${decision.decision}s`);
+          const status = await decideOverHttp(approvalsUrl, workflowId, decision);
+          say(`${''.padEnd(32)} endpoint answered ${status}${status === decision.expectStatus ? '' : ` (expected ${decision.expectStatus})`}`);
+          if (status !== decision.expectStatus) unexpectedAnswers += 1;
+        }
+      });
+    };
+    const [results, priceResults] = await Promise.all([
+      Promise.all(
+        started.map(async (run, i) => {
+          await follow(run.workflowId, [...(scenarios[i]!.approvals ?? [])]);
+          return client!.refundResult(run.workflowId);
+        }),
+      ),
+      Promise.all(
+        startedPrices.map(async (run, i) => {
+          await follow(run.workflowId, [...(priceScenarios[i]!.approvals ?? [])]);
+          return client!.priceChangeResult(run.workflowId);
+        }),
+      ),
+    ]);
 
     const ledger = await fetchLedger(sandboxUrl);
     const rows = scenarios.map((scenario, i) => {
@@ -150,11 +205,30 @@ async function main(): Promise<number> {
           scenario.title,
           started[i]!.workflowId,
           `${result.outcome}${result.failure ? ` (${result.failure.step})` : ''}`,
-          `${net.toFixed(2)} EUR`,
+          `refunded ${net.toFixed(2)} EUR`,
           started[i]!.webUiUrl,
         ],
       };
     });
+    const catalog = await fetchPriceLedger(sandboxUrl);
+    for (const [i, scenario] of priceScenarios.entries()) {
+      const result = priceResults[i]!;
+      const entries = scenario.request.skus.map((s) => catalog.get(s.sku));
+      const ok =
+        result.outcome === scenario.expected &&
+        entries.every((e) => e?.price === scenario.expectedPrice && e.liveChannels.length === scenario.request.channels.length);
+      rows.push({
+        ok,
+        cells: [
+          ok ? 'ok' : 'UNEXPECTED',
+          scenario.title,
+          startedPrices[i]!.workflowId,
+          result.outcome,
+          `${entries.length} SKU(s) now ${[...new Set(entries.map((e) => e?.price ?? '-'))].join('/')} EUR`,
+          startedPrices[i]!.webUiUrl,
+        ],
+      });
+    }
     rows.push({
       ok: duplicate.started === false && duplicate.workflowId === started[0]!.workflowId,
       cells: [
@@ -168,8 +242,9 @@ async function main(): Promise<number> {
     });
     console.log('\nWhy (each run explains itself: `explain` query, or npx arbiter explain <workflowId>):');
     for (const [i, result] of results.entries()) say(`${started[i]!.workflowId.padEnd(32)} ${result.reason}`);
+    for (const [i, result] of priceResults.entries()) say(`${startedPrices[i]!.workflowId.padEnd(32)} ${result.reason}`);
     console.log();
-    printTable(['check', 'scenario', 'workflow id', 'outcome', 'net refunded', 'Web UI'], rows.map((r) => r.cells));
+    printTable(['check', 'scenario', 'workflow id', 'outcome', 'net effect in the sandbox', 'Web UI'], rows.map((r) => r.cells));
     rows.push({
       ok: unexpectedAnswers === 0,
       cells: [unexpectedAnswers === 0 ? 'ok' : 'UNEXPECTED', 'endpoint answers as expected', '-', `${unexpectedAnswers} unexpected`, '-', approvalsUrl],
@@ -225,6 +300,11 @@ async function fetchLedger(sandboxUrl: string): Promise<Map<string, LedgerEntry>
   const response = await fetch(`${sandboxUrl}/state`);
   const state = (await response.json()) as { ledger: LedgerEntry[] };
   return new Map(state.ledger.map((e) => [e.orderId, e]));
+}
+
+async function fetchPriceLedger(sandboxUrl: string): Promise<Map<string, PriceLedgerEntry>> {
+  const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { priceLedger: PriceLedgerEntry[] };
+  return new Map(state.priceLedger.map((e) => [e.sku, e]));
 }
 
 function printTable(header: string[], rows: string[][]): void {
