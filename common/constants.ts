@@ -24,6 +24,8 @@ export const ARBITER_SEARCH_ATTRIBUTES = [
 /** Stages the saga machinery itself sets; processes add their step names. */
 export const SagaStage = {
   started: 'started',
+  /** Running its steps; which step is in the `stepLog` query and the pending activities. */
+  executing: 'executing',
   compensating: 'compensating',
   compensationStuck: 'compensation-stuck',
   completed: 'completed',

@@ -131,7 +131,7 @@ describe('refund under policy', () => {
       return stdout;
     });
     expect(output).toMatch(/^process +refund +policy refund@1 \([0-9a-f]{12}\) +AI on$/m);
-    expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR, damaged, confidence 0\.92$/m);
+    expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
     expect(output).toContain('step      send-customer-reply: completed');

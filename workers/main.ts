@@ -1,6 +1,7 @@
-// The worker process: workflows on the workflow task queue, system integrations (and Arbiter's
-// policy and audit bookkeeping) on `<queue>-integrations`, model calls on `<queue>-llm` with their
-// own concurrency and rate limits. ARBITER_WORKER_ROLES picks which of them this process runs.
+// The worker process: workflows on the workflow task queue, with Arbiter's bookkeeping (policy
+// loading, audit trail, model budgets) as their local activities; system integrations on
+// `<queue>-integrations`; model calls on `<queue>-llm` with their own concurrency and rate
+// limits. ARBITER_WORKER_ROLES picks which of them this process runs.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import {
@@ -41,19 +42,22 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   try {
     if (roles.includes('workflows')) {
+      const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
       workers.push(
         await Worker.create({
           connection,
           namespace: settings.namespace,
           taskQueue: settings.workflowTaskQueue,
           workflowsPath: require.resolve('../workflows'),
+          activities: {
+            ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
+            ...createAuditActivities({ sink: auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') }) }),
+            ...createBudgetActivities({ ledger: budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') }) }),
+          },
         }),
       );
     }
     if (roles.includes('integrations')) {
-      const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
-      const auditSink = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') });
-      const budgetLedger = budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') });
       workers.push(
         await Worker.create({
           connection,
@@ -61,9 +65,6 @@ async function main(): Promise<void> {
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
           activities: {
             ...createIntegrationActivities(integrationDepsFromEnv()),
-            ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
-            ...createAuditActivities({ sink: auditSink }),
-            ...createBudgetActivities({ ledger: budgetLedger }),
           },
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_INTEGRATIONS_CONCURRENCY || 100),
         }),

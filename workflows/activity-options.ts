@@ -1,5 +1,5 @@
 // Timeouts and retry policies of every activity group, set on purpose in one place.
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NO_MODEL_AVAILABLE, POLICY_INVALID, SYSTEM_REJECTION_TYPES } from '../common/error-types';
 
 /** Calls that change an outside system: short attempts, quick retries for transport errors. */
@@ -31,8 +31,12 @@ export const compensationActivity = {
   },
 } as const satisfies ActivityOptions;
 
-/** Arbiter's own bookkeeping (policy loading, audit writes): quick, and safe to retry. */
-export const auditActivity = {
+/**
+ * Arbiter's own bookkeeping (policy loading, audit writes, model budgets): quick, safe to retry,
+ * and run as local activities on the workflow worker, so each costs one history marker instead
+ * of a scheduled task and a workflow task round trip.
+ */
+export const bookkeepingLocalActivity = {
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: {
@@ -40,9 +44,9 @@ export const auditActivity = {
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: [POLICY_INVALID, 'InvalidAuditEvent'],
+    nonRetryableErrorTypes: [POLICY_INVALID, 'InvalidAuditEvent', 'InvalidBudgetRequest'],
   },
-} as const satisfies ActivityOptions;
+} as const satisfies LocalActivityOptions;
 
 /**
  * Model calls: the activity itself retries and fails over between models (each request bounded

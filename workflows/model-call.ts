@@ -2,10 +2,9 @@
 // reserve the call's worst case from the tenant's daily budget, call the models, settle and
 // account the cost. Every choice lands in the trace; when no model may be called the call
 // throws, and the process takes its human path.
-import { ApplicationFailure, CancellationScope, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { PolicyActivities } from '../activities';
 import type { ChatProposalResult, ProposalAttempt } from '../activities/llm/chat-proposer';
-import { ArbiterCostUsd } from '../common/constants';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
 import { routeModels, type RouteCandidate, type RouteDecision } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
@@ -69,10 +68,11 @@ export async function askModels<Proposal>(
       NO_MODEL_AVAILABLE,
     );
   }
-  // A grant smaller than the run's remaining budget narrows the route the same way a tight run budget does.
-  if (grant.grantedUsd < remainingRunUsd) route = routeWithin(grant.grantedUsd);
+  // A grant too small for some candidate's worst case narrows the route, as a tight run budget would.
+  if (grant.grantedUsd < Math.max(...worstCases)) route = routeWithin(grant.grantedUsd);
 
-  let spentUsd = grant.grantedUsd; // what is settled if the call ends without a known cost
+  // Unknown when the call was cancelled (the kill switch): then the whole reservation is settled.
+  let spentUsd: number | undefined;
   try {
     const result = await plan.invoke(route.candidates, grant.grantedUsd);
     spentUsd = result.costUsd;
@@ -81,13 +81,14 @@ export async function askModels<Proposal>(
   } catch (err) {
     // A failed call may still have been billed: its details carry what the attempts cost.
     const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as { attempts?: ProposalAttempt[]; costUsd?: number } | undefined;
-    if (details?.costUsd !== undefined) spentUsd = details.costUsd;
+    spentUsd = details?.costUsd;
     if (details?.attempts) record.attempts = details.attempts;
+    // Billed attempts count against the run's budget like a successful call.
+    if (spentUsd) trace.addCall({ model: `no proposal (${record.attempts.length} attempts)`, tokensIn: 0, tokensOut: 0, costUsd: spentUsd });
     throw err;
   } finally {
     // Settled even when the kill switch cancelled the call: the reservation must not stay open.
-    await CancellationScope.nonCancellable(() => ledger.settleModelBudget({ reservationId, spentUsd }));
-    upsertSearchAttributes([{ key: ArbiterCostUsd, value: trace.data.costs.totalUsd + spentUsd }]);
+    await CancellationScope.nonCancellable(() => ledger.settleModelBudget({ reservationId, spentUsd: spentUsd ?? grant.grantedUsd }));
   }
 }
 

@@ -3,9 +3,9 @@
 // that need it on one card, then the saga sets every price in the catalog and publishes it to
 // every channel, all SKUs in parallel. A failure or a cancel withdraws the publications and
 // restores the prices: nothing half-repriced is left behind.
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import {
   pairChangesWithRequest,
   priceChangeFacts,
@@ -19,7 +19,7 @@ import {
 } from '../common/price-change-schemas';
 import { evaluatePolicy, type PolicyDecision } from '../policies/evaluate';
 import type { ApprovalRequirement } from '../policies/schema';
-import { auditActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
+import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
@@ -27,7 +27,7 @@ import { askModels, estimateInputTokens } from './model-call';
 import { pinPolicy } from './pin-policy';
 import { ProposalDesk } from './proposal';
 import { Saga } from './saga';
-import { ensureProcessAttributes, stageTracker } from './search-attributes';
+import { ensureProcessAttributes, RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
@@ -44,7 +44,8 @@ interface SkuChange {
 export async function priceChange(rawRequest: PriceChangeRequest): Promise<PriceChangeResult> {
   const request = parseWorkflowInput(priceChangeRequestSchema, rawRequest, 'price-change request');
   ensureProcessAttributes('price-change', request.tenant);
-  const setStage = stageTracker();
+  const attributes = new RunAttributes();
+  const setStage = attributes.setStage;
   // The SKUs are independent of each other: their undos can run at once too.
   const saga = new Saga({ onStage: setStage, parallelCompensation: true });
   const trace = new DecisionTrace('price-change', () => saga.log);
@@ -52,7 +53,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   const workflowQueue = workflowInfo().taskQueue;
   const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
   const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const platform = proxyActivities<PolicyActivities>({ ...auditActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
   const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
   const audit = new AuditTrail('price-change', request.tenant, (events) => platform.appendAuditEvents(events));
 
@@ -68,7 +69,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     audit,
     trace,
     onPendingChange: (pending, stage) => {
-      upsertSearchAttributes([{ key: ArbiterApprovalPending, value: pending }]);
+      attributes.note({ key: ArbiterApprovalPending, value: pending });
       if (pending) setStage(stage);
     },
   });
@@ -131,6 +132,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     bundle.policy.manualProposalTimeout,
   );
   if (obtained.source !== 'ai') gate.clearCard();
+  attributes.note({ key: ArbiterCostUsd, value: trace.data.costs.totalUsd });
   if (obtained.source === 'none') return finish({ outcome: 'rejected', reason: obtained.reason });
 
   const proposal = obtained.proposal;
@@ -174,7 +176,8 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   const needApproval = decided.filter((d) => d.decision.outcome === 'approve');
   let toApply = decided.filter((d) => d.decision.outcome === 'auto');
   for (const d of denied) skipped.push({ sku: d.change.sku, reason: `denied: ${d.decision.reason}` });
-  upsertSearchAttributes([{ key: ArbiterRiskTier, value: denied.length || needApproval.some((d) => (d.decision.approval?.approvals ?? 1) > 1) ? 'high' : needApproval.length ? 'medium' : 'low' }]);
+  const risk = denied.length || needApproval.some((d) => (d.decision.approval?.approvals ?? 1) > 1) ? 'high' : needApproval.length ? 'medium' : 'low';
+  attributes.note({ key: ArbiterRiskTier, value: risk });
   await audit.flush();
 
   // 4. One card for every SKU that needs people, held to the strictest requirement among them.

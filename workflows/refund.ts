@@ -3,9 +3,9 @@
 // issues the refund, records it on the CRM case and tells the customer. A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { askModels, estimateInputTokens } from './model-call';
 import {
   refundRequestSchema,
@@ -15,14 +15,14 @@ import {
   type RefundResult,
 } from '../common/refund-schemas';
 import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
-import { auditActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
+import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
 import { ProposalDesk } from './proposal';
 import { pinPolicy } from './pin-policy';
 import { Saga } from './saga';
-import { ensureProcessAttributes, stageTracker } from './search-attributes';
+import { ensureProcessAttributes, RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
@@ -33,14 +33,15 @@ export { explainQuery } from './trace';
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
   ensureProcessAttributes('refund', request.tenant);
-  const setStage = stageTracker();
+  const attributes = new RunAttributes();
+  const setStage = attributes.setStage;
   const saga = new Saga({ onStage: setStage });
   const trace = new DecisionTrace('refund', () => saga.log);
 
   const workflowQueue = workflowInfo().taskQueue;
   const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
   const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const platform = proxyActivities<PolicyActivities>({ ...auditActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
   const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
   const audit = new AuditTrail('refund', request.tenant, (events) => platform.appendAuditEvents(events));
 
@@ -57,7 +58,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     audit,
     trace,
     onPendingChange: (pending, stage) => {
-      upsertSearchAttributes([{ key: ArbiterApprovalPending, value: pending }]);
+      attributes.note({ key: ArbiterApprovalPending, value: pending });
       if (pending) setStage(stage);
     },
   });
@@ -115,6 +116,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     bundle.policy.manualProposalTimeout,
   );
   if (obtained.source !== 'ai') gate.clearCard();
+  attributes.note({ key: ArbiterCostUsd, value: trace.data.costs.totalUsd });
   const finish = async (result: Omit<RefundResult, 'requestId' | 'policyRef'>): Promise<RefundResult> => {
     trace.data.outcome = { outcome: result.outcome, reason: result.reason };
     setStage(result.outcome);
@@ -148,7 +150,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   // 3. Policy decides.
   const decision = evaluatePolicy(bundle, obtained.by, refundFacts(request, proposal));
   trace.data.decisions.push(decision);
-  upsertSearchAttributes([{ key: ArbiterRiskTier, value: riskTier(decision) }]);
+  attributes.note({ key: ArbiterRiskTier, value: riskTier(decision) });
   audit.record({
     type: 'policy.decided',
     actor: { kind: 'policy', id: bundle.ref },

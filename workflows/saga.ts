@@ -206,7 +206,9 @@ export class Saga {
   }
 
   private async runLogged<T>(name: string, action: (idempotencyKey: string) => Promise<T>): Promise<T> {
-    this.options.onStage?.(name);
+    // One stage for all steps, not one per step: every change of a search attribute is a history
+    // event, and steps that run in parallel have no single current step anyway.
+    this.options.onStage?.(SagaStage.executing);
     try {
       const result = await action(this.idempotencyKey(name));
       this.record({ step: name, kind: 'action', status: 'completed', result });
@@ -223,7 +225,7 @@ export class Saga {
     const interval = this.options.forwardRetryInterval ?? '30 seconds';
     // Past the pivot a cancel cannot undo anything, so it must not stop the run half-way either.
     return CancellationScope.nonCancellable(async () => {
-      this.options.onStage?.(name);
+      this.options.onStage?.(SagaStage.executing);
       for (;;) {
         try {
           const result = await action(this.idempotencyKey(name));

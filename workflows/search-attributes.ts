@@ -1,5 +1,6 @@
 // Keeps the run's search attributes current, so operators can filter in the Web UI
 // (awaiting approval, compensation stuck, by tenant) without opening payloads.
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant } from '../common/constants';
 
@@ -15,12 +16,25 @@ export function ensureProcessAttributes(process: string, tenant: string): void {
   if (missing.length) upsertSearchAttributes(missing);
 }
 
-/** Returns a setter that upserts `ArbiterStage` only when it changes: each upsert is a history event. */
-export function stageTracker(): (stage: string) => void {
-  let current = workflowInfo().typedSearchAttributes.get(ArbiterStage);
-  return (stage) => {
-    if (stage === current) return;
-    current = stage;
-    upsertSearchAttributes([{ key: ArbiterStage, value: stage }]);
+/**
+ * `ArbiterStage` and the attributes that go with it. Each upsert is a history event, so the
+ * stage is written only when it changes, and attributes noted in between (cost, risk tier) ride
+ * along with the next stage change instead of costing an event each.
+ */
+export class RunAttributes {
+  private stage = workflowInfo().typedSearchAttributes.get(ArbiterStage);
+  private readonly pending = new Map<string, SearchAttributeUpdatePair>();
+
+  /** Written with the next stage change. */
+  note(pair: SearchAttributeUpdatePair): void {
+    this.pending.set(pair.key.name, pair);
+  }
+
+  /** A function, so it can be handed to the saga, the approval gate and policy pinning. */
+  readonly setStage = (stage: string): void => {
+    if (stage === this.stage) return;
+    this.stage = stage;
+    upsertSearchAttributes([{ key: ArbiterStage, value: stage }, ...this.pending.values()]);
+    this.pending.clear();
   };
 }

@@ -1,5 +1,6 @@
 // Runs every worker a process needs for one test, on a task queue of the test's own: the
-// workflow worker, the integrations worker (systems, policy, audit) and the LLM worker.
+// workflow worker (with the policy, audit and budget bookkeeping as local activities), the
+// integrations worker and the LLM worker.
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,16 +49,21 @@ export async function withArbiterWorkers<T>(
   const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-workers-'));
   const auditPath = setup.auditPath ?? path.join(scratch, 'audit.jsonl');
   const budgetLedger = setup.budgetLedger ?? createFileBudgetLedger(path.join(scratch, 'model-budget.json'));
-  const workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle });
-  const integrationsWorker = await Worker.create({
+  const workflowWorker = await Worker.create({
     connection: env.nativeConnection,
-    taskQueue: integrationsTaskQueue(taskQueue),
+    taskQueue,
+    workflowBundle: bundle,
+    // Arbiter's bookkeeping runs as local activities of the workflows.
     activities: {
-      ...setup.integrations,
       ...createPolicyActivities({ policyDir: setup.policyDir }),
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
       ...createBudgetActivities({ ledger: budgetLedger }),
     },
+  });
+  const integrationsWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: integrationsTaskQueue(taskQueue),
+    activities: setup.integrations,
   });
   const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });
   const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
