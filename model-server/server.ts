@@ -22,7 +22,7 @@ export interface ModelServerOptions {
 export interface CallRecord {
   model: string;
   fault: FaultName | 'ok';
-  /** null when the `timeout` fault left the call unanswered. */
+  /** null while a held call (`timeout`, `slow`) is unanswered, and for good when the client gave up first. */
   status: number | null;
   responseFormat: boolean;
   repair: boolean;
@@ -72,7 +72,11 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
       logger.info({ method, path, status, ms, ...about }, 'model stand-in request');
     };
     if ('hold' in outcome) {
-      hold(res, outcome, logLine);
+      hold(res, outcome, (status) => {
+        // A held call is logged with the status it ended with, not the one it was meant to get.
+        if (outcome.call) outcome.call.status = status;
+        logLine(status);
+      });
       return;
     }
     sendJson(res, outcome.reply);
@@ -137,7 +141,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     const call: CallRecord = {
       model: request.model,
       fault: fault?.fault ?? 'ok',
-      status: outcome.reply?.status ?? null,
+      status: 'hold' in outcome ? null : outcome.reply.status,
       responseFormat: request.response_format !== undefined,
       repair: isRepairCall(request),
     };

@@ -199,6 +199,17 @@ describe('injected faults', () => {
   test('a slow fault still answers with the proposal', async () => {
     await queueFault({ fault: 'slow', delayMs: 150 });
     expect(JSON.parse(await askForContent(triagePrompt('The lamp is defective.')))).toMatchObject({ category: 'damaged' });
+    expect((await recordedCalls()).map((call) => [call.fault, call.status])).toEqual([['slow', 200]]);
+  });
+
+  test('a slow call the client gave up on is logged unanswered, not as a 200', async () => {
+    await queueFault({ fault: 'slow', delayMs: 5_000 });
+    const gaveUp = clientFor(baseUrl).chat.completions.create(
+      { model: MODEL, messages: [{ role: 'user', content: triagePrompt('broken') }] },
+      { signal: AbortSignal.timeout(100) },
+    );
+    await expect(gaveUp).rejects.toThrow();
+    expect((await recordedCalls()).map((call) => [call.fault, call.status])).toEqual([['slow', null]]);
   });
 
   test('a content fault queued once spoils only the first call, so the repair call gets valid JSON', async () => {
