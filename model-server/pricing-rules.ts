@@ -2,7 +2,7 @@
 // prompt into price changes, the way a naive model would, including obeying a price written in
 // the brief (that is how a prompt injection reaches a proposal; policy stops it).
 import { z } from 'zod';
-import { REQUEST_BLOCK_END, REQUEST_BLOCK_START } from './triage-rules';
+import { readRequestBlockAs } from './request-block';
 
 /** A price-review request block is told from a refund one by its list of SKUs. */
 const promptedPricingSchema = z.object({
@@ -39,25 +39,9 @@ const FALLBACK: Repricing = { name: 'unclear brief', percent: -5, confidence: 0.
 
 const ASKED_PRICE = /\bset\s+(?:the\s+|all\s+)?(?:prices?\s+)?to\s+([0-9][0-9,]*(?:\.[0-9]+)?)/i;
 
-/**
- * Reads a price-review request out of a prompt text; undefined when there is none or it lists no
- * SKUs. The same block reading as triage-rules' readRequestBlock, which parses into its own shape.
- */
+/** Reads a price-review request out of a prompt text; undefined when there is none or it lists no SKUs. */
 export function readPricingBlock(text: string): PromptedPricing | undefined {
-  const lines = text.split(/\r?\n/).map((line) => line.trim());
-  const start = lines.indexOf(REQUEST_BLOCK_START);
-  const end = lines.indexOf(REQUEST_BLOCK_END, start + 1);
-  if (start < 0 || end < 0) return undefined;
-  const json = lines
-    .slice(start + 1, end)
-    .filter((line) => !line.startsWith('```'))
-    .join('\n');
-  try {
-    const parsed = promptedPricingSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return readRequestBlockAs(text, promptedPricingSchema);
 }
 
 /** In whole cents, so the answer always has at most two decimals; never below one cent. */

@@ -2,13 +2,7 @@
 // prompt into a proposal, the way a naive model would, including obeying an amount written in
 // the customer's message (that is how a prompt injection reaches a proposal; policy stops it).
 import { z } from 'zod';
-
-/**
- * The prompt contract, the only thing this server assumes about Arbiter's prompt: the request
- * is a JSON object on the lines between `BEGIN REQUEST` and `END REQUEST` in a user message.
- */
-export const REQUEST_BLOCK_START = 'BEGIN REQUEST';
-export const REQUEST_BLOCK_END = 'END REQUEST';
+import { readRequestBlockAs } from './request-block';
 
 const promptedRequestSchema = z.object({
   order: z.object({ id: z.string(), amount: z.number().finite().nonnegative(), currency: z.string() }),
@@ -45,22 +39,9 @@ const REASONS: Reason[] = [
 const ASKED_AMOUNT = /\brefund\s+([0-9][0-9,]*(?:\.[0-9]+)?)/i;
 
 /** Reads the request block out of a prompt text; undefined when there is none or it is not a request. */
+/** Reads the refund request out of a prompt text; undefined when there is none or it is not a request. */
 export function readRequestBlock(text: string): PromptedRequest | undefined {
-  const lines = text.split(/\r?\n/).map((line) => line.trim());
-  const start = lines.indexOf(REQUEST_BLOCK_START);
-  const end = lines.indexOf(REQUEST_BLOCK_END, start + 1);
-  if (start < 0 || end < 0) return undefined;
-  // Code fences around the JSON are tolerated: prompt authors like to add them.
-  const json = lines
-    .slice(start + 1, end)
-    .filter((line) => !line.startsWith('```'))
-    .join('\n');
-  try {
-    const parsed = promptedRequestSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return readRequestBlockAs(text, promptedRequestSchema);
 }
 
 export function triage(request: PromptedRequest | undefined): TriageAnswer {

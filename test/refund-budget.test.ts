@@ -115,16 +115,21 @@ describe('the tenant daily model budget', () => {
       expect(spent).toBeLessThanOrEqual(dailyUsd);
       for (const e of refused) expect(e.explanation.modelCalls[0]?.attempts).toEqual([]);
 
-      // The ledger agrees: every reservation settled, and the day's total within the limit.
+      // The ledger agrees: a reservation for every paid call (triage, and the reply where the day
+      // still had room), each settled, and the day's total is what the runs say they spent.
       const pool = new Pool({ connectionString: databaseUrl });
-      const rows = await pool.query<{ settled: string; total: string }>(
-        `SELECT count(*) FILTER (WHERE settled_at IS NOT NULL) AS settled, COALESCE(SUM(COALESCE(spent_usd, reserved_usd)), 0) AS total
+      const rows = await pool.query<{ reservations: string; open: string; total: string }>(
+        `SELECT count(*) AS reservations, count(*) FILTER (WHERE settled_at IS NULL) AS open,
+                COALESCE(SUM(COALESCE(spent_usd, reserved_usd)), 0) AS total
            FROM ${schema}.arbiter_model_budget WHERE tenant = $1`,
         [tenant],
       );
       await pool.end();
-      expect(Number(rows.rows[0]!.settled)).toBe(paid.length);
-      expect(Number(rows.rows[0]!.total)).toBeCloseTo(spent, 6);
+      const paidCalls = paid.reduce((sum, e) => sum + e.explanation.costs.calls.length, 0);
+      expect(Number(rows.rows[0]!.reservations)).toBe(paidCalls);
+      expect(Number(rows.rows[0]!.open)).toBe(0);
+      // Within rounding: the trace and the ledger each round every call to a millionth of a dollar.
+      expect(Number(rows.rows[0]!.total)).toBeCloseTo(spent, 5);
     } finally {
       await ledger.close();
     }

@@ -55,12 +55,14 @@ async function withRefundRun<T>(drive: (handle: RefundHandle) => Promise<T>): Pr
   });
 }
 
-/** Runs to the end and returns the result with the run's single model call from the trace. */
+/** Runs to the end and returns the result with the run's single proposal call from the trace. */
 async function finishedRun(handle: RefundHandle) {
   const result = await handle.result();
   const explanation = await handle.query(explainQuery);
-  expect(explanation.modelCalls).toHaveLength(1);
-  return { result, explanation, modelCall: explanation.modelCalls[0]! };
+  // The reply draft is a second call; the faults under test are about the proposal.
+  const proposalCalls = explanation.modelCalls.filter((call) => call.purpose === 'proposal');
+  expect(proposalCalls).toHaveLength(1);
+  return { result, explanation, modelCall: proposalCalls[0]! };
 }
 
 /** The run's single model call once it has given up and shows a person the manual proposal card. */
@@ -71,7 +73,7 @@ async function onHumanPath(handle: RefundHandle) {
   expect(card?.card.kind).toBe('proposal');
   // Waiting for a person, not failed: a model outage must never fail the run.
   expect((await handle.describe()).status.name).toBe('RUNNING');
-  expect(explanation.modelCalls).toHaveLength(1);
+  expect(explanation.modelCalls.map((call) => call.purpose)).toEqual(['proposal']);
   expect(explanation.proposals).toEqual([]);
   return { explanation, modelCall: explanation.modelCalls[0]! };
 }
@@ -88,6 +90,9 @@ async function serverLog(): Promise<[string, FaultName | 'ok', boolean][]> {
 function expectAiProposalFrom(explanation: { proposals: { source: string; model?: string }[] }, model: typeof PRIMARY | typeof BACKUP) {
   expect(explanation.proposals).toEqual([expect.objectContaining({ source: 'ai', model: `${model.modelId} (${model.model})` })]);
 }
+
+/** A completed refund's last call: the customer reply, drafted by the first model that answers. */
+const REPLY_DRAFT: [string, 'ok', boolean] = [PRIMARY.model, 'ok', false];
 
 const ROUTE = `cheapest-adequate: ${PRIMARY.modelId} > ${BACKUP.modelId}`;
 
@@ -112,6 +117,7 @@ describe('refund run under model faults', () => {
     expect(await serverLog()).toEqual([
       [PRIMARY.model, 'rate-limit', false],
       [PRIMARY.model, 'ok', false],
+      REPLY_DRAFT,
     ]);
   });
 
@@ -158,7 +164,7 @@ describe('refund run under model faults', () => {
     expect(result.outcome).toBe('completed');
     expect(attemptsOf(modelCall)).toEqual([[PRIMARY.modelId, 'ok']]);
     expectAiProposalFrom(explanation, PRIMARY);
-    expect(await serverLog()).toEqual([[PRIMARY.model, 'slow', false]]);
+    expect(await serverLog()).toEqual([[PRIMARY.model, 'slow', false], REPLY_DRAFT]);
   });
 
   it('repairs malformed JSON once on the same model and completes with the repaired proposal', async () => {
@@ -173,6 +179,7 @@ describe('refund run under model faults', () => {
     expect(await serverLog()).toEqual([
       [PRIMARY.model, 'malformed-json', false],
       [PRIMARY.model, 'ok', true],
+      REPLY_DRAFT,
     ]);
   });
 
@@ -199,6 +206,7 @@ describe('refund run under model faults', () => {
       [PRIMARY.model, 'wrong-schema', false],
       [PRIMARY.model, 'wrong-schema', true],
       [BACKUP.model, 'ok', false],
+      REPLY_DRAFT,
     ]);
   });
 

@@ -19,6 +19,7 @@ export function estimateInputTokens(request: unknown): number {
 }
 
 export interface ModelCallPlan<Proposal> {
+  purpose: ModelCallRecord['purpose'];
   tenant: string;
   region: string;
   estimatedInputTokens: number;
@@ -36,7 +37,7 @@ export async function askModels<Proposal>(
 ): Promise<ChatProposalResult<Proposal>> {
   const { budgets } = bundle.policy;
   const remainingRunUsd = Math.max(0, budgets.perRunUsd - trace.data.costs.totalUsd);
-  const record: ModelCallRecord = { route: '', excluded: [], attempts: [] };
+  const record: ModelCallRecord = { purpose: plan.purpose, route: '', excluded: [], attempts: [] };
   trace.data.modelCalls.push(record);
   /** Routes within `usd` and shows the route in the trace. */
   const routeWithin = (usd: number): RouteDecision => {

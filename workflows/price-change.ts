@@ -118,6 +118,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     () =>
       askModels(
         {
+          purpose: 'proposal',
           tenant: request.tenant,
           region: request.region,
           estimatedInputTokens: estimateInputTokens(request),

@@ -1,11 +1,13 @@
 // The refund process. The triage agent proposes a refund, the pinned policy decides (auto,
 // approval, or deny), people approve where policy says so, then the saga reserves the funds,
-// issues the refund, records it on the CRM case and tells the customer. A failure or a cancel
+// issues the refund, records it on the CRM case and tells the customer in a reply a model
+// drafts (and the workflow checks). A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { draftCustomerReply } from './customer-reply';
 import { askModels, estimateInputTokens } from './model-call';
 import {
   refundRequestSchema,
@@ -102,6 +104,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     () =>
       askModels(
         {
+          purpose: 'proposal',
           tenant: request.tenant,
           region: request.customer.region,
           estimatedInputTokens: estimateInputTokens(request),
@@ -227,14 +230,13 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
           { idempotencyKey, orderId: order.id, previous: r.previous },
         ]),
     );
+    const text = await draftCustomerReply(
+      { orderId: order.id, amount, currency: order.currency, refundId: issued.refundId, customerTier: customer.tier, message: request.message },
+      { tenant: request.tenant, region: customer.region, aiEnabled: desk.isAiEnabled, bundle, trace, models, ledger: platform },
+    );
     const message = await saga.pivot('send-customer-reply', (idempotencyKey) =>
       systems.sendCustomerMessage.executeWithOptions({ summary: `tell customer about refund ${issued.refundId}` }, [
-        {
-          idempotencyKey,
-          customerId: customer.id,
-          orderId: order.id,
-          text: `Your refund of ${money} for order ${order.id} is on its way (reference ${issued.refundId}).`,
-        },
+        { idempotencyKey, customerId: customer.id, orderId: order.id, text },
       ]),
     );
     return { refundId: issued.refundId, messageId: message.messageId };

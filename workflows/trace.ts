@@ -26,6 +26,8 @@ export interface ModelCall {
 }
 
 export interface ModelCallRecord {
+  /** What the call was for: the run's proposal, or the customer reply. */
+  purpose: 'proposal' | 'customer-reply';
   /** Routing's one line: order and candidates, e.g. `cheapest-adequate: standin-eu > gpt-4o-mini (redacted)`. */
   route: string;
   excluded: { modelId: string; reason: string }[];

@@ -7,9 +7,11 @@ import OpenAI from 'openai';
 import { NO_MODEL_AVAILABLE } from '../../common/error-types';
 import type { PriceChangeRequest } from '../../common/price-change-schemas';
 import type { RefundProposal, RefundRequest } from '../../common/refund-schemas';
+import type { ReplyDraftRequest } from '../../common/reply-schemas';
 import type { ModelsFile } from '../../policies/schema';
 import type { RouteCandidate } from '../../policies/routing';
 import { PRICE_REVIEW_TASK } from './pricing-prompt';
+import { CUSTOMER_REPLY_TASK } from './reply-prompt';
 import type { ProposalTask } from './proposal-task';
 import { createProviderClients } from './providers';
 import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
@@ -187,6 +189,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   return {
     proposeRefund: (input: ProposeRefundInput) => propose(REFUND_TRIAGE_TASK, input),
     proposePriceChanges: (input: ProposeInput<PriceChangeRequest>) => propose(PRICE_REVIEW_TASK, input),
+    draftCustomerReply: (input: ProposeInput<ReplyDraftRequest>) => propose(CUSTOMER_REPLY_TASK, input),
   };
 }
 
