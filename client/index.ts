@@ -10,7 +10,7 @@ import { refundRequestSchema, refundWorkflowId, type RefundResult } from '../com
 import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
 import type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 import type { Explanation } from '../workflows/trace';
-import { describeIssues } from '../common/validation';
+import { describeIssues, issueFields } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
@@ -51,7 +51,7 @@ export interface ProcessStatus {
 function parseRequest<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new InvalidRequestError(`invalid ${what}: ${describeIssues(parsed.error)}`, parsed.error.issues.map((i) => i.path.join('.')));
+  throw new InvalidRequestError(`invalid ${what}: ${describeIssues(parsed.error)}`, issueFields(parsed.error));
 }
 
 export class ArbiterClient {

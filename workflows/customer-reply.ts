@@ -1,7 +1,7 @@
 // The refund's customer reply: a model words it, the workflow checks it states the refund's facts,
 // and the template stands in whenever AI is off, no model may be called, or the draft is wrong.
 // Drafting never fails the run: the reply is sent either way.
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { ProposerActivities, PolicyActivities } from '../activities';
 import { replyObjection, templateReply, type ReplyDraftRequest } from '../common/reply-schemas';
 import type { PolicyBundle } from '../policies/schema';
@@ -15,7 +15,7 @@ export interface DraftContext {
   aiEnabled: boolean;
   bundle: PolicyBundle;
   trace: DecisionTrace;
-  models: Pick<ProposerActivities, 'draftCustomerReply'>;
+  models: ActivityInterfaceFor<Pick<ProposerActivities, 'draftCustomerReply'>>;
   ledger: Pick<PolicyActivities, 'reserveModelBudget' | 'settleModelBudget'>;
 }
 
@@ -34,7 +34,9 @@ export async function draftCustomerReply(request: ReplyDraftRequest, context: Dr
         region: context.region,
         estimatedInputTokens: estimateInputTokens(request),
         invoke: (candidates, maxSpendUsd) =>
-          context.models.draftCustomerReply({ request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd }),
+          context.models.draftCustomerReply.executeWithOptions({ summary: `draft the reply on refund ${request.refundId}` }, [
+            { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+          ]),
       },
       bundle,
       trace,

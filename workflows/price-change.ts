@@ -123,7 +123,9 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
           region: request.region,
           estimatedInputTokens: estimateInputTokens(request),
           invoke: (candidates, maxSpendUsd) =>
-            models.proposePriceChanges({ request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd }),
+            models.proposePriceChanges.executeWithOptions({ summary: `review ${request.skus.length} price(s) via ${candidates.map((c) => c.modelId).join(' > ')}` }, [
+              { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+            ]),
         },
         bundle,
         trace,

@@ -109,7 +109,9 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
           region: request.customer.region,
           estimatedInputTokens: estimateInputTokens(request),
           invoke: (candidates, maxSpendUsd) =>
-            models.proposeRefund({ request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd }),
+            models.proposeRefund.executeWithOptions({ summary: `triage the refund request via ${candidates.map((c) => c.modelId).join(' > ')}` }, [
+              { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+            ]),
         },
         bundle,
         trace,

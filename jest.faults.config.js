@@ -1,0 +1,13 @@
+// The fault suite (`npm run test:faults`): workers killed, the dev server restarted, duplicate
+// signals, the model server down, and fuzzed inputs. Heavy on processes and time, so apart from
+// `npm test`; one file at a time, since a kill or a restart must not compete with another file.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/faults'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  maxWorkers: 1,
+  testTimeout: 180_000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+};
