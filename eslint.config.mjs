@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // The workflow sandbox: deterministic code only. Activities are referenced by type.
-    files: ['workflows/**/*.ts', 'test/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'test/workflows/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

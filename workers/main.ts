@@ -21,6 +21,7 @@ import { REPO_ROOT } from '../runtime/temporal-cli';
 import { readTemporalSettings, workerConnectionOptions } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
+import { workflowWorkerTuning } from '../runtime/worker-tuning';
 
 const ROLES = ['workflows', 'integrations', 'llm'] as const;
 type Role = (typeof ROLES)[number];
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
           namespace: settings.namespace,
           taskQueue: settings.workflowTaskQueue,
           workflowsPath: require.resolve('../workflows'),
+          ...workflowWorkerTuning(),
           activities: {
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
             ...createAuditActivities({ sink: auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') }) }),

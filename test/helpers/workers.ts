@@ -20,6 +20,7 @@ import { createModelServer } from '../../model-server/server';
 import { createLogger } from '../../runtime/logger';
 import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
+import { workflowWorkerTuning } from '../../runtime/worker-tuning';
 import { uniqueQueue } from './temporal';
 
 export interface WorkerSetup {
@@ -53,6 +54,7 @@ export async function withArbiterWorkers<T>(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
+    ...workflowWorkerTuning(),
     // Arbiter's bookkeeping runs as local activities of the workflows.
     activities: {
       ...createPolicyActivities({ policyDir: setup.policyDir }),

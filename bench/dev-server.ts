@@ -1,0 +1,164 @@
+// A Temporal dev server for the bench, started from the repo's CLI on free ports with Arbiter's
+// search attributes, in one of three persistence modes. Every server started is killed when the
+// bench process exits, however it exits, so no run leaves a server or a port behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
+import { findTemporalCli } from '../runtime/temporal-cli';
+import type { Persistence } from './options';
+import { waitUntil } from './stats';
+
+/** The CLI's names for search attribute types, keyed by the SDK's. */
+const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOUBLE: 'Double', TEXT: 'Text', INT: 'Int' };
+const START_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+export interface DevServer {
+  persistence: Persistence;
+  address: string;
+  /** The CLI arguments that chose the persistence, as the results file reports them. */
+  persistenceArgs: string[];
+  /** A client and a worker connection to this server (teardown leaves the server running). */
+  env: TestWorkflowEnvironment;
+  stop(): Promise<void>;
+}
+
+/** Each server still running, with its data folder and how to stop it in order. */
+const running = new Map<ChildProcess, { dataDir: string; stop: () => Promise<void> }>();
+
+// Synchronous, so it also runs on an uncaught error or process.exit(): a server must never outlive the bench.
+process.on('exit', () => {
+  for (const [child, { dataDir }] of running) {
+    killGroup(child, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+export function persistenceArgs(persistence: Persistence, dbFile: string): string[] {
+  switch (persistence) {
+    case 'memory':
+      return [];
+    case 'file':
+      return ['--db-filename', dbFile];
+    case 'wal':
+      return ['--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+  }
+}
+
+export async function startDevServer(persistence: Persistence): Promise<DevServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-temporal-'));
+  const modeArgs = persistenceArgs(persistence, path.join(dataDir, 'temporal.sqlite'));
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    // The HTTP API and metrics ports default to random free ones; the UI is not needed.
+    '--headless',
+    '--log-level', 'error',
+    ...modeArgs,
+    ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
+  ];
+  const output: string[] = [];
+  // Its own process group: Ctrl-C reaches the bench, which stops the server in order.
+  const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => output.push(chunk));
+  }
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    // A binary that cannot be started never exits; its error is what the wait reports.
+    child.once('error', (err) => {
+      output.push(String(err));
+      resolve();
+    });
+  });
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    running.delete(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  running.set(child, { dataDir, stop });
+
+  try {
+    // A server that exits at once (a bad flag, a taken port) ends the wait with its own words.
+    const exitedEarly = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+    await waitUntil(async () => exitedEarly() || answers(address), `the Temporal dev server on ${address}`, START_TIMEOUT_MS);
+    if (exitedEarly()) throw new Error(`the dev server exited (${child.exitCode ?? child.signalCode}): ${output.join('').slice(-2000)}`);
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
+    return {
+      persistence,
+      address,
+      persistenceArgs: modeArgs.map((arg) => (arg.startsWith(dataDir) ? '<tmp>/temporal.sqlite' : arg)),
+      env,
+      stop: async () => {
+        await env.teardown().catch(() => undefined);
+        await stop();
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Starts a server, hands it to `fn`, and stops it whatever `fn` does. */
+export async function withDevServer<T>(persistence: Persistence, fn: (server: DevServer) => Promise<T>): Promise<T> {
+  const server = await startDevServer(persistence);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Stops every server still running, for the signal handlers. */
+export async function stopAllDevServers(): Promise<void> {
+  await Promise.all([...running.values()].map(({ stop }) => stop()));
+}
+
+async function answers(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}

@@ -1,0 +1,92 @@
+// What every measurement shares: the dev server, the two workflow bundles, the model server, the
+// integration activities, and Arbiter's own workers (the test harness's withArbiterWorkers, so
+// the bench runs exactly the activity sets the tests run, wherever they are registered).
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createFileBudgetLedger, type IntegrationActivities } from '../activities';
+import type { ProposeRefundInput } from '../activities/llm/chat-proposer';
+import type { RefundRequest } from '../common/refund-schemas';
+import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
+import { routeModels } from '../policies/routing';
+import type { PolicyBundle } from '../policies/schema';
+import { withArbiterWorkers } from '../test/helpers/workers';
+import { estimateInputTokens } from '../workflows/model-call';
+import type { BareRefundInput } from './workflows/bare-refund';
+import type { DevServer } from './dev-server';
+import type { BenchOptions } from './options';
+
+export type SagaKind = 'arbiter' | 'bare';
+
+export interface BenchContext {
+  server: DevServer;
+  /**
+   * Arbiter's real bundle (workflows/index.ts), and the bare one (bench/workflows/index.ts) without
+   * Arbiter's modules: the SDK keeps a module cache per run, so every cached run evaluates and
+   * holds the modules its workflow imports, and what a bundle imports is part of what a run costs.
+   */
+  bundles: Record<SagaKind, WorkflowBundleWithSourceMap>;
+  /** The stand-in model server's base URL, shared by every worker and the direct calls. */
+  modelUrl: string;
+  integrations: IntegrationActivities;
+  options: BenchOptions;
+  /** Audit files and budget ledgers of every worker set; removed when the bench ends. */
+  scratchDir: string;
+}
+
+/** Runs Arbiter's workflow, integrations and LLM workers, with the `kind` bundle, on a fresh task queue for `fn`. */
+export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue: string) => Promise<T>, integrations = ctx.integrations): Promise<T> {
+  const dir = mkdtempSync(path.join(ctx.scratchDir, 'workers-'));
+  return withArbiterWorkers(
+    ctx.server.env,
+    ctx.bundles[kind],
+    { integrations, modelUrl: ctx.modelUrl, auditPath: path.join(dir, 'audit.jsonl'), budgetLedger: createFileBudgetLedger(path.join(dir, 'model-budget.json')) },
+    fn,
+  );
+}
+
+export function newScratchDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'arbiter-bench-'));
+}
+
+/** A unique tag per batch, so workflow ids never collide across batches on one server. */
+export function batchTag(name: string): string {
+  return `${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * A refund of `amount` EUR the stand-in model reads as damage (confidence 0.92, the full amount):
+ * 20 EUR runs on its own (rule refund-small), 740 EUR needs one support-lead.
+ */
+export function refundRequest(tag: string, i: number, amount: number): RefundRequest {
+  const id = `${tag}-${i}`;
+  return {
+    requestId: `req-${id}`,
+    tenant: 'bench',
+    customer: { id: `cust-${id}`, tier: 'standard', region: 'eu' },
+    order: { id: `ord-${id}`, amount, currency: 'EUR' },
+    message: 'The parcel arrived broken.',
+    requestedBy: 'support-bot',
+  };
+}
+
+let refundPolicy: PolicyBundle | undefined;
+
+/** The model call Arbiter's refund makes for `request`, routed from the shipped policy as its workflow routes it. */
+export function modelCallFor(request: RefundRequest): ProposeRefundInput {
+  const bundle = (refundPolicy ??= pinBundle(readPolicyFiles(DEFAULT_POLICY_DIR, 'refund')));
+  const route = routeModels(bundle, {
+    region: request.customer.region,
+    estimatedInputTokens: estimateInputTokens(request),
+    remainingRunBudgetUsd: bundle.policy.budgets.perRunUsd,
+  });
+  if (route.candidates.length === 0) throw new Error(`the shipped refund policy routes to no model: ${route.summary}`);
+  return { request, candidates: route.candidates, personalFields: bundle.policy.ai.personalFields };
+}
+
+export function bareRefundInput(request: RefundRequest): BareRefundInput {
+  const { candidates, personalFields } = modelCallFor(request);
+  return { request, candidates, personalFields };
+}

@@ -1,0 +1,128 @@
+// `npm run bench`: what Arbiter costs on top of Temporal, measured on a real dev server with the
+// workers in this process. Prints Markdown tables and writes every figure to bench/results.json.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { createModelServer } from '../model-server/server';
+import { createLogger } from '../runtime/logger';
+import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { measureApprovals } from './approval-latency';
+import { stopAllDevServers, withDevServer } from './dev-server';
+import { newScratchDir, type BenchContext } from './harness';
+import { measureLlm } from './llm-overhead';
+import { parseBenchOptions, USAGE, type BenchOptions, type Measurement } from './options';
+import { measurePersistence } from './persistence';
+import { renderTables, type BenchResults } from './report';
+import { measureSagas } from './saga-throughput';
+import { startSystems } from './systems';
+import { defaultMaxCachedWorkflows, measureWaiting } from './waiting-scale';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(): Promise<number> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  if (options === 'help') {
+    say(USAGE);
+    return 0;
+  }
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Ctrl-C stops the dev servers in order; the exit hook in dev-server.ts is the backstop.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      say(`\n${signal}: stopping the dev servers`);
+      void stopAllDevServers().finally(() => process.exit(130));
+    });
+  }
+
+  const results = describeRun(options);
+  const has = (m: Measurement) => options.only.includes(m);
+  const scratchDir = newScratchDir();
+  process.once('exit', () => rmSync(scratchDir, { recursive: true, force: true }));
+  const modelServer = createModelServer({ logger: createLogger('bench-model-standin', { level: 'silent' }) });
+  const modelUrl = `http://127.0.0.1:${await modelServer.listen(0)}/v1`;
+  const systems = await startSystems(options.systems);
+  let failed = false;
+  try {
+    say('bundling the workflows');
+    const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+    const bundles = {
+      arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
+      bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
+    };
+    const shared = { bundles, modelUrl, integrations: systems.activities, options, scratchDir };
+    if (has('saga') || has('llm') || has('approval') || has('waiting')) {
+      await withDevServer(options.persistence, async (server) => {
+        results.parameters.serverArgs = server.persistenceArgs;
+        const ctx: BenchContext = { ...shared, server };
+        if (has('saga')) {
+          say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time`);
+          results.saga = await measureSagas(ctx);
+        }
+        if (has('llm')) {
+          say(`4. model call: ${options.llmCalls} calls each way`);
+          results.llm = await measureLlm(ctx);
+        }
+        if (has('approval')) {
+          say(`2. approval latency: ${options.decisions} decisions`);
+          results.approval = await measureApprovals(ctx);
+        }
+        if (has('waiting')) {
+          say(`3. waiting scale: ${options.waiting} runs waiting for approval`);
+          results.waiting = await measureWaiting(ctx, say);
+        }
+      });
+    }
+    if (has('persistence')) {
+      say(`5. dev server persistence: the bare saga, ${options.runs} runs per mode`);
+      results.persistence = await measurePersistence(shared, say);
+    }
+  } catch (err) {
+    failed = true;
+    results.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await stopAllDevServers();
+    await systems.close();
+    await modelServer.close();
+  }
+
+  say('');
+  say(renderTables(results));
+  const out = path.resolve(REPO_ROOT, options.out);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`results: ${path.relative(process.cwd(), out)}`);
+  return failed ? 1 : 0;
+}
+
+function describeRun(options: BenchOptions): BenchResults {
+  const { only, ...parameters } = options;
+  const sdk = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cores: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+      totalMemoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      v8HeapLimitMiB: Math.round(v8.getHeapStatistics().heap_size_limit / 1024 ** 2),
+      defaultMaxCachedWorkflows: defaultMaxCachedWorkflows(),
+    },
+    versions: {
+      temporalCli: execFileSync(findTemporalCli(), ['--version'], { encoding: 'utf8' }).replace(/^temporal version /, '').trim(),
+      temporalSdk: sdk['@temporalio/worker'] ?? 'unknown',
+    },
+    parameters: { ...parameters, measurements: only, serverArgs: [] },
+  };
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,97 @@
+// The bench's command line: sizes of each measurement, which to run, and where the dev server keeps its state.
+import { parseArgs } from 'node:util';
+
+export const MEASUREMENTS = ['saga', 'llm', 'approval', 'waiting', 'persistence'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number];
+
+/** How the dev server persists: in memory (its default), a SQLite file, or a SQLite file in WAL mode with NORMAL sync. */
+export const PERSISTENCE_MODES = ['memory', 'file', 'wal'] as const;
+export type Persistence = (typeof PERSISTENCE_MODES)[number];
+
+/** What the saga's integration activities talk to: an in-memory answer, or the sandbox systems over HTTP. */
+export const SYSTEMS_MODES = ['instant', 'sandbox'] as const;
+export type Systems = (typeof SYSTEMS_MODES)[number];
+
+export interface BenchOptions {
+  runs: number;
+  concurrency: number;
+  decisions: number;
+  waiting: number;
+  llmCalls: number;
+  warmup: number;
+  /** Histories fetched per workflow type to count events. */
+  histories: number;
+  /** The dev server that measurements 1 to 4 run on. */
+  persistence: Persistence;
+  systems: Systems;
+  only: Measurement[];
+  out: string;
+  quick: boolean;
+}
+
+const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, warmup: 20, histories: 5 };
+const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, warmup: 5, histories: 3 };
+
+export const USAGE = `npm run bench -- [flags]
+
+  --quick               a small run: ${QUICK.runs} sagas, ${QUICK.decisions} decisions, ${QUICK.waiting} waiting, ${QUICK.llmCalls} model calls
+  --runs N              refund sagas per workflow (default ${FULL.runs})
+  --concurrency N       sagas in flight at once (default ${FULL.concurrency})
+  --decisions N         approvals decided through the endpoint (default ${FULL.decisions})
+  --waiting N           runs waiting for approval at once (default ${FULL.waiting})
+  --llm-calls N         model calls per path (default ${FULL.llmCalls})
+  --warmup N            uncounted runs before each timed batch (default ${FULL.warmup})
+  --persistence MODE    dev server for measurements 1-4: ${PERSISTENCE_MODES.join(' | ')} (default memory)
+  --systems MODE        integration activities answer ${SYSTEMS_MODES.join(' | ')} (default instant)
+  --only LIST           comma-separated subset of ${MEASUREMENTS.join(',')}
+  --out FILE            results file (default bench/results.json)
+`;
+
+export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      concurrency: { type: 'string' },
+      decisions: { type: 'string' },
+      waiting: { type: 'string' },
+      'llm-calls': { type: 'string' },
+      warmup: { type: 'string' },
+      persistence: { type: 'string', default: 'memory' },
+      systems: { type: 'string', default: 'instant' },
+      only: { type: 'string' },
+      out: { type: 'string', default: 'bench/results.json' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const base = values.quick ? QUICK : FULL;
+  return {
+    runs: count('--runs', values.runs, base.runs),
+    concurrency: count('--concurrency', values.concurrency, base.concurrency),
+    decisions: count('--decisions', values.decisions, base.decisions),
+    waiting: count('--waiting', values.waiting, base.waiting),
+    llmCalls: count('--llm-calls', values['llm-calls'], base.llmCalls),
+    warmup: count('--warmup', values.warmup, base.warmup, 0),
+    histories: base.histories,
+    persistence: oneOf('--persistence', values.persistence, PERSISTENCE_MODES),
+    systems: oneOf('--systems', values.systems, SYSTEMS_MODES),
+    only: values.only ? values.only.split(',').map((name) => oneOf('--only', name.trim(), MEASUREMENTS)) : [...MEASUREMENTS],
+    out: values.out,
+    quick: values.quick,
+  };
+}
+
+function count(flag: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number of at least ${min}, got "${raw}"`);
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new Error(`${flag} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}

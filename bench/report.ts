@@ -1,0 +1,127 @@
+// The results file and the tables printed from it (Markdown, so they paste into the README as they are).
+import type { ApprovalFigures } from './approval-latency';
+import type { LlmFigures } from './llm-overhead';
+import type { BenchOptions } from './options';
+import type { PersistenceRow } from './persistence';
+import type { SagaFigures } from './saga-throughput';
+import { ratio as divide, type Percentiles } from './stats';
+import type { WaitingFigures } from './waiting-scale';
+
+export interface BenchResults {
+  date: string;
+  machine: {
+    cores: number;
+    cpuModel: string;
+    totalMemoryGiB: number;
+    node: string;
+    platform: string;
+    v8HeapLimitMiB: number;
+    /** The workflow worker's default cache size on this heap: runs beyond it are evicted and replayed. */
+    defaultMaxCachedWorkflows: number;
+  };
+  versions: { temporalCli: string; temporalSdk: string };
+  parameters: Omit<BenchOptions, 'only'> & { measurements: BenchOptions['only']; serverArgs: string[] };
+  saga?: SagaFigures;
+  llm?: LlmFigures;
+  approval?: ApprovalFigures;
+  waiting?: WaitingFigures;
+  persistence?: PersistenceRow[];
+  /** Set when a measurement failed; the figures before it are kept. */
+  error?: string;
+}
+
+export function renderTables(results: BenchResults): string {
+  const p = results.parameters;
+  const out: string[] = [
+    `Arbiter bench, ${results.date}: ${results.machine.cores} cores (${results.machine.cpuModel}), ${results.machine.totalMemoryGiB} GiB, Node ${results.machine.node}, ` +
+      `Temporal CLI ${results.versions.temporalCli}, SDK ${results.versions.temporalSdk}; dev server ${p.persistence}, systems ${p.systems}${p.quick ? ', --quick' : ''}`,
+    '',
+  ];
+  const { saga, approval, waiting, llm, persistence } = results;
+  if (saga) {
+    const { arbiter, bare, ratio } = saga;
+    out.push(
+      `### Saga throughput: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time`,
+      '',
+      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
+      '| --- | ---: | ---: | ---: |',
+      row('completed runs/s', arbiter.runsPerSecond, bare.runsPerSecond, ratio.runsPerSecond),
+      row('start → result p50 (ms)', arbiter.latencyMs.p50, bare.latencyMs.p50, ratio.p50),
+      row('start → result p95 (ms)', arbiter.latencyMs.p95, bare.latencyMs.p95, ratio.p95),
+      row('start → result p99 (ms)', arbiter.latencyMs.p99, bare.latencyMs.p99, ratio.p99),
+      `| history events per run | ${events(arbiter.history)} | ${events(bare.history)} | ${ratio.eventsPerRun} |`,
+      row('history bytes per run', arbiter.history.bytesPerRun, bare.history.bytesPerRun, divide(arbiter.history.bytesPerRun, bare.history.bytesPerRun)),
+      '',
+    );
+  }
+  if (approval) {
+    out.push(
+      `### Approval latency: ${approval.decisions} decisions through the endpoint, one at a time`,
+      '',
+      '| | p50 | p95 | p99 |',
+      '| --- | ---: | ---: | ---: |',
+      percentileRow('202 → reserveFunds started (ms)', approval.approvedToNextActivityMs),
+      percentileRow('POST → 202 (ms)', approval.endpointRoundTripMs),
+      '',
+    );
+  }
+  if (waiting) {
+    const { arbiter: a, bare: b } = waiting;
+    const both = (name: string, pick: (batch: typeof a) => number | string | undefined) => `| ${name} | ${pick(a) ?? '—'} | ${pick(b) ?? '—'} |`;
+    out.push(
+      `### Waiting scale: ${waiting.waiting} runs waiting for approval at once`,
+      '',
+      '| | Arbiter `refund` | bare saga |',
+      '| --- | ---: | ---: |',
+      both('all waiting after (s)', (x) => x.secondsUntilAllWaiting),
+      both('bench process RSS before → while waiting (MiB)', (x) => `${x.memory.rssBeforeMiB} → ${x.memory.rssWaitingMiB}`),
+      `| RSS growth (MiB) | ${a.memory.rssDeltaMiB} | ${b.memory.rssDeltaMiB} (Arbiter / bare ${waiting.ratio.rssDelta}) |`,
+      both('RSS growth per waiting run (KiB)', (x) => x.memory.rssDeltaKiBPerRun),
+      both('RSS peak (MiB)', (x) => x.memory.rssPeakMiB),
+      both('read every card (s)', (x) => x.secondsToReadCards),
+      both('approve all by signal → all completed (s)', (x) => x.secondsToApproveAndFinish),
+      both('approved runs completed per s', (x) => x.approvedRunsPerSecond),
+      '',
+    );
+  }
+  if (llm) {
+    out.push(
+      `### Model call: ${llm.calls} proposeRefund calls to the stand-in model server, no delay, one at a time`,
+      '',
+      '| | p50 (ms) | p95 (ms) | p50 / direct | p95 / direct |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      `| \`openai\` client, direct | ${llm.directClientMs.p50} | ${llm.directClientMs.p95} | 1 | 1 |`,
+      `| activity function, no Temporal | ${llm.activityFunctionMs.p50} | ${llm.activityFunctionMs.p95} | ${divide(llm.activityFunctionMs.p50, llm.directClientMs.p50)} | ${divide(llm.activityFunctionMs.p95, llm.directClientMs.p95)} |`,
+      `| Temporal activity, scheduled → completed | ${llm.temporalActivityMs.p50} | ${llm.temporalActivityMs.p95} | ${llm.ratio.activityP50} | ${llm.ratio.activityP95} |`,
+      `| Temporal workflow, start → result | ${llm.temporalWorkflowMs.p50} | ${llm.temporalWorkflowMs.p95} | ${llm.ratio.workflowP50} | ${llm.ratio.workflowP95} |`,
+      '',
+    );
+  }
+  if (persistence) {
+    out.push(
+      `### Dev server persistence: the bare saga, ${p.runs} runs, ${p.concurrency} at a time`,
+      '',
+      '| persistence | server flags | runs/s | p50 (ms) | p95 (ms) | runs/s vs memory |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+      ...persistence.map(
+        (r) => `| ${r.persistence} | ${r.serverArgs.length ? `\`${r.serverArgs.join(' ')}\`` : '(none)'} | ${r.bare.runsPerSecond} | ${r.bare.latencyMs.p50} | ${r.bare.latencyMs.p95} | ${r.ratioToMemory} |`,
+      ),
+      '',
+    );
+  }
+  if (results.error) out.push(`Stopped early: ${results.error}`, '');
+  return out.join('\n');
+}
+
+function row(name: string, arbiter: number, bare: number, ratio: number): string {
+  return `| ${name} | ${arbiter} | ${bare} | ${ratio} |`;
+}
+
+/** The mean, with the range when the sampled histories differ. */
+function events(h: SagaFigures['bare']['history']): string {
+  return h.eventsMin === h.eventsMax ? String(h.eventsPerRun) : `${h.eventsPerRun} (${h.eventsMin}–${h.eventsMax})`;
+}
+
+function percentileRow(name: string, p: Percentiles): string {
+  return `| ${name} | ${p.p50} | ${p.p95} | ${p.p99} |`;
+}

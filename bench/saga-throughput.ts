@@ -1,0 +1,112 @@
+// Measurement 1: refund sagas on the auto path, Arbiter's real workflow against the bare one, on
+// the same workers: completed runs per second, start-to-result latency, history events per run.
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { refund } from '../workflows/refund';
+import { bareRefundInput, batchTag, refundRequest, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
+import type { bareRefund } from './workflows/bare-refund';
+
+/** Under the policy's auto limit (50), so no run waits for a person. */
+export const AUTO_AMOUNT = 20;
+
+export interface ThroughputFigures {
+  runs: number;
+  concurrency: number;
+  wallSeconds: number;
+  runsPerSecond: number;
+  latencyMs: Percentiles;
+  /** Over the first few runs; Arbiter's count varies a little with timing (how completions share workflow tasks). */
+  history: { sampled: number; eventsPerRun: number; eventsMin: number; eventsMax: number; bytesPerRun: number };
+}
+
+export interface SagaFigures {
+  arbiter: ThroughputFigures;
+  bare: ThroughputFigures;
+  /** Arbiter over bare: above 1 for latency and history, below 1 for throughput. */
+  ratio: { runsPerSecond: number; p50: number; p95: number; p99: number; eventsPerRun: number };
+}
+
+export async function measureSagas(ctx: BenchContext): Promise<SagaFigures> {
+  const { runs, concurrency, warmup } = ctx.options;
+  // Bare first, then Arbiter, each on fresh workers of the same settings, after its own warm-up.
+  const bare = await withWorkers(ctx, 'bare', (taskQueue) => runBatch(ctx, taskQueue, 'bare', { runs, concurrency, warmup }));
+  const arbiter = await withWorkers(ctx, 'arbiter', (taskQueue) => runBatch(ctx, taskQueue, 'arbiter', { runs, concurrency, warmup }));
+  return {
+    arbiter,
+    bare,
+    ratio: {
+      runsPerSecond: ratio(arbiter.runsPerSecond, bare.runsPerSecond),
+      p50: ratio(arbiter.latencyMs.p50, bare.latencyMs.p50),
+      p95: ratio(arbiter.latencyMs.p95, bare.latencyMs.p95),
+      p99: ratio(arbiter.latencyMs.p99, bare.latencyMs.p99),
+      eventsPerRun: ratio(arbiter.history.eventsPerRun, bare.history.eventsPerRun),
+    },
+  };
+}
+
+/** Starts `runs` sagas, `concurrency` at a time, each awaited to its result; warm-up runs are not counted. */
+export async function runBatch(
+  ctx: BenchContext,
+  taskQueue: string,
+  kind: SagaKind,
+  size: { runs: number; concurrency: number; warmup: number },
+): Promise<ThroughputFigures> {
+  const tag = batchTag(kind);
+  const runOne = async (i: number): Promise<WorkflowHandle> => {
+    const request = refundRequest(tag, i, AUTO_AMOUNT);
+    if (kind === 'arbiter') {
+      const handle = await ctx.server.env.client.workflow.start<typeof refund>('refund', { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
+      const result = await handle.result();
+      if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}: ${result.reason}`);
+      return handle;
+    }
+    const handle = await ctx.server.env.client.workflow.start<typeof bareRefund>('bareRefund', {
+      taskQueue,
+      workflowId: `bare-refund-${request.requestId}`,
+      args: [bareRefundInput(request)],
+    });
+    const result = await handle.result();
+    if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}`);
+    return handle;
+  };
+
+  await pool(size.warmup, size.concurrency, async (i) => void (await runOne(-1 - i)));
+  const latencies: number[] = [];
+  const handles: WorkflowHandle[] = [];
+  const startedAt = performance.now();
+  await pool(size.runs, size.concurrency, async (i) => {
+    const t0 = performance.now();
+    const handle = await runOne(i);
+    latencies.push(elapsedMs(t0));
+    if (handles.length < ctx.options.histories) handles.push(handle);
+  });
+  const wallMs = elapsedMs(startedAt);
+  return {
+    runs: size.runs,
+    concurrency: size.concurrency,
+    wallSeconds: round1(wallMs / 1000),
+    runsPerSecond: round1(size.runs / (wallMs / 1000)),
+    latencyMs: percentiles(latencies),
+    history: await historySize(handles),
+  };
+}
+
+/** Events and encoded bytes per history over the sampled runs. */
+async function historySize(handles: WorkflowHandle[]): Promise<ThroughputFigures['history']> {
+  const events: number[] = [];
+  let bytes = 0;
+  for (const handle of handles) {
+    const history = await handle.fetchHistory();
+    events.push(history.events?.length ?? 0);
+    bytes += temporal.api.history.v1.History.encode(history).finish().length;
+  }
+  const n = Math.max(1, handles.length);
+  return {
+    sampled: handles.length,
+    eventsPerRun: round1(events.reduce((sum, e) => sum + e, 0) / n),
+    eventsMin: Math.min(...events),
+    eventsMax: Math.max(...events),
+    bytesPerRun: Math.round(bytes / n),
+  };
+}

@@ -1,0 +1,49 @@
+// The integration activities every measurement runs: the real activity code from activities/,
+// answered either in memory (so the figures measure orchestration, not a stand-in's disk) or by
+// the sandbox systems over HTTP, which write their whole state file after every change.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createIntegrationActivities, type IntegrationActivities } from '../activities';
+import { createLogger } from '../runtime/logger';
+import { createSandboxServer } from '../sandbox/server';
+import type { Systems } from './options';
+
+export interface BenchSystems {
+  activities: IntegrationActivities;
+  close(): Promise<void>;
+}
+
+export async function startSystems(mode: Systems): Promise<BenchSystems> {
+  if (mode === 'instant') {
+    const url = 'http://instant.invalid';
+    const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, fetch: instantFetch });
+    return { activities, close: async () => undefined };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-sandbox-'));
+  const sandbox = createSandboxServer({ statePath: path.join(dir, 'sandbox.json'), logger: createLogger('bench-sandbox', { level: 'silent' }) });
+  const url = `http://127.0.0.1:${await sandbox.listen(0)}`;
+  return {
+    activities: createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url }),
+    close: async () => {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Answers the saga's calls the way the sandbox does, at once and without keeping state. */
+const instantFetch: typeof fetch = async (input, init) => {
+  const { pathname } = new URL(String(input));
+  const body = JSON.parse(String(init?.body ?? '{}')) as Record<string, unknown>;
+  const orderId = String(body.orderId ?? decodeURIComponent(pathname.split('/')[3] ?? ''));
+  const reply = (status: number, payload: unknown) => new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } });
+  if (pathname === '/payments/reservations') return reply(201, { ...body, reservationId: `rsv_${orderId}`, status: 'reserved' });
+  if (pathname === '/payments/refunds') return reply(201, { ...body, refundId: `rfd_${orderId}`, status: 'refunded' });
+  if (/^\/crm\/cases\/[^/]+\/updates$/.test(pathname)) {
+    return reply(200, { caseId: `case_${orderId}`, orderId, previous: null, current: { status: body.status, note: body.note } });
+  }
+  if (pathname === '/notifications/messages') return reply(201, { messageId: `msg_${orderId}` });
+  // Compensations and the price-change calls, which the refund saga does not reach when nothing fails.
+  return reply(200, {});
+};
