@@ -1,6 +1,6 @@
-// The refund saga end to end with the real integration activities over HTTP against the
-// sandbox systems: business refusals compensate, transport failures retry, and the ledger
-// shows every effect exactly once.
+// The refund end to end with the real integration activities over HTTP against the sandbox
+// systems, one test per outcome: business refusals compensate, transport failures retry,
+// rejections and denials touch nothing, and the ledger shows every effect exactly once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { createLogger } from '../runtime/logger';
 import { createSandboxServer, type SandboxServer } from '../sandbox/server';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
 import { withArbiterWorkers } from './helpers/workers';
 
 let env: TestWorkflowEnvironment;
@@ -49,6 +50,15 @@ interface LedgerEntry {
 async function ledgerFor(orderId: string): Promise<LedgerEntry | undefined> {
   const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { ledger: LedgerEntry[] };
   return state.ledger.find((e) => e.orderId === orderId);
+}
+
+/** Approves the card as it is now, as an approver would. */
+async function approveAs(client: ArbiterClient, workflowId: string, approver: { id: string; roles: string[] }): Promise<void> {
+  const view = await waitFor(async () => {
+    const current = await client.approval(workflowId);
+    return current && !current.decisions.some((d) => d.approverId === approver.id) ? current : undefined;
+  }, `a card ${approver.id} can decide`);
+  await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash });
 }
 
 /** Runs `fn` with a typed client on a fresh task queue, while real workers serve it. */
@@ -139,5 +149,36 @@ describe('refund against the sandbox systems', () => {
     expect((error as Error).message).toMatch(/order\.currency/);
     expect(listed).toBeInstanceOf(Error);
     expect((listed as Error).name).toBe('WorkflowNotFoundError');
+  });
+  it('waits for two distinct finance approvers on 3000 EUR, then refunds once', async () => {
+    const request = refundRequest({ order: { id: `ORD-FIN-${Date.now()}`, amount: 3000, currency: 'EUR' }, requestedBy: 'alice' });
+    const result = await withArbiter(async (client) => {
+      const { workflowId } = await client.startRefund(request);
+      await approveAs(client, workflowId, { id: 'fin-1', roles: ['finance'] });
+      await approveAs(client, workflowId, { id: 'fin-2', roles: ['finance'] });
+      return client.refundResult(workflowId);
+    });
+    expect(result.outcome).toBe('completed');
+    expect(await ledgerFor(request.order.id)).toMatchObject({ refunded: 3000, refundsIssued: 1, crmUpdates: 1, messagesSent: 1 });
+  });
+
+  it('touches no system when the approver rejects', async () => {
+    const request = refundRequest({ order: { id: `ORD-REJ-${Date.now()}`, amount: 300, currency: 'EUR' }, requestedBy: 'alice' });
+    const result = await withArbiter(async (client) => {
+      const { workflowId } = await client.startRefund(request);
+      const view = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
+      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash });
+      return client.refundResult(workflowId);
+    });
+    expect(result).toMatchObject({ outcome: 'rejected', reason: 'rejected by carol' });
+    expect(await ledgerFor(request.order.id)).toBeUndefined();
+  });
+
+  it('touches no system when policy denies', async () => {
+    const request = refundRequest({ order: { id: `ORD-DENY-${Date.now()}`, amount: 6000, currency: 'EUR' } });
+    const result = await withArbiter(async (client) => client.refundResult((await client.startRefund(request)).workflowId));
+    expect(result.outcome).toBe('denied');
+    expect(result.reason).toMatch(/\(rule refund-over-limit\)$/);
+    expect(await ledgerFor(request.order.id)).toBeUndefined();
   });
 });
