@@ -1,23 +1,14 @@
 // The customer reply of a refund: a model words it through the real openai client and the
 // stand-in model server, the workflow's check sends a draft only when it states the refund's
 // facts, and the template stands in otherwise.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createChatProposerActivities, createIntegrationActivities } from '../activities';
-import { ArbiterClient } from '../client';
+import { createChatProposerActivities } from '../activities';
 import { replyObjection, templateReply } from '../common/reply-schemas';
-import { readTemporalSettings } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { createModelServer, type ModelServer } from '../model-server/server';
-import { createSandboxServer, type SandboxServer } from '../sandbox/server';
 import type { RouteCandidate } from '../policies/routing';
 import { copyPolicies } from './helpers/policies';
 import { refundRequest } from './helpers/refund-fixtures';
-import { bundleWorkflows, startTestServer } from './helpers/temporal';
-import { withArbiterWorkers } from './helpers/workers';
+import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 
 const facts = { orderId: 'o-1', amount: 40, currency: 'EUR', refundId: 'ref-9', customerTier: 'gold', message: 'It broke.' };
 
@@ -62,36 +53,16 @@ describe('drafting through the stand-in model', () => {
 });
 
 describe('the refund sends the reply', () => {
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
-  let sandbox: SandboxServer;
-  let sandboxUrl: string;
-  let stateDir: string;
-
-  beforeAll(async () => {
-    stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-reply-'));
-    sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
-    sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
-    [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
-  });
-
-  afterAll(async () => {
-    await env?.teardown();
-    await sandbox?.close();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
+  const arbiter = useSandboxedArbiter({ name: 'reply' });
 
   async function sentMessage(policyDir?: string): Promise<{ text: string; notes: string[]; purposes: string[] }> {
-    const integrations = createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl, catalogUrl: sandboxUrl, channelsUrl: sandboxUrl });
     const request = refundRequest({ order: { id: `ORD-REPLY-${Date.now()}`, amount: 40, currency: 'EUR' } });
-    const explanation = await withArbiterWorkers(env, bundle, { integrations, policyDir }, async (taskQueue) => {
-      const client = new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue });
+    const explanation = await arbiter.withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       expect((await client.refundResult(workflowId)).outcome).toBe('completed');
       return client.explain(workflowId);
-    });
-    const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { messages: { orderId: string; text: string }[] };
-    const sent = state.messages.filter((m) => m.orderId === request.order.id);
+    }, { policyDir });
+    const sent = (await arbiter.sandboxState()).messages.filter((m) => m.orderId === request.order.id);
     expect(sent).toHaveLength(1);
     return { text: sent[0]!.text, notes: explanation.notes.map((n) => n.text), purposes: explanation.modelCalls.map((c) => c.purpose) };
   }

@@ -1,68 +1,18 @@
 // The price-change process end to end: the stand-in model proposes, policy decides per SKU,
 // pricing managers approve over signals, and the saga reprices every SKU on every channel
 // through the real activities and the sandbox systems, undoing all of it when one step fails.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createIntegrationActivities } from '../activities';
-import { ArbiterClient } from '../client';
+import type { ArbiterClient } from '../client';
 import type { ApprovalView } from '../common/approval-schemas';
 import type { PriceChangeResult } from '../common/price-change-schemas';
-import { readTemporalSettings } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
-import { createSandboxServer, type SandboxServer } from '../sandbox/server';
 import { priceChangeRequest } from './helpers/price-fixtures';
-import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 import { waitFor } from './helpers/wait';
-import { withArbiterWorkers } from './helpers/workers';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let sandbox: SandboxServer;
-let sandboxUrl: string;
-let stateDir: string;
+const arbiter = useSandboxedArbiter({ name: 'pricing' });
+const { withArbiter } = arbiter;
 
-beforeAll(async () => {
-  stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-pricing-'));
-  sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
-  sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
-  [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  await sandbox?.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-interface PriceLedgerEntry {
-  sku: string;
-  price: number | null;
-  changesApplied: number;
-  changesRestored: number;
-  publicationsMade: number;
-  publicationsWithdrawn: number;
-  liveChannels: string[];
-}
-
-async function priceLedger(sku: string): Promise<PriceLedgerEntry | undefined> {
-  const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { priceLedger: PriceLedgerEntry[] };
-  return state.priceLedger.find((e) => e.sku === sku);
-}
-
-async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
-  const integrations = createIntegrationActivities({
-    paymentsUrl: sandboxUrl,
-    crmUrl: sandboxUrl,
-    notificationsUrl: sandboxUrl,
-    catalogUrl: sandboxUrl,
-    channelsUrl: sandboxUrl,
-  });
-  return withArbiterWorkers(env, bundle, { integrations }, (taskQueue) =>
-    fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
-  );
+async function priceLedger(sku: string) {
+  return (await arbiter.sandboxState()).priceLedger.find((e) => e.sku === sku);
 }
 
 const manager = (id: string) => ({ id, roles: ['pricing-manager'] });
@@ -159,6 +109,6 @@ describe('price change against the sandbox systems', () => {
     expect(second).toMatchObject({ workflowId: first.workflowId, runId: first.runId, started: false });
     expect(await priceLedger(request.skus[0]!.sku)).toMatchObject({ changesApplied: 1, publicationsMade: 2 });
     expect(error).toMatchObject({ name: 'InvalidInput', fields: ['skus.0.currentPrice'] });
-    await expect(env.client.workflow.getHandle('price-change-other').describe()).rejects.toThrow();
+    await expect(arbiter.env.client.workflow.getHandle('price-change-other').describe()).rejects.toThrow();
   });
 });

@@ -1,55 +1,16 @@
 // The refund end to end with the real integration activities over HTTP against the sandbox
 // systems, one test per outcome: business refusals compensate, transport failures retry,
 // rejections and denials touch nothing, and the ledger shows every effect exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createIntegrationActivities } from '../activities';
-import { ArbiterClient } from '../client';
-import { readTemporalSettings } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
-import { createSandboxServer, type SandboxServer } from '../sandbox/server';
+import type { ArbiterClient } from '../client';
 import { refundRequest } from './helpers/refund-fixtures';
-import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 import { waitFor } from './helpers/wait';
-import { withArbiterWorkers } from './helpers/workers';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let sandbox: SandboxServer;
-let sandboxUrl: string;
-let stateDir: string;
+const arbiter = useSandboxedArbiter({ name: 'systems' });
+const { withArbiter } = arbiter;
 
-beforeAll(async () => {
-  stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-systems-'));
-  sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
-  sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
-  [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-  await sandbox?.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-interface LedgerEntry {
-  orderId: string;
-  reserved: number;
-  refunded: number;
-  refundsIssued: number;
-  refundsReversed: number;
-  reservationsReleased: number;
-  crmUpdates: number;
-  crmRestores: number;
-  messagesSent: number;
-}
-
-async function ledgerFor(orderId: string): Promise<LedgerEntry | undefined> {
-  const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { ledger: LedgerEntry[] };
-  return state.ledger.find((e) => e.orderId === orderId);
+async function ledgerFor(orderId: string) {
+  return (await arbiter.sandboxState()).ledger.find((e) => e.orderId === orderId);
 }
 
 /** Approves the card as it is now, as an approver would. */
@@ -59,20 +20,6 @@ async function approveAs(client: ArbiterClient, workflowId: string, approver: { 
     return current && !current.decisions.some((d) => d.approverId === approver.id) ? current : undefined;
   }, `a card ${approver.id} can decide`);
   await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash });
-}
-
-/** Runs `fn` with a typed client on a fresh task queue, while real workers serve it. */
-async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
-  const integrations = createIntegrationActivities({
-    paymentsUrl: sandboxUrl,
-    crmUrl: sandboxUrl,
-    notificationsUrl: sandboxUrl,
-    catalogUrl: sandboxUrl,
-    channelsUrl: sandboxUrl,
-  });
-  return withArbiterWorkers(env, bundle, { integrations }, (taskQueue) =>
-    fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
-  );
 }
 
 describe('refund against the sandbox systems', () => {

@@ -1,48 +1,15 @@
 // The sandbox's catalog and channels over real HTTP against a temp state file: idempotent replay,
 // restore and withdraw, the price-change fault rules, validation answers, persistence across
 // restarts, and the catalog and channels activities sorting the answers for Temporal.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createCatalogActivities } from '../activities/catalog';
 import { createChannelsActivities } from '../activities/channels';
-import { createLogger } from '../runtime/logger';
-import { createSandboxServer, type SandboxServer } from '../sandbox/server';
+import { useSandboxFixture, type Answer } from './helpers/sandbox-fixture';
 
-interface Answer {
-  status: number;
-  // Loose on purpose: each test asserts the fields it cares about.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  headers: Headers;
-}
-
-let stateDir: string;
-let statePath: string;
-let sandbox: SandboxServer;
-let baseUrl: string;
-
-async function startSandbox(): Promise<void> {
-  sandbox = createSandboxServer({ statePath, logger: createLogger('sandbox-catalog-test', { level: 'silent' }) });
-  const port = await sandbox.listen(0);
-  baseUrl = `http://127.0.0.1:${port}`;
-}
-
-async function restartSandbox(): Promise<void> {
-  await sandbox.close();
-  await startSandbox();
-}
-
-async function call(method: string, path: string, init: { body?: unknown; key?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.key) headers['idempotency-key'] = init.key;
-  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
-  return { status: response.status, body: await response.json(), headers: response.headers };
-}
-
-const post = (path: string, body: unknown, key?: string) => call('POST', path, { body, key });
+const sandbox = useSandboxFixture({ name: 'sandbox-catalog' });
+const { call, post } = sandbox;
 
 function setPrice(sku: string, expectedPrice: number, newPrice: number, key = `wf-${sku}/set-price`, currency = 'EUR'): Promise<Answer> {
   return post('/catalog/prices', { sku, newPrice, currency, expectedPrice }, key);
@@ -56,17 +23,6 @@ async function priceLedgerFor(sku: string) {
   const state = await call('GET', '/state');
   return state.body.priceLedger.find((entry: { sku: string }) => entry.sku === sku);
 }
-
-beforeEach(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'arbiter-sandbox-catalog-'));
-  statePath = join(stateDir, 'sandbox.json');
-  await startSandbox();
-});
-
-afterEach(async () => {
-  await sandbox.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 describe('catalog', () => {
   test('replays the first answer for a repeated Idempotency-Key and changes the price once', async () => {
@@ -181,7 +137,7 @@ describe('faults and persistence', () => {
   test('keeps prices, publications and idempotency records across a restart', async () => {
     const change = await setPrice('SKU-22', 12, 10);
     const publication = await publish('SKU-22', 'web', 10);
-    await restartSandbox();
+    await sandbox.restart();
 
     expect((await setPrice('SKU-22', 12, 10)).body).toEqual(change.body);
     expect((await publish('SKU-22', 'web', 10)).body).toEqual(publication.body);
@@ -191,10 +147,10 @@ describe('faults and persistence', () => {
   });
 
   test('loads a state file written before the catalog and channels existed', async () => {
-    await sandbox.close();
-    mkdirSync(dirname(statePath), { recursive: true });
-    writeFileSync(statePath, JSON.stringify({ reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} }));
-    await startSandbox();
+    await sandbox.stop();
+    mkdirSync(dirname(sandbox.statePath), { recursive: true });
+    writeFileSync(sandbox.statePath, JSON.stringify({ reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} }));
+    await sandbox.start();
 
     expect((await setPrice('SKU-23', 8, 7)).status).toBe(201);
   });
@@ -233,7 +189,7 @@ describe('validation', () => {
 });
 
 describe('catalog and channels activities', () => {
-  const activities = () => ({ ...createCatalogActivities({ baseUrl }), ...createChannelsActivities({ baseUrl }) });
+  const activities = () => ({ ...createCatalogActivities({ baseUrl: sandbox.baseUrl }), ...createChannelsActivities({ baseUrl: sandbox.baseUrl }) });
 
   async function failureOf(promise: Promise<unknown>): Promise<unknown> {
     return promise.then(

@@ -1,44 +1,12 @@
 // The sandbox over real HTTP against a temp state file: idempotent replay, persistence across
 // restarts, injected faults, validation answers and the per-order ledger.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger } from '../runtime/logger';
-import { createSandboxServer, type SandboxServer } from '../sandbox/server';
+import { useSandboxFixture, type Answer } from './helpers/sandbox-fixture';
 
-interface Answer {
-  status: number;
-  // Loose on purpose: each test asserts the fields it cares about.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  headers: Headers;
-}
-
-let stateDir: string;
-let statePath: string;
-let sandbox: SandboxServer;
-let baseUrl: string;
-
-async function startSandbox(): Promise<void> {
-  sandbox = createSandboxServer({ statePath, logger: createLogger('sandbox-test', { level: 'silent' }) });
-  const port = await sandbox.listen(0);
-  baseUrl = `http://127.0.0.1:${port}`;
-}
-
-async function restartSandbox(): Promise<void> {
-  await sandbox.close();
-  await startSandbox();
-}
-
-async function call(method: string, path: string, init: { body?: unknown; key?: string; raw?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.key) headers['idempotency-key'] = init.key;
-  const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
-  return { status: response.status, body: await response.json(), headers: response.headers };
-}
-
-const post = (path: string, body: unknown, key?: string) => call('POST', path, { body, key });
+// Nested: the sandbox has to make the missing folder, and a folder of its own shows any temp file left behind.
+const sandbox = useSandboxFixture({ name: 'sandbox', stateFile: join('nested', 'sandbox.json') });
+const { call, post } = sandbox;
 
 async function ledgerFor(orderId: string) {
   const state = await call('GET', '/state');
@@ -48,17 +16,6 @@ async function ledgerFor(orderId: string) {
 async function reserve(orderId: string, amount: number, key = `wf-${orderId}/reserveFunds`): Promise<Answer> {
   return post('/payments/reservations', { orderId, amount, currency: 'EUR' }, key);
 }
-
-beforeEach(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'arbiter-sandbox-'));
-  statePath = join(stateDir, 'nested', 'sandbox.json');
-  await startSandbox();
-});
-
-afterEach(async () => {
-  await sandbox.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
 
 test('replays the first answer for a repeated Idempotency-Key and reserves the funds once', async () => {
   const first = await reserve('O-1', 25.5);
@@ -81,7 +38,7 @@ test('lets two concurrent calls with one key act only once', async () => {
 
 test('keeps state and idempotency records across a restart on the same state file', async () => {
   const before = await reserve('O-3', 40);
-  await restartSandbox();
+  await sandbox.restart();
 
   const replay = await reserve('O-3', 40);
   expect(replay.status).toBe(201);
@@ -93,10 +50,10 @@ test('writes the state file whole, leaving no temp file behind', async () => {
   await reserve('O-4', 1);
   await post('/notifications/messages', { customerId: 'C-4', orderId: 'O-4', text: 'Your refund is on its way' }, 'wf-O-4/notify');
 
-  const saved = JSON.parse(readFileSync(statePath, 'utf8'));
+  const saved = JSON.parse(readFileSync(sandbox.statePath, 'utf8'));
   expect(saved.reservations).toHaveLength(1);
   expect(saved.messages).toHaveLength(1);
-  expect(readdirSync(join(stateDir, 'nested'))).toEqual(['sandbox.json']);
+  expect(readdirSync(join(sandbox.stateDir, 'nested'))).toEqual(['sandbox.json']);
 });
 
 test('rejects CRM updates for FAIL-CRM- orders with a 422 CrmRejected', async () => {
@@ -116,7 +73,7 @@ test('fails FLAKY- orders with 503 twice per key, then succeeds once', async () 
 
 test('counts injected failures across a restart', async () => {
   expect((await reserve('FLAKY-7', 5)).status).toBe(503);
-  await restartSandbox();
+  await sandbox.restart();
 
   expect((await reserve('FLAKY-7', 5)).status).toBe(503);
   expect((await reserve('FLAKY-7', 5)).status).toBe(201);
@@ -169,7 +126,7 @@ test('refuses a body over 64 KiB with 413, whether its length is declared or str
       controller.close();
     },
   });
-  const streamed = await fetch(`${baseUrl}/notifications/messages`, {
+  const streamed = await fetch(`${sandbox.baseUrl}/notifications/messages`, {
     method: 'POST',
     headers: { 'idempotency-key': 'wf-12/b' },
     body: stream,
@@ -270,7 +227,7 @@ test('clears all state on reset', async () => {
   expect(reset.status).toBe(200);
   expect(state.body).toEqual({ reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
   expect((await reserve('O-17', 3)).headers.get('idempotent-replayed')).toBeNull();
-  expect(existsSync(statePath)).toBe(true);
+  expect(existsSync(sandbox.statePath)).toBe(true);
 });
 
 test('reports health', async () => {
