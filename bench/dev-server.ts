@@ -3,18 +3,13 @@
 // bench process exits, however it exits, so no run leaves a server or a port behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
+import { freePort, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { findTemporalCli } from '../runtime/temporal-cli';
 import type { Persistence } from './options';
-import { waitUntil } from './stats';
 
-/** The CLI's names for search attribute types, keyed by the SDK's. */
-const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOUBLE: 'Double', TEXT: 'Text', INT: 'Int' };
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -55,16 +50,8 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
   const modeArgs = persistenceArgs(persistence, path.join(dataDir, 'temporal.sqlite'));
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    // The HTTP API and metrics ports default to random free ones; the UI is not needed.
-    '--headless',
-    '--log-level', 'error',
-    ...modeArgs,
-    ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
-  ];
+  // The HTTP API and metrics ports default to random free ones; the UI is not needed.
+  const args = startDevArgs({ host: '127.0.0.1', port, ui: 'headless', logLevel: 'error', persistenceArgs: modeArgs });
   const output: string[] = [];
   // Its own process group: Ctrl-C reaches the bench, which stops the server in order.
   const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -72,22 +59,11 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => output.push(chunk));
   }
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    // A binary that cannot be started never exits; its error is what the wait reports.
-    child.once('error', (err) => {
-      output.push(String(err));
-      resolve();
-    });
-  });
+  // A binary that cannot be started never exits; its error is what the wait reports.
+  child.once('error', (err) => output.push(String(err)));
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      killGroup(child, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopProcessGroup(child, STOP_GRACE_MS);
     running.delete(child);
     rmSync(dataDir, { recursive: true, force: true });
   };
@@ -95,9 +71,12 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
 
   try {
     // A server that exits at once (a bad flag, a taken port) ends the wait with its own words.
-    const exitedEarly = () => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
-    await waitUntil(async () => exitedEarly() || answers(address), `the Temporal dev server on ${address}`, START_TIMEOUT_MS);
-    if (exitedEarly()) throw new Error(`the dev server exited (${child.exitCode ?? child.signalCode}): ${output.join('').slice(-2000)}`);
+    await waitUntilAnswering(() => temporalAnswers({ address }), {
+      what: `the Temporal dev server on ${address}`,
+      timeoutMs: START_TIMEOUT_MS,
+      child,
+      outputHint: () => output.join('').slice(-2000),
+    });
     const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
     return {
       persistence,
@@ -128,37 +107,4 @@ export async function withDevServer<T>(persistence: Persistence, fn: (server: De
 /** Stops every server still running, for the signal handlers. */
 export async function stopAllDevServers(): Promise<void> {
   await Promise.all([...running.values()].map(({ stop }) => stop()));
-}
-
-async function answers(address: string): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 1000 });
-    await connection.workflowService.getSystemInfo({});
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection?.close().catch(() => undefined);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-  } catch {
-    child.kill(signal);
-  }
 }

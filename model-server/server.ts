@@ -2,8 +2,8 @@
 // fixed rules (not a language model), with fault injection and a prompt-free call log for tests.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { closeServer, listenOn } from '../runtime/http-entry';
 import { createLogger } from '../runtime/logger';
 import { chatRequestSchema, completionBody, isRepairCall, MALFORMED_CONTENT, ruleContent, WRONG_SCHEMA_CONTENT, type ChatRequest } from './chat';
 import { createFaultPlan, faultRequestSchema, type FaultName, type FaultPlan, type QueuedFault } from './faults';
@@ -188,26 +188,15 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   return {
     server,
     faults,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    },
+    listen: (port, host) => listenOn(server, port, host),
     async close() {
       for (const [res, timer] of held) {
         clearTimeout(timer);
         res.destroy();
       }
       held.clear();
-      if (!server.listening) return;
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-      // Nothing here is worth waiting for: answers are computed at once and held ones were cut above.
-      server.closeAllConnections();
-      await closed;
+      // No grace: nothing here is worth waiting for, answers are computed at once and held ones were cut above.
+      await closeServer(server, 0);
     },
   };
 }

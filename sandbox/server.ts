@@ -1,8 +1,8 @@
 // The sandbox HTTP server: one process standing in for the payments, CRM, notification, catalog
 // and channel systems that Arbiter's saga activities call, with idempotency and fault injection built in.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { closeServer, listenOn } from '../runtime/http-entry';
 import { createLogger } from '../runtime/logger';
 import { catalogRoutes } from './catalog';
 import { channelRoutes } from './channels';
@@ -67,24 +67,9 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
 
   return {
     server,
-    listen(port, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    },
+    listen: (port, host) => listenOn(server, port, host),
     async close() {
-      if (server.listening) {
-        const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-        server.closeIdleConnections();
-        const cutOff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-        cutOff.unref();
-        await closed;
-        clearTimeout(cutOff);
-      }
+      await closeServer(server, CLOSE_GRACE_MS);
       await store.settled();
     },
   };

@@ -7,15 +7,15 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
+import { startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 
 /** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
 export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-
-/** The CLI's names for search attribute types, keyed by the SDK's. */
-const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOUBLE: 'Double', TEXT: 'Text', INT: 'Int' };
+/** How long a stopped process may take to exit before its whole group is killed. */
+const STOP_GRACE_MS = 15_000;
 
 export interface ManagedProcess {
   name: string;
@@ -37,7 +37,8 @@ export class Platform {
 
   /** Starts the dev server unless something already answers at TEMPORAL_ADDRESS, then makes sure the search attributes exist. */
   async ensureTemporal(say: (line: string) => void): Promise<'started' | 'reused'> {
-    if (await temporalAnswers(this.settings)) {
+    const temporalUp = () => temporalAnswers(clientConnectionOptions(this.settings));
+    if (await temporalUp()) {
       say(`Temporal: reusing the server at ${this.settings.address}`);
       await registerSearchAttributes(this.settings);
       return 'reused';
@@ -47,23 +48,17 @@ export class Platform {
       throw new Error(`nothing answers at TEMPORAL_ADDRESS=${this.settings.address}, and it is not a local address to start a dev server on`);
     }
     mkdirSync(DATA_DIR, { recursive: true });
-    const cli = findTemporalCli();
-    const uiPort = Number(new URL(this.settings.webUiUrl).port || 8233);
-    const args = [
-      'server', 'start-dev',
-      '--db-filename', path.join(DATA_DIR, 'temporal.sqlite'),
+    const args = startDevArgs({
+      host,
+      port,
+      ui: Number(new URL(this.settings.webUiUrl).port || 8233),
+      logLevel: 'warn',
       // One SQLite connection is the dev server's bottleneck; WAL with NORMAL sync keeps it durable across restarts.
-      '--sqlite-pragma', 'journal_mode=WAL',
-      '--sqlite-pragma', 'synchronous=NORMAL',
-      '--ip', host,
-      '--port', String(port),
-      '--ui-port', String(uiPort),
-      '--log-level', 'warn',
-      ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
-    ];
-    this.spawn('temporal', cli, args);
+      persistenceArgs: ['--db-filename', path.join(DATA_DIR, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'],
+    });
+    const server = this.spawn('temporal', findTemporalCli(), args);
     say(`Temporal: starting the dev server on ${this.settings.address} (data in ${path.relative(REPO_ROOT, DATA_DIR) || '.'}/temporal.sqlite)`);
-    await waitUntil(() => temporalAnswers(this.settings), 'the Temporal dev server', 60_000, this.processes.at(-1));
+    await waitUntil(temporalUp, 'the Temporal dev server', 60_000, server);
     await registerSearchAttributes(this.settings);
     return 'started';
   }
@@ -76,11 +71,11 @@ export class Platform {
       say(`Sandbox: reusing the systems on port ${port}`);
       return 'reused';
     }
-    this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')], {
+    const sandbox = this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')], {
       ARBITER_SANDBOX_STATE: process.env.ARBITER_SANDBOX_STATE || path.join(DATA_DIR, 'sandbox.json'),
     });
     say(`Sandbox: starting payments, CRM and notifications stand-ins on port ${port}`);
-    await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, this.processes.at(-1));
+    await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, sandbox);
     return 'started';
   }
 
@@ -100,9 +95,9 @@ export class Platform {
       extraEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
       say(`Approvals: no ARBITER_JWT_SECRET or ARBITER_JWKS_URL set, so tokens are signed with a generated local secret (${path.relative(REPO_ROOT, localSecretPath())})`);
     }
-    this.spawn('approvals', TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], extraEnv);
+    const approvals = this.spawn('approvals', TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], extraEnv);
     say(`Approvals: starting the approvers' endpoint and page on http://127.0.0.1:${port}`);
-    await waitUntil(() => httpAnswers(health), 'the approvals endpoint', 30_000, this.processes.at(-1));
+    await waitUntil(() => httpAnswers(health), 'the approvals endpoint', 30_000, approvals);
     return 'started';
   }
 
@@ -118,8 +113,8 @@ export class Platform {
     const port = Number(process.env.ARBITER_MODEL_PORT || 8091);
     const base = `http://127.0.0.1:${port}`;
     if (!(await httpAnswers(`${base}/healthz`))) {
-      this.spawn('models', TSX, [path.join(REPO_ROOT, 'model-server', 'main.ts')]);
-      await waitUntil(() => httpAnswers(`${base}/healthz`), 'the stand-in model server', 30_000, this.processes.at(-1));
+      const models = this.spawn('models', TSX, [path.join(REPO_ROOT, 'model-server', 'main.ts')]);
+      await waitUntil(() => httpAnswers(`${base}/healthz`), 'the stand-in model server', 30_000, models);
     }
     // The worker started after this inherits it.
     process.env.ARBITER_MODEL_URL = `${base}/v1`;
@@ -152,19 +147,10 @@ export class Platform {
 
   /** Stops what this platform started, newest first, each with SIGTERM and then, if it lingers, SIGKILL. */
   async stop(): Promise<void> {
-    for (const { child } of this.processes.splice(0).reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      // SIGTERM to the launcher, which hands it on; SIGKILL to the whole process group, since
-      // a launcher killed hard would leave its child behind.
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => killGroup(child), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    for (const { child } of this.processes.splice(0).reverse()) await stopProcessGroup(child, STOP_GRACE_MS);
   }
 
-  private spawn(name: string, command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): void {
+  private spawn(name: string, command: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): ManagedProcess {
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...extraEnv },
@@ -186,20 +172,9 @@ export class Platform {
       }
     }
     const logHint = this.output === 'files' ? path.join(DATA_DIR, 'logs', `${name}.log`) : `lines prefixed [${name}] above`;
-    this.processes.push({ name, child, logHint });
-  }
-}
-
-export async function temporalAnswers(settings: TemporalSettings): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ ...clientConnectionOptions(settings), connectTimeout: 1000 });
-    await connection.workflowService.getSystemInfo({});
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection?.close().catch(() => undefined);
+    const managed = { name, child, logHint };
+    this.processes.push(managed);
+    return managed;
   }
 }
 
@@ -225,14 +200,6 @@ export async function registerSearchAttributes(settings: TemporalSettings): Prom
   }
 }
 
-function killGroup(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-}
-
 async function httpAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -242,15 +209,8 @@ async function httpAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner?: ManagedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (owner && owner.child.exitCode !== null) {
-      throw new Error(`${what} exited (code ${owner.child.exitCode}) before it answered; its output says why (${owner.logHint})`);
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not answer within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner: ManagedProcess): Promise<void> {
+  return waitUntilAnswering(probe, { what, timeoutMs, child: owner.child, outputHint: () => owner.logHint });
 }
 
 function splitAddress(address: string): [string, number] {

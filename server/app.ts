@@ -1,9 +1,9 @@
 // The approvers' HTTP server: routes, the per-address rate limit, token checks and one log
 // line per request (never the Authorization header, never a body: both can carry personal data).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import { closeServer, listenOn } from '../runtime/http-entry';
 import { temporalApprovalSource, type ApprovalSourceOptions } from './approvals-source';
 import { AuthError, type Caller, type TokenVerifier } from './auth';
 import { bearerToken, HttpError, sendError, sendJson } from './http';
@@ -113,25 +113,8 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
 
   return {
     server,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
-        server.close((err) => {
-          clearTimeout(force);
-          if (err) reject(err);
-          else resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    listen: (port, host) => listenOn(server, port, host),
+    close: () => closeServer(server, CLOSE_GRACE_MS),
   };
 }
 
