@@ -7,7 +7,6 @@ import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
-import type { createBudgetActivities } from './budget';
 
 export { createCatalogActivities } from './catalog';
 export { createChannelsActivities } from './channels';
@@ -17,7 +16,7 @@ export { createPaymentsActivities } from './payments';
 export { auditSinkFromEnv, createAuditActivities } from './audit';
 export { createPolicyActivities } from './policy';
 export { createChatProposerActivities } from './llm/chat-proposer';
-export { budgetLedgerFromEnv, createBudgetActivities, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
+export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the sandbox serves them all on one port. */
@@ -53,10 +52,8 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
   };
 }
 
-/** Arbiter's own bookkeeping, on the integrations queue: policy loading, the audit trail and model budgets. */
-export type PolicyActivities = ReturnType<typeof createPolicyActivities> &
-  ReturnType<typeof createAuditActivities> &
-  ReturnType<typeof createBudgetActivities>;
+/** Arbiter's own bookkeeping, local activities of the workflow worker: policy loading and the audit trail. */
+export type PolicyActivities = ReturnType<typeof createPolicyActivities> & ReturnType<typeof createAuditActivities>;
 
-/** Model calls, on the LLM queue. */
+/** Model calls, on the LLM queue; they hold the tenants' daily budget reservations. */
 export type ProposerActivities = ReturnType<typeof createChatProposerActivities>;

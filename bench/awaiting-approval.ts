@@ -4,7 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ApprovalDecision } from '../common/approval-schemas';
 import { approvalQuery } from '../workflows/approval';
 import type { refund } from '../workflows/refund';
-import { refundRequest } from './harness';
+import { refundRequest, startRefund } from './harness';
 import { pool, waitUntil } from './stats';
 
 export const APPROVAL_AMOUNT = 740;
@@ -26,7 +26,7 @@ export async function startAwaitingApproval(
   const handles: WorkflowHandle<typeof refund>[] = new Array(count);
   await pool(count, concurrency, async (i) => {
     const request = refundRequest(tag, i, APPROVAL_AMOUNT);
-    handles[i] = await client.workflow.start<typeof refund>('refund', { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
+    handles[i] = await startRefund(client, taskQueue, request);
   });
   await waitUntil(
     async () => {

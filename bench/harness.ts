@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ArbiterClient } from '../client';
 import { createFileBudgetLedger, type IntegrationActivities } from '../activities';
 import type { ProposeRefundInput } from '../activities/llm/chat-proposer';
 import type { RefundRequest } from '../common/refund-schemas';
@@ -13,7 +15,9 @@ import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load
 import { routeModels } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
 import { withArbiterWorkers } from '../test/helpers/workers';
+import { readTemporalSettings } from '../runtime/config';
 import { estimateInputTokens } from '../workflows/model-call';
+import type { refund } from '../workflows/refund';
 import type { BareRefundInput } from './workflows/bare-refund';
 import type { DevServer } from './dev-server';
 import type { BenchOptions } from './options';
@@ -49,6 +53,16 @@ export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue
 
 export function newScratchDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'arbiter-bench-'));
+}
+
+/**
+ * Starts an Arbiter refund as a backend service does, through the typed client: it validates the
+ * request and sets the run's search attributes (process, tenant, first stage) at start.
+ */
+export async function startRefund(client: Client, taskQueue: string, request: RefundRequest): Promise<WorkflowHandle<typeof refund>> {
+  const arbiter = new ArbiterClient(client, readTemporalSettings({ ARBITER_TASK_QUEUE: taskQueue }));
+  const started = await arbiter.startRefund(request);
+  return client.workflow.getHandle<typeof refund>(started.workflowId);
 }
 
 /** A unique tag per batch, so workflow ids never collide across batches on one server. */

@@ -2,8 +2,7 @@
 // the same workers: completed runs per second, start-to-result latency, history events per run.
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { refund } from '../workflows/refund';
-import { bareRefundInput, batchTag, refundRequest, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { bareRefundInput, batchTag, refundRequest, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
 import type { bareRefund } from './workflows/bare-refund';
 
@@ -56,7 +55,7 @@ export async function runBatch(
   const runOne = async (i: number): Promise<WorkflowHandle> => {
     const request = refundRequest(tag, i, AUTO_AMOUNT);
     if (kind === 'arbiter') {
-      const handle = await ctx.server.env.client.workflow.start<typeof refund>('refund', { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
+      const handle = await startRefund(ctx.server.env.client, taskQueue, request);
       const result = await handle.result();
       if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}: ${result.reason}`);
       return handle;

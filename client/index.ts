@@ -103,7 +103,7 @@ export class ArbiterClient {
         typedSearchAttributes: [
           { key: ArbiterProcess, value: meta.process ?? workflowType },
           { key: ArbiterTenant, value: meta.tenant },
-          { key: ArbiterStage, value: SagaStage.started },
+          { key: ArbiterStage, value: SagaStage.proposing },
         ],
         staticSummary: meta.summary,
       });

@@ -21,9 +21,13 @@ export const ARBITER_SEARCH_ATTRIBUTES = [
   ArbiterCostUsd,
 ] as const;
 
-/** Stages the saga machinery itself sets; processes add their step names. */
+/** Stages the saga machinery itself sets; processes add their own (`awaiting-approval`, outcomes). */
 export const SagaStage = {
-  started: 'started',
+  /**
+   * Obtaining the proposal, from the agent or a person: where every process begins, so the
+   * typed client starts runs with it and the run writes no stage until it moves on.
+   */
+  proposing: 'proposing',
   /** Running its steps; which step is in the `stepLog` query and the pending activities. */
   executing: 'executing',
   compensating: 'compensating',

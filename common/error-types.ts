@@ -18,3 +18,5 @@ export const SAGA_DEFINITION_ERROR = 'SagaDefinitionError';
 export const POLICY_INVALID = 'PolicyInvalid';
 /** Every model candidate failed or none was allowed: the process takes its human path. */
 export const NO_MODEL_AVAILABLE = 'NoModelAvailable';
+/** A model call's tenant budget reservation was malformed, or its worker has no budget ledger: a wiring defect. */
+export const INVALID_BUDGET_REQUEST = 'InvalidBudgetRequest';

@@ -1,12 +1,10 @@
 // The tenants' daily model budget ledgers: grants, idempotent retries, settlement, and no
 // overspend when many runs reserve at once. PostgreSQL must be running (CI starts it).
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
 import {
-  createBudgetActivities,
   createFileBudgetLedger,
   createPostgresBudgetLedger,
   type BudgetReservationRequest,
@@ -96,16 +94,41 @@ it('keeps the file ledger across a restart', async () => {
   await expect(createFileBudgetLedger(file).reserve(request({ reservationId: 'other' }))).resolves.toEqual({ grantedUsd: 0.1, availableUsd: 0.1 });
 });
 
-it('refuses a malformed reservation, naming the field, without touching the ledger', async () => {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-budget-')), 'budget.json');
-  const ledger = createFileBudgetLedger(file);
-  const { reserveModelBudget } = createBudgetActivities({ ledger });
-  const env = new MockActivityEnvironment();
-  await expect(env.run(reserveModelBudget, { ...request(), day: 'yesterday' })).rejects.toMatchObject({
-    type: 'InvalidBudgetRequest',
-    nonRetryable: true,
-    message: expect.stringContaining('day'),
+describe('the file ledger on disk', () => {
+  const newFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-budget-')), 'budget.jsonl');
+
+  it('appends one line per reservation and per settlement, and replays them after a restart', async () => {
+    const file = newFile();
+    const ledger = createFileBudgetLedger(file);
+    await ledger.reserve(request({ reservationId: 'a', wantUsd: 0.4 }));
+    await ledger.settle('a', 0.05);
+    await ledger.settle('a', 0.3);
+    await ledger.reserve(request({ reservationId: 'b', wantUsd: 0.2 }));
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
+    // 0.05 spent and 0.2 held: 0.75 left.
+    await expect(createFileBudgetLedger(file).reserve(request({ reservationId: 'c', wantUsd: 1 }))).resolves.toEqual({ grantedUsd: 0.75, availableUsd: 0.75 });
   });
-  await expect(env.run(reserveModelBudget, { ...request(), wantUsd: -1 })).rejects.toThrow(/wantUsd/);
-  await expect(ledger.reserve(request({ wantUsd: 1 }))).resolves.toEqual({ grantedUsd: 1, availableUsd: 1 });
+
+  it('ignores a line torn by a crash mid-append, and writes the next one on a line of its own', async () => {
+    const file = newFile();
+    await createFileBudgetLedger(file).reserve(request({ reservationId: 'a', wantUsd: 0.4 }));
+    appendFileSync(file, '{"reserve":"torn","tenant":"acme","day":"2026-11-25","mic');
+    const restarted = createFileBudgetLedger(file);
+    await expect(restarted.reserve(request({ reservationId: 'b', wantUsd: 0.1 }))).resolves.toEqual({ grantedUsd: 0.1, availableUsd: 0.6 });
+    await expect(createFileBudgetLedger(file).reserve(request({ reservationId: 'c', wantUsd: 1 }))).resolves.toEqual({ grantedUsd: 0.5, availableUsd: 0.5 });
+  });
+
+  it('carries over a ledger file written in the earlier one-object format', async () => {
+    const file = newFile();
+    const day = '2026-11-25';
+    writeFileSync(
+      file,
+      JSON.stringify({ a: { tenant: 'acme', day, reservedMicro: 400_000, spentMicro: 100_000 }, b: { tenant: 'acme', day, reservedMicro: 200_000 } }),
+    );
+    const ledger = createFileBudgetLedger(file);
+    // 0.1 spent and 0.2 held: 0.7 left; settling b then frees what it did not spend.
+    await expect(ledger.reserve(request({ reservationId: 'probe', wantUsd: 0, minUsd: 0 }))).resolves.toEqual({ grantedUsd: 0, availableUsd: 0.7 });
+    await ledger.settle('b', 0.05);
+    await expect(createFileBudgetLedger(file).reserve(request({ reservationId: 'c', wantUsd: 1 }))).resolves.toEqual({ grantedUsd: 0.85, availableUsd: 0.85 });
+  });
 });

@@ -1,13 +1,13 @@
 // The worker process: workflows on the workflow task queue, with Arbiter's bookkeeping (policy
-// loading, audit trail, model budgets) as their local activities; system integrations on
+// loading, audit trail) as their local activities; system integrations on
 // `<queue>-integrations`; model calls on `<queue>-llm` with their own concurrency and rate
-// limits. ARBITER_WORKER_ROLES picks which of them this process runs.
+// limits, holding the tenants' daily model budgets. ARBITER_WORKER_ROLES picks which of them
+// this process runs.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import {
   auditSinkFromEnv,
   budgetLedgerFromEnv,
-  createBudgetActivities,
   createAuditActivities,
   createIntegrationActivities,
   createChatProposerActivities,
@@ -41,9 +41,9 @@ async function main(): Promise<void> {
   const roles = readRoles();
   const connection = await NativeConnection.connect(workerConnectionOptions(settings));
   const workers: Worker[] = [];
+  const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
   try {
     if (roles.includes('workflows')) {
-      const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
       workers.push(
         await Worker.create({
           connection,
@@ -54,7 +54,6 @@ async function main(): Promise<void> {
           activities: {
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
             ...createAuditActivities({ sink: auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') }) }),
-            ...createBudgetActivities({ ledger: budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') }) }),
           },
         }),
       );
@@ -81,6 +80,7 @@ async function main(): Promise<void> {
           // Provider addresses and keys are deployment settings, read from the environment by name.
           activities: createChatProposerActivities({
             providers: readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema).providers,
+            budgetLedger: budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') }),
           }),
           // Model providers bill and rate-limit per call: cap both apart from the integrations.
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_LLM_CONCURRENCY || 8),

@@ -1,6 +1,6 @@
 // Timeouts and retry policies of every activity group, set on purpose in one place.
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
-import { NO_MODEL_AVAILABLE, POLICY_INVALID, SYSTEM_REJECTION_TYPES } from '../common/error-types';
+import { INVALID_BUDGET_REQUEST, NO_MODEL_AVAILABLE, POLICY_INVALID, SYSTEM_REJECTION_TYPES } from '../common/error-types';
 
 /** Calls that change an outside system: short attempts, quick retries for transport errors. */
 export const integrationActivity = {
@@ -32,7 +32,7 @@ export const compensationActivity = {
 } as const satisfies ActivityOptions;
 
 /**
- * Arbiter's own bookkeeping (policy loading, audit writes, model budgets): quick, safe to retry,
+ * Arbiter's own bookkeeping (policy loading, audit writes): quick, safe to retry,
  * and run as local activities on the workflow worker, so each costs one history marker instead
  * of a scheduled task and a workflow task round trip.
  */
@@ -44,7 +44,7 @@ export const bookkeepingLocalActivity = {
     backoffCoefficient: 2,
     maximumInterval: '10 seconds',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: [POLICY_INVALID, 'InvalidAuditEvent', 'InvalidBudgetRequest'],
+    nonRetryableErrorTypes: [POLICY_INVALID, 'InvalidAuditEvent'],
   },
 } as const satisfies LocalActivityOptions;
 
@@ -62,6 +62,6 @@ export const llmActivity = {
     backoffCoefficient: 2,
     maximumInterval: '20 seconds',
     maximumAttempts: 3,
-    nonRetryableErrorTypes: [NO_MODEL_AVAILABLE],
+    nonRetryableErrorTypes: [NO_MODEL_AVAILABLE, INVALID_BUDGET_REQUEST],
   },
 } as const satisfies ActivityOptions;

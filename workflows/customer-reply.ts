@@ -2,7 +2,7 @@
 // and the template stands in whenever AI is off, no model may be called, or the draft is wrong.
 // Drafting never fails the run: the reply is sent either way.
 import { isCancellation, type ActivityInterfaceFor } from '@temporalio/workflow';
-import type { ProposerActivities, PolicyActivities } from '../activities';
+import type { ProposerActivities } from '../activities';
 import { replyObjection, templateReply, type ReplyDraftRequest } from '../common/reply-schemas';
 import type { PolicyBundle } from '../policies/schema';
 import { askModels, estimateInputTokens } from './model-call';
@@ -16,7 +16,6 @@ export interface DraftContext {
   bundle: PolicyBundle;
   trace: DecisionTrace;
   models: ActivityInterfaceFor<Pick<ProposerActivities, 'draftCustomerReply'>>;
-  ledger: Pick<PolicyActivities, 'reserveModelBudget' | 'settleModelBudget'>;
 }
 
 export async function draftCustomerReply(request: ReplyDraftRequest, context: DraftContext): Promise<string> {
@@ -33,14 +32,13 @@ export async function draftCustomerReply(request: ReplyDraftRequest, context: Dr
         tenant: context.tenant,
         region: context.region,
         estimatedInputTokens: estimateInputTokens(request),
-        invoke: (candidates, maxSpendUsd) =>
+        invoke: (limits) =>
           context.models.draftCustomerReply.executeWithOptions({ summary: `draft the reply on refund ${request.refundId}` }, [
-            { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+            { request, personalFields: bundle.policy.ai.personalFields, ...limits },
           ]),
       },
       bundle,
       trace,
-      context.ledger,
     );
     trace.addCall({ model: draft.model, tokensIn: draft.tokensIn, tokensOut: draft.tokensOut, costUsd: draft.costUsd });
     const objection = replyObjection(draft.proposal.text, request);

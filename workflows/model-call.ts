@@ -1,12 +1,12 @@
 // One model call from a workflow: route by the pinned policy within the run's remaining budget,
-// reserve the call's worst case from the tenant's daily budget, call the models, settle and
-// account the cost. Every choice lands in the trace; when no model may be called the call
-// throws, and the process takes its human path.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
-import type { PolicyActivities } from '../activities';
-import type { ChatProposalResult, ProposalAttempt } from '../activities/llm/chat-proposer';
+// hand the call its reservation on the tenant's daily budget (the LLM activity reserves and
+// settles it, so history holds no budget steps), and account the cost. Every choice lands in the
+// trace; when no model may be called the call throws, and the process takes its human path.
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import type { BudgetGrant, BudgetReservationRequest } from '../activities/budget';
+import type { ChatProposalResult, NoProposalDetails } from '../activities/llm/chat-proposer';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
-import { routeModels, type RouteCandidate, type RouteDecision } from '../policies/routing';
+import { routeModels, type RouteCandidate } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
 import type { DecisionTrace, ModelCallRecord } from './trace';
 
@@ -18,78 +18,60 @@ export function estimateInputTokens(request: unknown): number {
   return PROMPT_OVERHEAD_TOKENS + Math.ceil(JSON.stringify(request).length / 4);
 }
 
+/** What the proposer activity is handed: the routed candidates and both budgets. */
+export interface ModelCallLimits {
+  candidates: RouteCandidate[];
+  /** What the run may still spend on this call. */
+  maxSpendUsd: number;
+  tenantBudget: BudgetReservationRequest;
+}
+
 export interface ModelCallPlan<Proposal> {
   purpose: ModelCallRecord['purpose'];
   tenant: string;
   region: string;
   estimatedInputTokens: number;
-  /** Runs the process's proposer activity on the routed candidates, spending at most `maxSpendUsd`. */
-  invoke: (candidates: RouteCandidate[], maxSpendUsd: number) => Promise<ChatProposalResult<Proposal>>;
+  /** Runs the process's proposer activity within `limits`. */
+  invoke: (limits: ModelCallLimits) => Promise<ChatProposalResult<Proposal>>;
 }
 
-type BudgetLedger = Pick<PolicyActivities, 'reserveModelBudget' | 'settleModelBudget'>;
-
-export async function askModels<Proposal>(
-  plan: ModelCallPlan<Proposal>,
-  bundle: PolicyBundle,
-  trace: DecisionTrace,
-  ledger: BudgetLedger,
-): Promise<ChatProposalResult<Proposal>> {
+export async function askModels<Proposal>(plan: ModelCallPlan<Proposal>, bundle: PolicyBundle, trace: DecisionTrace): Promise<ChatProposalResult<Proposal>> {
   const { budgets } = bundle.policy;
   const remainingRunUsd = Math.max(0, budgets.perRunUsd - trace.data.costs.totalUsd);
-  const record: ModelCallRecord = { purpose: plan.purpose, route: '', excluded: [], attempts: [] };
+  const route = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: remainingRunUsd });
+  const record: ModelCallRecord = { purpose: plan.purpose, route: route.summary, excluded: route.excluded, attempts: [] };
   trace.data.modelCalls.push(record);
-  /** Routes within `usd` and shows the route in the trace. */
-  const routeWithin = (usd: number): RouteDecision => {
-    const decision = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: usd });
-    record.route = decision.summary;
-    record.excluded = decision.excluded;
-    return decision;
-  };
-
-  let route = routeWithin(remainingRunUsd);
   if (route.candidates.length === 0) throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
 
   // Enough for a failover with one repair per model, never more than the run has left.
   const worstCases = route.candidates.map((c) => c.worstCaseCostUsd);
+  const wantUsd = Math.min(remainingRunUsd, 2 * worstCases.reduce((sum, usd) => sum + usd, 0));
   const info = workflowInfo();
-  const reservationId = `${info.workflowId}/${info.runId}/model-call-${trace.data.modelCalls.length}`;
-  const grant = await ledger.reserveModelBudget({
-    reservationId,
+  const tenantBudget: BudgetReservationRequest = {
+    reservationId: `${info.workflowId}/${info.runId}/model-call-${trace.data.modelCalls.length}`,
     tenant: plan.tenant,
     day: new Date().toISOString().slice(0, 10),
     dailyLimitUsd: budgets.perTenantDailyUsd,
-    wantUsd: Math.min(remainingRunUsd, 2 * worstCases.reduce((sum, usd) => sum + usd, 0)),
+    wantUsd,
     minUsd: Math.min(...worstCases),
-  });
-  record.budget = `tenant ${plan.tenant}: ${usd(grant.availableUsd)} of ${usd(budgets.perTenantDailyUsd)} left today; reserved ${usd(grant.grantedUsd)}`;
-  if (grant.grantedUsd === 0) {
-    throw ApplicationFailure.nonRetryable(
-      `tenant daily model budget: ${usd(grant.availableUsd)} left, the cheapest allowed call needs ${usd(Math.min(...worstCases))} at worst`,
-      NO_MODEL_AVAILABLE,
-    );
-  }
-  // A grant too small for some candidate's worst case narrows the route, as a tight run budget would.
-  if (grant.grantedUsd < Math.max(...worstCases)) route = routeWithin(grant.grantedUsd);
+  };
+  const showBudget = (grant: BudgetGrant | undefined) => {
+    if (grant) record.budget = `tenant ${plan.tenant}: ${usd(grant.availableUsd)} of ${usd(budgets.perTenantDailyUsd)} left today; reserved ${usd(grant.grantedUsd)}`;
+  };
 
-  // Unknown when the call was cancelled (the kill switch): then the whole reservation is settled.
-  let spentUsd: number | undefined;
   try {
-    const result = await plan.invoke(route.candidates, grant.grantedUsd);
-    spentUsd = result.costUsd;
+    const result = await plan.invoke({ candidates: route.candidates, maxSpendUsd: wantUsd, tenantBudget });
     record.attempts = result.attempts;
+    showBudget(result.budget);
     return result;
   } catch (err) {
     // A failed call may still have been billed: its details carry what the attempts cost.
-    const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as { attempts?: ProposalAttempt[]; costUsd?: number } | undefined;
-    spentUsd = details?.costUsd;
+    const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as Partial<NoProposalDetails> | undefined;
     if (details?.attempts) record.attempts = details.attempts;
+    showBudget(details?.budget);
     // Billed attempts count against the run's budget like a successful call.
-    if (spentUsd) trace.addCall({ model: `no proposal (${record.attempts.length} attempts)`, tokensIn: 0, tokensOut: 0, costUsd: spentUsd });
+    if (details?.costUsd) trace.addCall({ model: `no proposal (${record.attempts.length} attempts)`, tokensIn: 0, tokensOut: 0, costUsd: details.costUsd });
     throw err;
-  } finally {
-    // Settled even when the kill switch cancelled the call: the reservation must not stay open.
-    await CancellationScope.nonCancellable(() => ledger.settleModelBudget({ reservationId, spentUsd: spentUsd ?? grant.grantedUsd }));
   }
 }
 

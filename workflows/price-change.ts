@@ -5,7 +5,7 @@
 // restores the prices: nothing half-repriced is left behind.
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
 import {
   pairChangesWithRequest,
   priceChangeFacts,
@@ -27,7 +27,7 @@ import { askModels, estimateInputTokens } from './model-call';
 import { pinPolicy } from './pin-policy';
 import { ProposalDesk } from './proposal';
 import { Saga } from './saga';
-import { ensureProcessAttributes, RunAttributes } from './search-attributes';
+import { RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
@@ -43,8 +43,7 @@ interface SkuChange {
 
 export async function priceChange(rawRequest: PriceChangeRequest): Promise<PriceChangeResult> {
   const request = parseWorkflowInput(priceChangeRequestSchema, rawRequest, 'price-change request');
-  ensureProcessAttributes('price-change', request.tenant);
-  const attributes = new RunAttributes();
+  const attributes = new RunAttributes('price-change', request.tenant);
   const setStage = attributes.setStage;
   // The SKUs are independent of each other: their undos can run at once too.
   const saga = new Saga({ onStage: setStage, parallelCompensation: true });
@@ -113,7 +112,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
         bundle.policy.manualProposalTimeout,
       ),
   });
-  setStage('proposing');
+  setStage(SagaStage.proposing);
   const obtained = await desk.obtain(
     () =>
       askModels(
@@ -122,14 +121,13 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
           tenant: request.tenant,
           region: request.region,
           estimatedInputTokens: estimateInputTokens(request),
-          invoke: (candidates, maxSpendUsd) =>
-            models.proposePriceChanges.executeWithOptions({ summary: `review ${request.skus.length} price(s) via ${candidates.map((c) => c.modelId).join(' > ')}` }, [
-              { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+          invoke: (limits) =>
+            models.proposePriceChanges.executeWithOptions({ summary: `review ${request.skus.length} price(s) via ${limits.candidates.map((c) => c.modelId).join(' > ')}` }, [
+              { request, personalFields: bundle.policy.ai.personalFields, ...limits },
             ]),
         },
         bundle,
         trace,
-        platform,
       ),
     (p) => (p.changes.length > 0 ? undefined : 'the agent proposed no change'),
     bundle.policy.manualProposalTimeout,

@@ -6,7 +6,7 @@
 // reverse; the message itself is the pivot.
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
 import { draftCustomerReply } from './customer-reply';
 import { askModels, estimateInputTokens } from './model-call';
 import {
@@ -24,7 +24,7 @@ import { parseWorkflowInput } from './input';
 import { ProposalDesk } from './proposal';
 import { pinPolicy } from './pin-policy';
 import { Saga } from './saga';
-import { ensureProcessAttributes, RunAttributes } from './search-attributes';
+import { RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
@@ -34,8 +34,7 @@ export { explainQuery } from './trace';
 
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
-  ensureProcessAttributes('refund', request.tenant);
-  const attributes = new RunAttributes();
+  const attributes = new RunAttributes('refund', request.tenant);
   const setStage = attributes.setStage;
   const saga = new Saga({ onStage: setStage });
   const trace = new DecisionTrace('refund', () => saga.log);
@@ -99,7 +98,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         bundle.policy.manualProposalTimeout,
       ),
   });
-  setStage('proposing');
+  setStage(SagaStage.proposing);
   const obtained = await desk.obtain(
     () =>
       askModels(
@@ -108,14 +107,13 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
           tenant: request.tenant,
           region: request.customer.region,
           estimatedInputTokens: estimateInputTokens(request),
-          invoke: (candidates, maxSpendUsd) =>
-            models.proposeRefund.executeWithOptions({ summary: `triage the refund request via ${candidates.map((c) => c.modelId).join(' > ')}` }, [
-              { request, candidates, personalFields: bundle.policy.ai.personalFields, maxSpendUsd },
+          invoke: (limits) =>
+            models.proposeRefund.executeWithOptions({ summary: `triage the refund request via ${limits.candidates.map((c) => c.modelId).join(' > ')}` }, [
+              { request, personalFields: bundle.policy.ai.personalFields, ...limits },
             ]),
         },
         bundle,
         trace,
-        platform,
       ),
     (p) => (p.action === 'refund' ? undefined : `the agent proposed "${p.action}"`),
     bundle.policy.manualProposalTimeout,
@@ -234,7 +232,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     );
     const text = await draftCustomerReply(
       { orderId: order.id, amount, currency: order.currency, refundId: issued.refundId, customerTier: customer.tier, message: request.message },
-      { tenant: request.tenant, region: customer.region, aiEnabled: desk.isAiEnabled, bundle, trace, models, ledger: platform },
+      { tenant: request.tenant, region: customer.region, aiEnabled: desk.isAiEnabled, bundle, trace, models },
     );
     const message = await saga.pivot('send-customer-reply', (idempotencyKey) =>
       systems.sendCustomerMessage.executeWithOptions({ summary: `tell customer about refund ${issued.refundId}` }, [

@@ -5,18 +5,6 @@ import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant } from '../common/constants';
 
 /**
- * Sets process and tenant when the starter did not (a start from the CLI or Web UI), so every
- * run is findable by them. The typed client sets them at start and this writes nothing.
- */
-export function ensureProcessAttributes(process: string, tenant: string): void {
-  const current = workflowInfo().typedSearchAttributes;
-  const missing = [];
-  if (current.get(ArbiterProcess) === undefined) missing.push({ key: ArbiterProcess, value: process });
-  if (current.get(ArbiterTenant) === undefined) missing.push({ key: ArbiterTenant, value: tenant });
-  if (missing.length) upsertSearchAttributes(missing);
-}
-
-/**
  * `ArbiterStage` and the attributes that go with it. Each upsert is a history event, so the
  * stage is written only when it changes, and attributes noted in between (cost, risk tier) ride
  * along with the next stage change instead of costing an event each.
@@ -24,6 +12,17 @@ export function ensureProcessAttributes(process: string, tenant: string): void {
 export class RunAttributes {
   private stage = workflowInfo().typedSearchAttributes.get(ArbiterStage);
   private readonly pending = new Map<string, SearchAttributeUpdatePair>();
+
+  /**
+   * Process and tenant are noted when the starter did not set them (a start from the CLI or the
+   * Web UI), so every run is findable by them from its first stage on. The typed client sets
+   * them, and the first stage, at start.
+   */
+  constructor(process: string, tenant: string) {
+    const current = workflowInfo().typedSearchAttributes;
+    if (current.get(ArbiterProcess) === undefined) this.note({ key: ArbiterProcess, value: process });
+    if (current.get(ArbiterTenant) === undefined) this.note({ key: ArbiterTenant, value: tenant });
+  }
 
   /** Written with the next stage change. */
   note(pair: SearchAttributeUpdatePair): void {

@@ -1,10 +1,12 @@
-// The budget activities a run calls around each model call: reserve the worst case from the
-// tenant's day, then settle what the call cost. Both are safe to retry.
+// The tenants' daily model budgets: the ledgers, and the reservation a model call carries. The
+// LLM activity that spends the money holds the reservation: it reserves before its first
+// completion and settles what it spent when it ends, so a run's history holds no budget steps.
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
+import { INVALID_BUDGET_REQUEST } from '../../common/error-types';
 import { describeIssues } from '../../common/validation';
 import { createFileBudgetLedger } from './file-ledger';
-import type { BudgetGrant, ModelBudgetLedger } from './ledger';
+import type { BudgetReservationRequest, ModelBudgetLedger } from './ledger';
 import { createPostgresBudgetLedger } from './postgres-ledger';
 
 export type { BudgetGrant, BudgetReservationRequest, ModelBudgetLedger } from './ledger';
@@ -20,27 +22,13 @@ const reservationSchema = z.strictObject({
   wantUsd: usd,
   minUsd: usd,
 });
-const settlementSchema = z.strictObject({ reservationId: z.string().min(1).max(512), spentUsd: usd });
 
-export function createBudgetActivities(deps: { ledger: ModelBudgetLedger }) {
-  return {
-    async reserveModelBudget(raw: z.infer<typeof reservationSchema>): Promise<BudgetGrant> {
-      return deps.ledger.reserve(parsed(reservationSchema, raw, 'budget reservation'));
-    },
-    async settleModelBudget(raw: z.infer<typeof settlementSchema>): Promise<void> {
-      const { reservationId, spentUsd } = parsed(settlementSchema, raw, 'budget settlement');
-      await deps.ledger.settle(reservationId, spentUsd);
-    },
-  };
-}
-
-export type BudgetActivities = ReturnType<typeof createBudgetActivities>;
-
-function parsed<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
-  const result = schema.safeParse(raw);
+/** Checks a reservation handed to an activity; a malformed one names its field and touches no ledger. */
+export function parseBudgetReservation(raw: unknown): BudgetReservationRequest {
+  const result = reservationSchema.safeParse(raw);
   if (result.success) return result.data;
   // A malformed request is a defect in the caller: retrying cannot fix it.
-  throw ApplicationFailure.nonRetryable(`${what} is invalid: ${describeIssues(result.error)}`, 'InvalidBudgetRequest');
+  throw ApplicationFailure.nonRetryable(`budget reservation is invalid: ${describeIssues(result.error)}`, INVALID_BUDGET_REQUEST);
 }
 
 /**

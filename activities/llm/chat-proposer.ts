@@ -1,15 +1,17 @@
 // The proposal activities on real Chat Completions APIs: each tries the routed model candidates
 // in order, rides out rate limits and transient failures, repairs one invalid answer per model,
-// never spends more than the run reserved, and reports every call in a failover trace. The
-// answer is only a proposal; policy decides.
+// never spends more than the run allows or the tenant's day grants (the activity holds the day's
+// reservation itself), and reports every call in a failover trace. The answer is only a
+// proposal; policy decides.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI from 'openai';
-import { NO_MODEL_AVAILABLE } from '../../common/error-types';
+import { INVALID_BUDGET_REQUEST, NO_MODEL_AVAILABLE } from '../../common/error-types';
 import type { PriceChangeRequest } from '../../common/price-change-schemas';
 import type { RefundProposal, RefundRequest } from '../../common/refund-schemas';
 import type { ReplyDraftRequest } from '../../common/reply-schemas';
 import type { ModelsFile } from '../../policies/schema';
 import type { RouteCandidate } from '../../policies/routing';
+import { parseBudgetReservation, type BudgetGrant, type BudgetReservationRequest, type ModelBudgetLedger } from '../budget';
 import { PRICE_REVIEW_TASK } from './pricing-prompt';
 import { CUSTOMER_REPLY_TASK } from './reply-prompt';
 import type { ProposalTask } from './proposal-task';
@@ -24,6 +26,8 @@ export interface ChatProposerDeps {
   requestTimeoutMs?: number;
   /** Tests pass one that records the wait instead of waiting. */
   sleep?: (ms: number) => Promise<void>;
+  /** The tenants' daily budgets; a call that carries `tenantBudget` needs one. */
+  budgetLedger?: ModelBudgetLedger;
 }
 
 export interface ProposeInput<Request> {
@@ -34,9 +38,15 @@ export interface ProposeInput<Request> {
   personalFields: string[];
   /**
    * What this call may spend at most, in USD: a completion whose worst case would pass it is not
-   * made. The workflow reserves it from the run's and the tenant's budgets; absent, no cap.
+   * made. The workflow sets it from the run's budget; absent, no cap.
    */
   maxSpendUsd?: number;
+  /**
+   * The reservation to hold on the tenant's day for this call. The activity reserves it before
+   * its first completion (a retry gets the same grant back), spends within the grant, and settles
+   * what it spent when it ends, cancelled or not.
+   */
+  tenantBudget?: BudgetReservationRequest;
 }
 
 export type ProposeRefundInput = ProposeInput<RefundRequest>;
@@ -57,7 +67,19 @@ export interface ProposalResult<Proposal = RefundProposal> {
   costUsd: number;
 }
 
-export type ChatProposalResult<Proposal = RefundProposal> = ProposalResult<Proposal> & { modelId: string; attempts: ProposalAttempt[] };
+export type ChatProposalResult<Proposal = RefundProposal> = ProposalResult<Proposal> & {
+  modelId: string;
+  attempts: ProposalAttempt[];
+  /** The tenant's day at the call, when it carried a reservation. */
+  budget?: BudgetGrant;
+};
+
+/** What a failed call's `NoModelAvailable` failure carries: the attempts (billed ones included) and the day's grant. */
+export interface NoProposalDetails {
+  attempts: ProposalAttempt[];
+  costUsd: number;
+  budget?: BudgetGrant;
+}
 
 /** Per model: rate-limit waits, and retries after 5xx, timeouts and connection failures. */
 const MAX_RATE_LIMIT_WAITS = 2;
@@ -67,6 +89,8 @@ const BACKOFF_BASE_MS = 500;
 const MAX_PROBLEMS_CHARS = 300;
 
 type Messages = OpenAI.ChatCompletionMessageParam[];
+type Spend = { tokensIn: number; tokensOut: number; costUsd: number };
+const newSpend = (): Spend => ({ tokensIn: 0, tokensOut: 0, costUsd: 0 });
 type CallFailure = { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'transient' | 'rejected'; outcome: string };
 type Checked<P> = { ok: true; proposal: P } | { ok: false; problems: string };
 
@@ -77,8 +101,47 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   const sleep = deps.sleep ?? ((ms: number) => (activityContext()?.sleep(ms) ?? new Promise<void>((resolve) => setTimeout(resolve, ms))));
 
   async function propose<Request, Proposal>(task: ProposalTask<Request, Proposal>, input: ProposeInput<Request>): Promise<ChatProposalResult<Proposal>> {
+    if (!input.tenantBudget) return callModels(task, input, { attempts: [], spent: newSpend() });
+    const reservation = parseBudgetReservation(input.tenantBudget);
+    const ledger = deps.budgetLedger;
+    if (!ledger) throw ApplicationFailure.nonRetryable('this LLM worker has no tenant budget ledger', INVALID_BUDGET_REQUEST);
+
+    const budget = await ledger.reserve(reservation);
+    if (budget.grantedUsd === 0) {
+      const details: NoProposalDetails = { attempts: [], costUsd: 0, budget };
+      throw ApplicationFailure.nonRetryable(
+        `tenant daily model budget: ${usd(budget.availableUsd)} left, the cheapest allowed call needs ${usd(reservation.minUsd)} at worst`,
+        NO_MODEL_AVAILABLE,
+        details,
+      );
+    }
+    // A grant too small for a candidate's worst case rules that candidate out, in the trace.
     const attempts: ProposalAttempt[] = [];
-    const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    const affordable = input.candidates.filter((candidate) => {
+      if (candidate.worstCaseCostUsd <= budget.grantedUsd) return true;
+      attempts.push({ modelId: candidate.modelId, outcome: `not called: worst case ${usd(candidate.worstCaseCostUsd)} over the ${usd(budget.grantedUsd)} the tenant's day granted` });
+      return false;
+    });
+    const state = { attempts, spent: newSpend(), budget };
+    let cancelled = false;
+    try {
+      const result = await callModels(task, { ...input, candidates: affordable, maxSpendUsd: Math.min(input.maxSpendUsd ?? Infinity, budget.grantedUsd) }, state);
+      return { ...result, budget };
+    } catch (error) {
+      cancelled = activityContext()?.cancellationSignal.aborted === true;
+      throw error;
+    } finally {
+      // A cancelled call may have been billed without an answer to count: it keeps its whole grant.
+      await ledger.settle(reservation.reservationId, cancelled ? budget.grantedUsd : state.spent.costUsd);
+    }
+  }
+
+  async function callModels<Request, Proposal>(
+    task: ProposalTask<Request, Proposal>,
+    input: ProposeInput<Request>,
+    state: { attempts: ProposalAttempt[]; spent: Spend; budget?: BudgetGrant },
+  ): Promise<ChatProposalResult<Proposal>> {
+    const { attempts, spent } = state;
     let calls = 0;
 
     for (const candidate of input.candidates) {
@@ -180,10 +243,8 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
     }
 
     // The cost travels with the failure: failed attempts that returned usage were billed.
-    throw ApplicationFailure.nonRetryable(`no model could propose: ${summarize(input.candidates, attempts)}`, NO_MODEL_AVAILABLE, {
-      attempts,
-      costUsd: spent.costUsd,
-    });
+    const details: NoProposalDetails = { attempts, costUsd: spent.costUsd, budget: state.budget };
+    throw ApplicationFailure.nonRetryable(`no model could propose: ${summarize(input.candidates, attempts)}`, NO_MODEL_AVAILABLE, details);
   }
 
   return {

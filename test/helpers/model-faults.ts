@@ -1,9 +1,11 @@
 // The stand-in model server as a test drives it from outside, over its own HTTP routes (queue a
 // fault, read the call log, reset), plus a policy copy with a second stand-in model so a run has
 // somewhere to fail over to.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { createFileBudgetLedger } from '../../activities/budget';
 import { createChatProposerActivities, type ChatProposerDeps } from '../../activities/llm/chat-proposer';
 import type { FaultRequest } from '../../model-server/faults';
 import { createModelServer, type CallRecord } from '../../model-server/server';
@@ -66,12 +68,13 @@ export function policiesWithBackupModel(): string {
 
 /**
  * The real chat proposer against `modelUrl`, with a request timeout short enough that timeout
- * faults cost a test seconds rather than the production 30 s per call.
+ * faults cost a test seconds rather than the production 30 s per call, and a fresh budget ledger.
  */
 export function chatProposerFor(modelUrl: string, overrides: Partial<ChatProposerDeps> = {}) {
   return createChatProposerActivities({
     providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } },
     env: { ARBITER_MODEL_URL: modelUrl },
+    budgetLedger: createFileBudgetLedger(path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-model-faults-')), 'model-budget.json')),
     ...overrides,
   });
 }

@@ -1,6 +1,6 @@
 // Runs every worker a process needs for one test, on a task queue of the test's own: the
-// workflow worker (with the policy, audit and budget bookkeeping as local activities), the
-// integrations worker and the LLM worker.
+// workflow worker (with the policy and audit bookkeeping as local activities), the
+// integrations worker and the LLM worker (with the tenants' budget ledger).
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
   createAuditActivities,
-  createBudgetActivities,
   createChatProposerActivities,
   createFileBudgetLedger,
   createPolicyActivities,
@@ -59,7 +58,6 @@ export async function withArbiterWorkers<T>(
     activities: {
       ...createPolicyActivities({ policyDir: setup.policyDir }),
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
-      ...createBudgetActivities({ ledger: budgetLedger }),
     },
   });
   const integrationsWorker = await Worker.create({
@@ -74,7 +72,7 @@ export async function withArbiterWorkers<T>(
     taskQueue: llmTaskQueue(taskQueue),
     activities:
       setup.proposer ??
-      createChatProposerActivities({ providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } }, env: { ARBITER_MODEL_URL: modelUrl } }),
+      createChatProposerActivities({ providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } }, env: { ARBITER_MODEL_URL: modelUrl }, budgetLedger }),
   });
   try {
     return await workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
