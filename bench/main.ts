@@ -5,10 +5,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createModelServer } from '../model-server/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
 import { measureApprovals } from './approval-latency';
 import { stopAllDevServers, withDevServer } from './dev-server';
 import { newScratchDir, type BenchContext } from './harness';
@@ -18,6 +19,7 @@ import { measurePersistence } from './persistence';
 import { renderTables, type BenchResults } from './report';
 import { measureSagas } from './saga-throughput';
 import { startSystems } from './systems';
+import { measureWorkflowCpu } from './workflow-cpu';
 import { defaultMaxCachedWorkflows, measureWaiting } from './waiting-scale';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -47,19 +49,24 @@ async function main(): Promise<number> {
   let failed = false;
   try {
     say('bundling the workflows');
-    const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+    // Both through Arbiter's bundler settings; the bare bundle imports none of the shared libraries.
+    const bundle = (workflowsPath: string) => bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR') });
     const bundles = {
       arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, options, scratchDir };
-    if (has('saga') || has('llm') || has('approval') || has('waiting')) {
+    if (has('saga') || has('cpu') || has('llm') || has('approval') || has('waiting')) {
       await withDevServer(options.persistence, async (server) => {
         results.parameters.serverArgs = server.persistenceArgs;
         const ctx: BenchContext = { ...shared, server };
         if (has('saga')) {
           say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time`);
           results.saga = await measureSagas(ctx);
+        }
+        if (has('cpu')) {
+          say('6. workflow CPU: one auto refund of each kind, its history replayed');
+          results.workflowCpu = await measureWorkflowCpu(ctx);
         }
         if (has('llm')) {
           say(`4. model call: ${options.llmCalls} calls each way`);

@@ -1,7 +1,7 @@
 // The bench's command line: sizes of each measurement, which to run, and where the dev server keeps its state.
 import { parseArgs } from 'node:util';
 
-export const MEASUREMENTS = ['saga', 'llm', 'approval', 'waiting', 'persistence'] as const;
+export const MEASUREMENTS = ['saga', 'cpu', 'llm', 'approval', 'waiting', 'persistence'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** How the dev server persists: in memory (its default), a SQLite file, or a SQLite file in WAL mode with NORMAL sync. */

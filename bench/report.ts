@@ -6,6 +6,7 @@ import type { PersistenceRow } from './persistence';
 import type { SagaFigures } from './saga-throughput';
 import { ratio as divide, type Percentiles } from './stats';
 import type { WaitingFigures } from './waiting-scale';
+import type { WorkflowCpuFigures } from './workflow-cpu';
 
 export interface BenchResults {
   date: string;
@@ -22,6 +23,7 @@ export interface BenchResults {
   versions: { temporalCli: string; temporalSdk: string };
   parameters: Omit<BenchOptions, 'only'> & { measurements: BenchOptions['only']; serverArgs: string[] };
   saga?: SagaFigures;
+  workflowCpu?: WorkflowCpuFigures;
   llm?: LlmFigures;
   approval?: ApprovalFigures;
   waiting?: WaitingFigures;
@@ -37,7 +39,7 @@ export function renderTables(results: BenchResults): string {
       `Temporal CLI ${results.versions.temporalCli}, SDK ${results.versions.temporalSdk}; dev server ${p.persistence}, systems ${p.systems}${p.quick ? ', --quick' : ''}`,
     '',
   ];
-  const { saga, approval, waiting, llm, persistence } = results;
+  const { saga, workflowCpu, approval, waiting, llm, persistence } = results;
   if (saga) {
     const { arbiter, bare, ratio } = saga;
     out.push(
@@ -51,6 +53,18 @@ export function renderTables(results: BenchResults): string {
       row('start → result p99 (ms)', arbiter.latencyMs.p99, bare.latencyMs.p99, ratio.p99),
       `| history events per run | ${events(arbiter.history)} | ${events(bare.history)} | ${ratio.eventsPerRun} |`,
       row('history bytes per run', arbiter.history.bytesPerRun, bare.history.bytesPerRun, divide(arbiter.history.bytesPerRun, bare.history.bytesPerRun)),
+      '',
+    );
+  }
+  if (workflowCpu) {
+    const { cpuMsPerRun: cpu, eventsPerRun: events } = workflowCpu;
+    out.push(
+      `### Workflow CPU: one auto refund's history replayed ${workflowCpu.replaysPerRound} times, median of ${workflowCpu.rounds} rounds`,
+      '',
+      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
+      '| --- | ---: | ---: | ---: |',
+      row('CPU per replayed run (ms)', cpu.arbiter, cpu.bare, workflowCpu.ratio),
+      row('history events', events.arbiter, events.bare, divide(events.arbiter, events.bare)),
       '',
     );
   }

@@ -21,6 +21,7 @@ import { REPO_ROOT } from '../runtime/temporal-cli';
 import { readTemporalSettings, workerConnectionOptions } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../runtime/workflow-bundle';
 import { workflowWorkerTuning } from '../runtime/worker-tuning';
 
 const ROLES = ['workflows', 'integrations', 'llm'] as const;
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
           namespace: settings.namespace,
           taskQueue: settings.workflowTaskQueue,
           workflowsPath: require.resolve('../workflows'),
+          bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
           ...workflowWorkerTuning(),
           activities: {
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),

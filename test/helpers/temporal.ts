@@ -3,9 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
 import { findTemporalCli } from '../../runtime/temporal-cli';
+import { bundleArbiterWorkflows } from '../../runtime/workflow-bundle';
 
 let runtimeInstalled = false;
 
@@ -30,7 +31,7 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 
 export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+  return bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR') });
 }
 
 /** A task queue of its own per test, so no test's worker ever picks up another test's work. */

@@ -1,0 +1,71 @@
+// Measurement 6: the CPU a run's workflow code costs, apart from the server and the activities.
+// One auto refund of each kind is run, its history fetched, and the history replayed many times
+// on a replay worker with the kind's own bundle: a replay runs exactly the workflow code of the
+// run (module set-up, every activation, the SDK's own work) and nothing else. Figures are CPU
+// time of this process per replayed run, taking turns between the kinds.
+import type { WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { bareRefundInput, batchTag, refundRequest, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { AUTO_AMOUNT } from './saga-throughput';
+import { percentiles, ratio } from './stats';
+
+export interface WorkflowCpuFigures {
+  replaysPerRound: number;
+  rounds: number;
+  /** Median over the rounds of CPU milliseconds per replayed run. */
+  cpuMsPerRun: Record<SagaKind, number>;
+  eventsPerRun: Record<SagaKind, number>;
+  ratio: number;
+}
+
+const KINDS: SagaKind[] = ['arbiter', 'bare'];
+
+export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpuFigures> {
+  const replays = ctx.options.quick ? 30 : 150;
+  const rounds = ctx.options.quick ? 2 : 5;
+  const histories = {} as Record<SagaKind, temporal.api.history.v1.IHistory>;
+  for (const kind of KINDS) histories[kind] = await recordOneRun(ctx, kind);
+
+  const samples: Record<SagaKind, number[]> = { arbiter: [], bare: [] };
+  // Rounds alternate the kinds, so drift in the machine's load touches each alike.
+  for (let round = 0; round < rounds; round++) {
+    for (const kind of KINDS) samples[kind].push(await cpuPerReplay(ctx, kind, histories[kind], replays));
+  }
+  const cpuMsPerRun = { arbiter: percentiles(samples.arbiter).p50, bare: percentiles(samples.bare).p50 };
+  return {
+    replaysPerRound: replays,
+    rounds,
+    cpuMsPerRun,
+    eventsPerRun: { arbiter: histories.arbiter.events?.length ?? 0, bare: histories.bare.events?.length ?? 0 },
+    ratio: ratio(cpuMsPerRun.arbiter, cpuMsPerRun.bare),
+  };
+}
+
+async function recordOneRun(ctx: BenchContext, kind: SagaKind): Promise<temporal.api.history.v1.IHistory> {
+  return withWorkers(ctx, kind, async (taskQueue) => {
+    const request = refundRequest(batchTag(`cpu-${kind}`), 0, AUTO_AMOUNT);
+    let handle: WorkflowHandle;
+    if (kind === 'arbiter') {
+      handle = await startRefund(ctx.server.env.client, taskQueue, request);
+    } else {
+      handle = await ctx.server.env.client.workflow.start('bareRefund', { taskQueue, workflowId: `bare-refund-${request.requestId}`, args: [bareRefundInput(request)] });
+    }
+    await handle.result();
+    return handle.fetchHistory();
+  });
+}
+
+/** CPU milliseconds per run, replaying `history` `count` times on one replay worker (after one uncounted replay). */
+async function cpuPerReplay(ctx: BenchContext, kind: SagaKind, history: temporal.api.history.v1.IHistory, count: number): Promise<number> {
+  const workflowId = `cpu-replay-${kind}`;
+  const runs = function* (n: number) {
+    for (let i = 0; i < n; i++) yield { workflowId, history };
+  };
+  const options = { workflowBundle: ctx.bundles[kind], replayName: `cpu-${kind}` };
+  for await (const result of Worker.runReplayHistories(options, runs(1))) if (result.error) throw result.error;
+  const before = process.cpuUsage();
+  for await (const result of Worker.runReplayHistories(options, runs(count))) if (result.error) throw result.error;
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / count;
+}

@@ -1,0 +1,20 @@
+// The libraries every run uses, loaded once per workflow worker thread and shared by all its
+// runs. The SDK gives each run its own copy of every other module, and building zod's classes
+// again for each run was a quarter of a refund's workflow CPU (measured by replaying committed
+// histories: see README, Benchmarks). Only stateless libraries belong here: the SDK freezes
+// what this file loads, and a library that kept per-run state would carry it from run to run.
+// Arbiter's own modules (schemas included) stay per run.
+import { z } from 'zod';
+
+// Re-exported, not imported for effect: the package declares itself free of side effects, and
+// the bundler would drop a bare import.
+export { sha256 } from '@noble/hashes/sha256';
+export { bytesToHex } from '@noble/hashes/utils';
+
+// A run parses each schema once or twice, so zod's compiled parsers (built with `new Function`
+// on first parse, per schema, and schemas are per run) cost more than they save.
+z.config({ jitless: true });
+
+// zod caches on a module-level object whether it may compile parsers, on its first object
+// parse. Asked here, before the SDK freezes the module, so no run ever writes to it.
+z.object({ warm: z.string() }).safeParse({ warm: '' });
