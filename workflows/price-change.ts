@@ -3,9 +3,7 @@
 // that need it on one card, then the saga sets every price in the catalog and publishes it to
 // every channel, all SKUs in parallel. A failure or a cancel withdraws the publications and
 // restores the prices: nothing half-repriced is left behind.
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
+import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
 import {
   pairChangesWithRequest,
   priceChangeFacts,
@@ -19,16 +17,10 @@ import {
 } from '../common/price-change-schemas';
 import { evaluatePolicy, type PolicyDecision } from '../policies/evaluate';
 import type { ApprovalRequirement } from '../policies/schema';
-import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
-import { ApprovalGate } from './approval';
-import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
 import { askModels, estimateInputTokens } from './model-call';
-import { pinPolicy } from './pin-policy';
+import { startProcessRun } from './process-run';
 import { ProposalDesk } from './proposal';
-import { Saga } from './saga';
-import { RunAttributes } from './search-attributes';
-import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
 export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
@@ -43,49 +35,17 @@ interface SkuChange {
 
 export async function priceChange(rawRequest: PriceChangeRequest): Promise<PriceChangeResult> {
   const request = parseWorkflowInput(priceChangeRequestSchema, rawRequest, 'price-change request');
-  const attributes = new RunAttributes('price-change', request.tenant);
-  const setStage = attributes.setStage;
-  // The SKUs are independent of each other: their undos can run at once too.
-  const saga = new Saga({ onStage: setStage, parallelCompensation: true });
-  const trace = new DecisionTrace('price-change', () => saga.log);
-
-  const workflowQueue = workflowInfo().taskQueue;
-  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
-  const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
-  const audit = new AuditTrail('price-change', request.tenant, (events) => platform.appendAuditEvents(events));
-
-  audit.record({
-    type: 'run.started',
-    actor: { kind: 'agent', id: request.requestedBy },
-    summary: `price review requested for ${request.skus.length} SKU(s) on ${request.channels.join(', ')}: ${request.brief.slice(0, 200)}`,
-  });
-
-  // 1. Pin the policy.
-  const bundle = await pinPolicy('price-change', platform, { trace, audit, setStage });
-  const gate = new ApprovalGate({
-    audit,
-    trace,
-    onPendingChange: (pending, stage) => {
-      attributes.note({ key: ArbiterApprovalPending, value: pending });
-      if (pending) setStage(stage);
-    },
-  });
-  const cardBasics = {
+  // 1. The run's machinery, and the policy pinned for the whole run.
+  const run = await startProcessRun<PriceChangeResult>({
     process: 'price-change',
+    requestId: request.requestId,
     tenant: request.tenant,
-    action: bundle.policy.action,
-    policyRef: bundle.ref,
     requestedBy: request.requestedBy,
-  };
-  const finish = async (result: Omit<PriceChangeResult, 'requestId' | 'policyRef'>): Promise<PriceChangeResult> => {
-    trace.data.outcome = { outcome: result.outcome, reason: result.reason };
-    setStage(result.outcome);
-    audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
-    await audit.flush();
-    return { requestId: request.requestId, policyRef: bundle.ref, ...result };
-  };
+    startedSummary: `price review requested for ${request.skus.length} SKU(s) on ${request.channels.join(', ')}: ${request.brief.slice(0, 200)}`,
+    // The SKUs are independent of each other: their undos can run at once too.
+    parallelCompensation: true,
+  });
+  const { attributes, saga, trace, audit, gate, bundle, systems, undo, models, cardBasics, finish } = run;
 
   // 2. A proposal: from the pricing agent while AI is on, else from a person.
   const desk = new ProposalDesk({
@@ -112,7 +72,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
         bundle.policy.manualProposalTimeout,
       ),
   });
-  setStage(SagaStage.proposing);
+  run.setStage(SagaStage.proposing);
   const obtained = await desk.obtain(
     () =>
       askModels(
@@ -137,22 +97,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   if (obtained.source === 'none') return finish({ outcome: 'rejected', reason: obtained.reason });
 
   const proposal = obtained.proposal;
-  trace.data.proposals.push({
-    source: obtained.source,
-    by: obtained.by,
-    proposal,
-    summary: describeProposal(proposal),
-    model: obtained.source === 'ai' ? obtained.model : undefined,
-    prompt: obtained.source === 'ai' ? obtained.prompt : undefined,
-    at: new Date().toISOString(),
-  });
-  audit.record({
-    type: 'proposal.received',
-    actor: obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
-    summary: `${obtained.by} proposes ${describeProposal(proposal)}`,
-    shown: obtained.source === 'ai' ? { model: obtained.model, prompt: obtained.prompt } : undefined,
-    changed: { proposal },
-  });
+  run.recordProposal(obtained, describeProposal(proposal));
 
   // 3. Policy decides each SKU on its own.
   const paired = pairChangesWithRequest(request, proposal);

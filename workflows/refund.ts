@@ -4,9 +4,7 @@
 // drafts (and the workflow checks). A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
+import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
 import { draftCustomerReply } from './customer-reply';
 import { askModels, estimateInputTokens } from './model-call';
 import {
@@ -17,15 +15,9 @@ import {
   type RefundResult,
 } from '../common/refund-schemas';
 import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
-import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
-import { ApprovalGate } from './approval';
-import { AuditTrail } from './audit';
 import { parseWorkflowInput } from './input';
+import { startProcessRun } from './process-run';
 import { ProposalDesk } from './proposal';
-import { pinPolicy } from './pin-policy';
-import { Saga } from './saga';
-import { RunAttributes } from './search-attributes';
-import { DecisionTrace } from './trace';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
 export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
@@ -34,42 +26,15 @@ export { explainQuery } from './trace';
 
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
-  const attributes = new RunAttributes('refund', request.tenant);
-  const setStage = attributes.setStage;
-  const saga = new Saga({ onStage: setStage });
-  const trace = new DecisionTrace('refund', () => saga.log);
-
-  const workflowQueue = workflowInfo().taskQueue;
-  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
-  const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
-  const audit = new AuditTrail('refund', request.tenant, (events) => platform.appendAuditEvents(events));
-
-  audit.record({
-    type: 'run.started',
-    actor: { kind: 'agent', id: request.requestedBy },
-    summary: `refund requested for order ${request.order.id} (${request.order.amount} ${request.order.currency})`,
-  });
-
-  // 1. Pin the policy: loaded once through an activity, so history records exactly what was used.
-  const bundle = await pinPolicy('refund', platform, { trace, audit, setStage });
-
-  const gate = new ApprovalGate({
-    audit,
-    trace,
-    onPendingChange: (pending, stage) => {
-      attributes.note({ key: ArbiterApprovalPending, value: pending });
-      if (pending) setStage(stage);
-    },
-  });
-  const cardBasics = {
+  // 1. The run's machinery, and the policy pinned for the whole run.
+  const run = await startProcessRun<RefundResult>({
     process: 'refund',
+    requestId: request.requestId,
     tenant: request.tenant,
-    action: bundle.policy.action,
-    policyRef: bundle.ref,
     requestedBy: request.requestedBy,
-  };
+    startedSummary: `refund requested for order ${request.order.id} (${request.order.amount} ${request.order.currency})`,
+  });
+  const { attributes, saga, trace, audit, gate, bundle, systems, undo, models, cardBasics, finish } = run;
 
   // 2. A proposal: from the agent while AI is on, else from a person.
   const desk = new ProposalDesk({
@@ -98,7 +63,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         bundle.policy.manualProposalTimeout,
       ),
   });
-  setStage(SagaStage.proposing);
+  run.setStage(SagaStage.proposing);
   const obtained = await desk.obtain(
     () =>
       askModels(
@@ -120,32 +85,10 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   );
   if (obtained.source !== 'ai') gate.clearCard();
   attributes.note({ key: ArbiterCostUsd, value: trace.data.costs.totalUsd });
-  const finish = async (result: Omit<RefundResult, 'requestId' | 'policyRef'>): Promise<RefundResult> => {
-    trace.data.outcome = { outcome: result.outcome, reason: result.reason };
-    setStage(result.outcome);
-    audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
-    await audit.flush();
-    return { requestId: request.requestId, policyRef: bundle.ref, ...result };
-  };
   if (obtained.source === 'none') return finish({ outcome: 'rejected', reason: obtained.reason });
 
   const proposal = obtained.proposal;
-  trace.data.proposals.push({
-    source: obtained.source,
-    by: obtained.by,
-    proposal,
-    summary: `${proposal.action} ${proposal.amount} ${proposal.currency} (${proposal.category}, confidence ${proposal.confidence})`,
-    model: obtained.source === 'ai' ? obtained.model : undefined,
-    prompt: obtained.source === 'ai' ? obtained.prompt : undefined,
-    at: new Date().toISOString(),
-  });
-  audit.record({
-    type: 'proposal.received',
-    actor: obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
-    summary: `${obtained.by} proposes ${proposal.action} ${proposal.amount} ${proposal.currency} (${proposal.category}, confidence ${proposal.confidence})`,
-    shown: obtained.source === 'ai' ? { model: obtained.model, prompt: obtained.prompt } : undefined,
-    changed: { proposal },
-  });
+  run.recordProposal(obtained, `${proposal.action} ${proposal.amount} ${proposal.currency} (${proposal.category}, confidence ${proposal.confidence})`);
   if (proposal.action !== 'refund') {
     return finish({ outcome: 'rejected', reason: `${obtained.by} decided against a refund: ${proposal.rationale}` });
   }

@@ -1,0 +1,114 @@
+// What every Arbiter process does around its own steps: the activity proxies, the run's search
+// attributes, saga, decision trace and audit trail, the pinned policy, the approval gate, the
+// record of the proposal it acts on, and the end of the run. A process file keeps only what is
+// its own: its request, its proposal, its policy facts and its saga steps.
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
+import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
+import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
+import { ApprovalGate } from './approval';
+import { AuditTrail } from './audit';
+import { pinPolicy } from './pin-policy';
+import type { ObtainedProposal } from './proposal';
+import { Saga } from './saga';
+import { RunAttributes } from './search-attributes';
+import { DecisionTrace } from './trace';
+
+export interface ProcessRunOptions {
+  /** The process name policies, audit events and search attributes use: `refund`, `price-change`. */
+  process: string;
+  requestId: string;
+  tenant: string;
+  requestedBy: string;
+  /** One line for the audit trail's `run.started` event. */
+  startedSummary: string;
+  /** True when the saga's steps are independent of each other, so their undos may run at once. */
+  parallelCompensation?: boolean;
+}
+
+/** What every process's result carries; `finish` adds the request id and the policy. */
+interface ProcessResult {
+  requestId: string;
+  /** Optional in the processes' result schemas; `finish` always sets it. */
+  policyRef?: string;
+  outcome: string;
+  reason: string;
+}
+
+/**
+ * Sets the run up and pins its policy. Throws (non-retryable, audited) when the policy cannot
+ * load, so the process never runs on a policy it cannot show.
+ */
+export async function startProcessRun<Result extends ProcessResult>(options: ProcessRunOptions) {
+  const { process, tenant, requestedBy } = options;
+  const attributes = new RunAttributes(process, tenant);
+  const setStage = attributes.setStage;
+  const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
+  const trace = new DecisionTrace(process, () => saga.log);
+
+  // Activities follow the workflow's own queue, so a deployment that moves one moves them all.
+  const workflowQueue = workflowInfo().taskQueue;
+  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
+  const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
+  const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
+
+  audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
+  // Loaded once through an activity, so history records exactly the policy the run used.
+  const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
+
+  const gate = new ApprovalGate({
+    audit,
+    trace,
+    onPendingChange: (pending, stage) => {
+      attributes.note({ key: ArbiterApprovalPending, value: pending });
+      if (pending) setStage(stage);
+    },
+  });
+
+  return {
+    attributes,
+    setStage,
+    saga,
+    trace,
+    audit,
+    gate,
+    bundle,
+    systems,
+    undo,
+    models,
+    /** What every card of this run shows, whatever it asks for. */
+    cardBasics: { process, tenant, action: bundle.policy.action, policyRef: bundle.ref, requestedBy },
+
+    /** Puts the proposal the run acts on in the trace and the audit trail, with who made it and how. */
+    recordProposal<P extends Record<string, unknown>>(obtained: Exclude<ObtainedProposal<P>, { source: 'none' }>, summary: string): void {
+      const ai = obtained.source === 'ai' ? obtained : undefined;
+      trace.data.proposals.push({
+        source: obtained.source,
+        by: obtained.by,
+        proposal: obtained.proposal,
+        summary,
+        model: ai?.model,
+        prompt: ai?.prompt,
+        at: new Date().toISOString(),
+      });
+      audit.record({
+        type: 'proposal.received',
+        actor: ai ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
+        summary: `${obtained.by} proposes ${summary}`,
+        shown: ai ? { model: ai.model, prompt: ai.prompt } : undefined,
+        changed: { proposal: obtained.proposal },
+      });
+    },
+
+    /** Ends the run: the outcome in the trace, the stage and the audit trail, written before the result is returned. */
+    async finish(result: Omit<Result, 'requestId' | 'policyRef'>): Promise<Result> {
+      trace.data.outcome = { outcome: result.outcome, reason: result.reason };
+      setStage(result.outcome);
+      audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
+      await audit.flush();
+      return { requestId: options.requestId, policyRef: bundle.ref, ...result } as Result;
+    },
+  };
+}
