@@ -8,7 +8,7 @@ import { REFUND_TRIAGE_TASK } from '../activities/llm/triage-prompt';
 import { batchTag, modelCallFor, refundRequest, withWorkers, type BenchContext } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
 import { percentiles, ratio, type Percentiles } from './stats';
-import type { proposeOnly } from './workflows/propose-only';
+import type { emptyActivityOnly, proposeOnly } from './workflows/propose-only';
 
 export interface LlmFigures {
   calls: number;
@@ -18,6 +18,8 @@ export interface LlmFigures {
   activityFunctionMs: Percentiles;
   /** ActivityTaskScheduled → ActivityTaskCompleted, from the server's event times. */
   temporalActivityMs: Percentiles;
+  /** The same span for an activity that does nothing: Temporal's round trip by itself. */
+  emptyActivityMs: Percentiles;
   /** The client starting the one-call workflow → its result. */
   temporalWorkflowMs: Percentiles;
   ratio: { activityP50: number; activityP95: number; workflowP50: number; workflowP95: number };
@@ -45,6 +47,8 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
   const viaFunction: number[] = [];
   const activityMs: number[] = [];
   const workflowMs: number[] = [];
+  const emptyMs: number[] = [];
+  const withEmptyActivity = { ...ctx.integrations, benchEmptyActivity: async () => undefined };
   await withWorkers(ctx, 'bare', async (taskQueue) => {
     const tag = batchTag('propose-only');
     // The three ways take turns, so drift in the machine's load touches each alike.
@@ -64,8 +68,11 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
         return started;
       });
       if (counted) activityMs.push(scheduledToCompletedMs(await handle.fetchHistory()));
+      const empty = await ctx.server.env.client.workflow.start<typeof emptyActivityOnly>('emptyActivityOnly', { taskQueue, workflowId: `${tag}-empty-${i}` });
+      await empty.result();
+      if (counted) emptyMs.push(scheduledToCompletedMs(await empty.fetchHistory()));
     }
-  });
+  }, withEmptyActivity);
 
   const directClientMs = percentiles(direct);
   const temporalActivityMs = percentiles(activityMs);
@@ -75,6 +82,7 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
     directClientMs,
     activityFunctionMs: percentiles(viaFunction),
     temporalActivityMs,
+    emptyActivityMs: percentiles(emptyMs),
     temporalWorkflowMs,
     ratio: {
       activityP50: ratio(temporalActivityMs.p50, directClientMs.p50),

@@ -107,6 +107,7 @@ export function renderTables(results: BenchResults): string {
       `| \`openai\` client, direct | ${llm.directClientMs.p50} | ${llm.directClientMs.p95} | 1 | 1 |`,
       `| activity function, no Temporal | ${llm.activityFunctionMs.p50} | ${llm.activityFunctionMs.p95} | ${divide(llm.activityFunctionMs.p50, llm.directClientMs.p50)} | ${divide(llm.activityFunctionMs.p95, llm.directClientMs.p95)} |`,
       `| Temporal activity, scheduled → completed | ${llm.temporalActivityMs.p50} | ${llm.temporalActivityMs.p95} | ${llm.ratio.activityP50} | ${llm.ratio.activityP95} |`,
+      `| an empty activity, scheduled → completed | ${llm.emptyActivityMs.p50} | ${llm.emptyActivityMs.p95} | ${divide(llm.emptyActivityMs.p50, llm.directClientMs.p50)} | ${divide(llm.emptyActivityMs.p95, llm.directClientMs.p95)} |`,
       `| Temporal workflow, start → result | ${llm.temporalWorkflowMs.p50} | ${llm.temporalWorkflowMs.p95} | ${llm.ratio.workflowP50} | ${llm.ratio.workflowP95} |`,
       '',
     );

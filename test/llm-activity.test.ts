@@ -16,6 +16,7 @@ import { routeModels, type RouteCandidate } from '../policies/routing';
 import { createModelServer, type CallRecord, type ModelServer } from '../model-server/server';
 import type { FaultRequest } from '../model-server/faults';
 import { refundRequest } from './helpers/refund-fixtures';
+import { standinCandidate } from './helpers/route-candidates';
 
 let standin: ModelServer;
 let standinUrl: string;
@@ -41,22 +42,8 @@ async function callsTo(model: string): Promise<CallRecord[]> {
   return calls.filter((call) => call.model === model);
 }
 
-function candidate(modelId: string, model: string, overrides: Partial<RouteCandidate> = {}): RouteCandidate {
-  return {
-    modelId,
-    provider: 'standin',
-    model,
-    redact: false,
-    maxOutputTokens: 512,
-    structuredOutput: true,
-    inputUsdPerMillionTokens: 0.1,
-    outputUsdPerMillionTokens: 0.4,
-    worstCaseCostUsd: 0.001,
-    ...overrides,
-  };
-}
-const first = candidate('standin-first', 'arbiter-standin-small');
-const second = candidate('standin-second', 'arbiter-standin-large');
+const first = standinCandidate('standin-first', 'arbiter-standin-small');
+const second = standinCandidate('standin-second', 'arbiter-standin-large');
 
 function proposer(deps: Partial<ChatProposerDeps> = {}) {
   return createChatProposerActivities({
@@ -195,7 +182,7 @@ describe('proposeRefund on the stand-in model server', () => {
   });
 
   test('skips a provider whose base URL is not in the environment', async () => {
-    const other = candidate('elsewhere', 'arbiter-standin-rules', { provider: 'elsewhere' });
+    const other = standinCandidate('elsewhere', 'arbiter-standin-rules', { provider: 'elsewhere' });
     const providers = { standin: { baseUrl: `${standinUrl}/v1` }, elsewhere: { baseUrl: 'env:ELSEWHERE_URL' } };
     const result = await propose([other, first], { providers });
     expect(result.attempts[0]).toEqual({ modelId: 'elsewhere', outcome: 'provider not configured (ELSEWHERE_URL unset)' });
@@ -285,7 +272,7 @@ describe('proposeRefund on the wire', () => {
   });
 
   const recorded = (overrides: Partial<RouteCandidate> = {}) =>
-    candidate('recorded', 'recorded-model', { provider: 'recorder', inputUsdPerMillionTokens: 2, outputUsdPerMillionTokens: 8, ...overrides });
+    standinCandidate('recorded', 'recorded-model', { provider: 'recorder', inputUsdPerMillionTokens: 2, outputUsdPerMillionTokens: 8, ...overrides });
   const viaRecorder = (candidates: RouteCandidate[], env: NodeJS.ProcessEnv = {}, request = refundRequest()) =>
     propose(candidates, { providers: { recorder: { baseUrl: recorderUrl, apiKeyEnv: 'RECORDER_KEY' } }, env: { RECORDER_KEY: 'sk-test-123', ...env } }, request);
 

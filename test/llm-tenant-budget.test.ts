@@ -10,9 +10,9 @@ import pino from 'pino';
 import { createFileBudgetLedger, type BudgetReservationRequest, type ModelBudgetLedger } from '../activities/budget';
 import { createChatProposerActivities, type NoProposalDetails } from '../activities/llm/chat-proposer';
 import { INVALID_BUDGET_REQUEST, NO_MODEL_AVAILABLE } from '../common/error-types';
-import type { RouteCandidate } from '../policies/routing';
 import { createModelServer, type CallRecord, type ModelServer } from '../model-server/server';
 import { refundRequest } from './helpers/refund-fixtures';
+import { standinCandidate } from './helpers/route-candidates';
 
 let standin: ModelServer;
 let standinUrl: string;
@@ -28,21 +28,8 @@ async function modelCalls(): Promise<CallRecord[]> {
   return ((await (await fetch(`${standinUrl}/_calls`)).json()) as { calls: CallRecord[] }).calls;
 }
 
-function candidate(modelId: string, model: string, worstCaseCostUsd: number): RouteCandidate {
-  return {
-    modelId,
-    provider: 'standin',
-    model,
-    redact: false,
-    maxOutputTokens: 512,
-    structuredOutput: true,
-    inputUsdPerMillionTokens: 0.1,
-    outputUsdPerMillionTokens: 0.4,
-    worstCaseCostUsd,
-  };
-}
-const cheap = candidate('standin-cheap', 'arbiter-standin-small', 0.001);
-const dear = candidate('standin-dear', 'arbiter-standin-large', 0.01);
+const cheap = standinCandidate('standin-cheap', 'arbiter-standin-small', { worstCaseCostUsd: 0.001 });
+const dear = standinCandidate('standin-dear', 'arbiter-standin-large', { worstCaseCostUsd: 0.01 });
 
 function newLedger(): ModelBudgetLedger {
   return createFileBudgetLedger(path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-llm-budget-')), 'budget.json'));

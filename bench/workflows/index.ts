@@ -1,4 +1,4 @@
 // The bare bundle: the hand-written saga and the single model call, without Arbiter's modules.
 // Arbiter's runs use its real bundle, workflows/index.ts, on workers of the same settings.
 export { bareRefund } from './bare-refund';
-export { proposeOnly } from './propose-only';
+export { emptyActivityOnly, proposeOnly } from './propose-only';
