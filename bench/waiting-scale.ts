@@ -98,9 +98,16 @@ async function waitingBatch(ctx: BenchContext, kind: SagaKind, say: (line: strin
       const decision: ApprovalDecision = { decision: 'approve', approver: APPROVER, cardHash: hashes[i]!, decisionId: `bench-${i}` };
       await handles[i]!.signal(approvalDecisionSignal, decision);
     });
+    let completed = 0;
     await pool(handles.length, concurrency, async (i) => {
       const result = (await handles[i]!.result()) as { outcome: string };
       if (result.outcome !== 'completed') throw new Error(`${handles[i]!.workflowId} ended ${result.outcome}`);
+      completed += 1;
+      // A long batch shows how far it got, even if it is stopped before it writes its results.
+      if (performance.now() - lastReport >= PROGRESS_EVERY_MS) {
+        lastReport = performance.now();
+        say(`  ${kind}: ${completed} of ${waiting} approved and completed after ${round1(elapsedMs(approveAt) / 1000)} s`);
+      }
     });
     const approveSeconds = elapsedMs(approveAt) / 1000;
 

@@ -2,7 +2,7 @@
 // workflow worker (with the policy and audit bookkeeping as local activities), the
 // integrations worker and the LLM worker (with the tenants' budget ledger).
 import path from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -26,8 +26,10 @@ export interface WorkerSetup {
   integrations: IntegrationActivities;
   /** Defaults to the shipped policies/ folder. */
   policyDir?: string;
-  /** Defaults to the chat proposer against a stand-in model server started for the call. */
-  /** A process may need only some of the proposer activities. */
+  /**
+   * Defaults to the chat proposer against a stand-in model server started for the call. A process
+   * may need only some of the proposer activities.
+   */
   proposer?: Partial<ProposerActivities>;
   /** The model server the default proposer calls; defaults to one started for the call. */
   modelUrl?: string;
@@ -78,5 +80,7 @@ export async function withArbiterWorkers<T>(
     return await workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
   } finally {
     await modelServer?.close();
+    // The default audit file and budget ledger live here; nothing outside this call can name them.
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
