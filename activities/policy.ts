@@ -1,10 +1,9 @@
 // Loads a process policy once at the start of a run. The activity result lands in the run's
 // history, so the run (and every replay of it) uses exactly the policy it started with.
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { POLICY_INVALID } from '../common/error-types';
-import { DEFAULT_POLICY_DIR, pinBundle, policyFilePath, PolicyValidationError, readPolicyFiles } from '../policies/load';
+import { DEFAULT_POLICY_DIR, pinBundle, policyFilesOf, PolicyValidationError, readPolicyFiles } from '../policies/load';
 import type { PolicyBundle } from '../policies/schema';
 
 export interface PolicyDeps {
@@ -21,7 +20,8 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
   return {
     async loadPolicy(process: string): Promise<PolicyBundle> {
       try {
-        const stamp = filesStamp([policyFilePath(dir, process), path.join(dir, 'roles.yaml'), path.join(dir, 'models.yaml')]);
+        // Stamped from the same list the reader reads, so a file added to a bundle is watched too.
+        const stamp = filesStamp(Object.values(policyFilesOf(dir, process)));
         const cached = pinned.get(process);
         if (stamp && cached?.stamp === stamp) return cached.bundle;
         const bundle = pinBundle(readPolicyFiles(dir, process));

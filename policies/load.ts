@@ -82,8 +82,14 @@ export interface LoadedFiles {
   models: ModelsFile;
 }
 
+/** The files a process's pinned policy is read from: its own, and the shared ones beside it. */
+export function policyFilesOf(dir: string, process: string, policyFile = policyFilePath(dir, process)): { policy: string; roles: string; models: string } {
+  return { policy: policyFile, roles: path.join(dir, 'roles.yaml'), models: path.join(dir, 'models.yaml') };
+}
+
 /** Reads a process policy and the shared files beside it (roles.yaml, models.yaml). */
 export function readPolicyFiles(dir: string, process: string, policyFile = policyFilePath(dir, process)): LoadedFiles {
+  const files = policyFilesOf(dir, process, policyFile);
   const issues: PolicyIssue[] = [];
   const attempt = <T>(read: () => T): T | undefined => {
     try {
@@ -94,9 +100,9 @@ export function readPolicyFiles(dir: string, process: string, policyFile = polic
       return undefined;
     }
   };
-  const policy = attempt(() => readPolicyFile(policyFile, processPolicySchema));
-  const roles = attempt(() => readPolicyFile(path.join(dir, 'roles.yaml'), rolesFileSchema));
-  const models = attempt(() => readPolicyFile(path.join(dir, 'models.yaml'), modelsFileSchema));
+  const policy = attempt(() => readPolicyFile(files.policy, processPolicySchema));
+  const roles = attempt(() => readPolicyFile(files.roles, rolesFileSchema));
+  const models = attempt(() => readPolicyFile(files.models, modelsFileSchema));
   if (issues.length || !policy || !roles || !models) throw new PolicyValidationError(issues);
   if (policy.process !== process) {
     throw new PolicyValidationError([
