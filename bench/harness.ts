@@ -18,7 +18,7 @@ import { withArbiterWorkers } from '../test/helpers/workers';
 import { readTemporalSettings } from '../runtime/config';
 import { estimateInputTokens } from '../workflows/model-call';
 import type { refund } from '../workflows/refund';
-import type { BareRefundInput } from './workflows/bare-refund';
+import type { bareRefund, BareRefundInput } from './workflows/bare-refund';
 import type { DevServer } from './dev-server';
 import type { BenchOptions } from './options';
 
@@ -65,6 +65,15 @@ export async function startRefund(client: Client, taskQueue: string, request: Re
   return client.workflow.getHandle<typeof refund>(started.workflowId);
 }
 
+/** Starts the bare saga on `request`, with the same model call Arbiter's refund makes; `awaitApproval` makes it wait for one signal. */
+export function startBareRefund(client: Client, taskQueue: string, request: RefundRequest, awaitApproval = false): Promise<WorkflowHandle<typeof bareRefund>> {
+  return client.workflow.start<typeof bareRefund>('bareRefund', {
+    taskQueue,
+    workflowId: `bare-refund-${request.requestId}`,
+    args: [{ ...bareRefundInput(request), ...(awaitApproval ? { awaitApproval } : {}) }],
+  });
+}
+
 /** A unique tag per batch, so workflow ids never collide across batches on one server. */
 export function batchTag(name: string): string {
   return `${name}-${randomUUID().slice(0, 8)}`;
@@ -100,7 +109,7 @@ export function modelCallFor(request: RefundRequest): ProposeRefundInput {
   return { request, candidates: route.candidates, personalFields: bundle.policy.ai.personalFields };
 }
 
-export function bareRefundInput(request: RefundRequest): BareRefundInput {
+function bareRefundInput(request: RefundRequest): BareRefundInput {
   const { candidates, personalFields } = modelCallFor(request);
   return { request, candidates, personalFields };
 }

@@ -2,9 +2,8 @@
 // the same workers: completed runs per second, start-to-result latency, history events per run.
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { bareRefundInput, batchTag, refundRequest, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
-import type { bareRefund } from './workflows/bare-refund';
 
 /** Under the policy's auto limit (50), so no run waits for a person. */
 export const AUTO_AMOUNT = 20;
@@ -60,11 +59,7 @@ export async function runBatch(
       if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}: ${result.reason}`);
       return handle;
     }
-    const handle = await ctx.server.env.client.workflow.start<typeof bareRefund>('bareRefund', {
-      taskQueue,
-      workflowId: `bare-refund-${request.requestId}`,
-      args: [bareRefundInput(request)],
-    });
+    const handle = await startBareRefund(ctx.server.env.client, taskQueue, request);
     const result = await handle.result();
     if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}`);
     return handle;

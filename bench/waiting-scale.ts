@@ -8,7 +8,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { ApprovalDecision } from '../common/approval-schemas';
 import { approvalDecisionSignal } from '../workflows/approval';
 import { APPROVAL_AMOUNT, APPROVER, readCardHashes, startAwaitingApproval } from './awaiting-approval';
-import { bareRefundInput, batchTag, refundRequest, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, refundRequest, startBareRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, pool, ratio, round1, sleep, waitUntil } from './stats';
 import { approvedSignal, awaitingApprovalQuery, type bareRefund } from './workflows/bare-refund';
 
@@ -153,11 +153,7 @@ async function startBareAwaitingApproval(
   const handles: WorkflowHandle<typeof bareRefund>[] = new Array(count);
   await pool(count, concurrency, async (i) => {
     const request = refundRequest(tag, i, APPROVAL_AMOUNT);
-    handles[i] = await client.workflow.start<typeof bareRefund>('bareRefund', {
-      taskQueue,
-      workflowId: `bare-refund-${request.requestId}`,
-      args: [{ ...bareRefundInput(request), awaitApproval: true }],
-    });
+    handles[i] = await startBareRefund(client, taskQueue, request, true);
   });
   let waiting = 0;
   // Runs reach their wait roughly in start order, so each lane polls one run until it waits.

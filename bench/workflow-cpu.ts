@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { bareRefundInput, batchTag, refundRequest, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
 import { percentiles, ratio } from './stats';
 
@@ -45,12 +45,8 @@ export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpu
 async function recordOneRun(ctx: BenchContext, kind: SagaKind): Promise<temporal.api.history.v1.IHistory> {
   return withWorkers(ctx, kind, async (taskQueue) => {
     const request = refundRequest(batchTag(`cpu-${kind}`), 0, AUTO_AMOUNT);
-    let handle: WorkflowHandle;
-    if (kind === 'arbiter') {
-      handle = await startRefund(ctx.server.env.client, taskQueue, request);
-    } else {
-      handle = await ctx.server.env.client.workflow.start('bareRefund', { taskQueue, workflowId: `bare-refund-${request.requestId}`, args: [bareRefundInput(request)] });
-    }
+    const client = ctx.server.env.client;
+    const handle: WorkflowHandle = kind === 'arbiter' ? await startRefund(client, taskQueue, request) : await startBareRefund(client, taskQueue, request);
     await handle.result();
     return handle.fetchHistory();
   });
