@@ -18,6 +18,8 @@ export interface DevServer {
   address: string;
   /** The CLI arguments that chose the persistence, as the results file reports them. */
   persistenceArgs: string[];
+  /** The server's process id, for its CPU time. */
+  pid: number | undefined;
   /** A client and a worker connection to this server (teardown leaves the server running). */
   env: TestWorkflowEnvironment;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
       persistence,
       address,
       persistenceArgs: modeArgs.map((arg) => (arg.startsWith(dataDir) ? '<tmp>/temporal.sqlite' : arg)),
+      pid: child.pid,
       env,
       stop: async () => {
         await env.teardown().catch(() => undefined);

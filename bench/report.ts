@@ -53,6 +53,8 @@ export function renderTables(results: BenchResults): string {
       row('start → result p99 (ms)', arbiter.latencyMs.p99, bare.latencyMs.p99, ratio.p99),
       `| history events per run | ${events(arbiter.history)} | ${events(bare.history)} | ${ratio.eventsPerRun} |`,
       row('history bytes per run', arbiter.history.bytesPerRun, bare.history.bytesPerRun, divide(arbiter.history.bytesPerRun, bare.history.bytesPerRun)),
+      cpuRow('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),
+      cpuRow('CPU per run: bench process, i.e. client, workers, activities (ms)', arbiter.cpu.benchProcessMsPerRun, bare.cpu.benchProcessMsPerRun),
       '',
     );
   }
@@ -129,6 +131,12 @@ export function renderTables(results: BenchResults): string {
 
 function row(name: string, arbiter: number, bare: number, ratio: number): string {
   return `| ${name} | ${arbiter} | ${bare} | ${ratio} |`;
+}
+
+/** A CPU figure that /proc may not have (off Linux): a dash then. */
+function cpuRow(name: string, arbiter: number | undefined, bare: number | undefined): string {
+  const ratioText = arbiter !== undefined && bare !== undefined ? String(divide(arbiter, bare)) : '—';
+  return `| ${name} | ${arbiter ?? '—'} | ${bare ?? '—'} | ${ratioText} |`;
 }
 
 /** The mean, with the range when the sampled histories differ. */

@@ -2,6 +2,7 @@
 // the same workers: completed runs per second, start-to-result latency, history events per run.
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { cpuMeter, type CpuSplit } from './cpu-time';
 import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
 
@@ -14,6 +15,8 @@ export interface ThroughputFigures {
   wallSeconds: number;
   runsPerSecond: number;
   latencyMs: Percentiles;
+  /** CPU per counted run, split between the dev server and this process (client, workers, activities). */
+  cpu: CpuSplit;
   /** Over the first few runs; Arbiter's count varies a little with timing (how completions share workflow tasks). */
   history: { sampled: number; eventsPerRun: number; eventsMin: number; eventsMax: number; bytesPerRun: number };
 }
@@ -69,6 +72,7 @@ export async function runBatch(
   const latencies: number[] = [];
   const handles: WorkflowHandle[] = [];
   const startedAt = performance.now();
+  const cpu = cpuMeter(ctx.server.pid);
   await pool(size.runs, size.concurrency, async (i) => {
     const t0 = performance.now();
     const handle = await runOne(i);
@@ -76,12 +80,14 @@ export async function runBatch(
     if (handles.length < ctx.options.histories) handles.push(handle);
   });
   const wallMs = elapsedMs(startedAt);
+  const cpuPerRun = cpu(size.runs);
   return {
     runs: size.runs,
     concurrency: size.concurrency,
     wallSeconds: round1(wallMs / 1000),
     runsPerSecond: round1(size.runs / (wallMs / 1000)),
     latencyMs: percentiles(latencies),
+    cpu: cpuPerRun,
     history: await historySize(handles),
   };
 }

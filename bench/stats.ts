@@ -61,11 +61,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `probe` every `everyMs` until it holds; throws naming `what` after `timeoutMs`, or what the probe throws. */
-export async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, everyMs = 250): Promise<void> {
+/** A poll's pace: a fixed interval, or one that starts at `firstMs` and grows by `growth` up to `maxMs`. */
+export type PollPace = number | { firstMs: number; growth: number; maxMs: number };
+
+/** Polls `probe` until it holds; throws naming `what` after `timeoutMs`, or what the probe throws. */
+export async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, pace: PollPace = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const { firstMs, growth, maxMs } = typeof pace === 'number' ? { firstMs: pace, growth: 1, maxMs: pace } : pace;
+  let everyMs = firstMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
     await sleep(everyMs);
+    everyMs = Math.min(maxMs, everyMs * growth);
   }
 }
