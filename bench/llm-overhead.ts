@@ -20,6 +20,8 @@ export interface LlmFigures {
   temporalActivityMs: Percentiles;
   /** The same span for an activity that does nothing: Temporal's round trip by itself. */
   emptyActivityMs: Percentiles;
+  /** The empty activity's two halves: the server handing the task to a poller, and the worker running it and reporting back. */
+  emptyActivitySplitMs: { scheduledToStarted: Percentiles; startedToCompleted: Percentiles };
   /** The client starting the one-call workflow → its result. */
   temporalWorkflowMs: Percentiles;
   ratio: { activityP50: number; activityP95: number; workflowP50: number; workflowP95: number };
@@ -48,6 +50,8 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
   const activityMs: number[] = [];
   const workflowMs: number[] = [];
   const emptyMs: number[] = [];
+  const emptyDispatchMs: number[] = [];
+  const emptyRunMs: number[] = [];
   const withEmptyActivity = { ...ctx.integrations, benchEmptyActivity: async () => undefined };
   await withWorkers(ctx, 'bare', async (taskQueue) => {
     const tag = batchTag('propose-only');
@@ -70,7 +74,12 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
       if (counted) activityMs.push(scheduledToCompletedMs(await handle.fetchHistory()));
       const empty = await ctx.server.env.client.workflow.start<typeof emptyActivityOnly>('emptyActivityOnly', { taskQueue, workflowId: `${tag}-empty-${i}` });
       await empty.result();
-      if (counted) emptyMs.push(scheduledToCompletedMs(await empty.fetchHistory()));
+      if (counted) {
+        const times = activityTimes(await empty.fetchHistory());
+        emptyMs.push(times.completed - times.scheduled);
+        emptyDispatchMs.push(times.started - times.scheduled);
+        emptyRunMs.push(times.completed - times.started);
+      }
     }
   }, withEmptyActivity);
 
@@ -83,6 +92,7 @@ export async function measureLlm(ctx: BenchContext): Promise<LlmFigures> {
     activityFunctionMs: percentiles(viaFunction),
     temporalActivityMs,
     emptyActivityMs: percentiles(emptyMs),
+    emptyActivitySplitMs: { scheduledToStarted: percentiles(emptyDispatchMs), startedToCompleted: percentiles(emptyRunMs) },
     temporalWorkflowMs,
     ratio: {
       activityP50: ratio(temporalActivityMs.p50, directClientMs.p50),
@@ -102,10 +112,20 @@ async function timed<T>(samples: number[] | undefined, call: () => Promise<T>): 
 }
 
 function scheduledToCompletedMs(history: temporal.api.history.v1.IHistory): number {
+  const times = activityTimes(history);
+  return times.completed - times.scheduled;
+}
+
+/** When the one activity of a history was scheduled, started and completed, in ms (the server's clock). */
+function activityTimes(history: temporal.api.history.v1.IHistory): { scheduled: number; started: number; completed: number } {
   const at = (type: temporal.api.enums.v1.EventType) => {
     const event = history.events?.find((e) => e.eventType === type);
     if (!event?.eventTime) throw new Error(`no event of type ${type} in the proposeOnly history`);
     return Number(event.eventTime.seconds ?? 0) * 1000 + (event.eventTime.nanos ?? 0) / 1e6;
   };
-  return at(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) - at(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+  return {
+    scheduled: at(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    started: at(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED),
+    completed: at(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+  };
 }

@@ -109,6 +109,8 @@ export function renderTables(results: BenchResults): string {
       `| activity function, no Temporal | ${llm.activityFunctionMs.p50} | ${llm.activityFunctionMs.p95} | ${divide(llm.activityFunctionMs.p50, llm.directClientMs.p50)} | ${divide(llm.activityFunctionMs.p95, llm.directClientMs.p95)} |`,
       `| Temporal activity, scheduled → completed | ${llm.temporalActivityMs.p50} | ${llm.temporalActivityMs.p95} | ${llm.ratio.activityP50} | ${llm.ratio.activityP95} |`,
       `| an empty activity, scheduled → completed | ${llm.emptyActivityMs.p50} | ${llm.emptyActivityMs.p95} | ${divide(llm.emptyActivityMs.p50, llm.directClientMs.p50)} | ${divide(llm.emptyActivityMs.p95, llm.directClientMs.p95)} |`,
+      `| … of which scheduled → started (the server hands it to a poller) | ${llm.emptyActivitySplitMs.scheduledToStarted.p50} | ${llm.emptyActivitySplitMs.scheduledToStarted.p95} | | |`,
+      `| … of which started → completed (the worker runs it and reports) | ${llm.emptyActivitySplitMs.startedToCompleted.p50} | ${llm.emptyActivitySplitMs.startedToCompleted.p95} | | |`,
       `| Temporal workflow, start → result | ${llm.temporalWorkflowMs.p50} | ${llm.temporalWorkflowMs.p95} | ${llm.ratio.workflowP50} | ${llm.ratio.workflowP95} |`,
       '',
     );
