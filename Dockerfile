@@ -22,4 +22,5 @@ COPY . .
 # there inherits this ownership on first use.
 RUN mkdir -p /data && chown node:node /data
 USER node
-CMD ["npx", "tsx", "workers/main.ts"]
+# The heap limit bounds the worker's memory: see runtime/worker-tuning.ts.
+CMD ["npx", "tsx", "--max-old-space-size=768", "workers/main.ts"]

@@ -10,6 +10,7 @@ import { clientConnectionOptions, type TemporalSettings } from '../runtime/confi
 import { startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
 
 /** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
 export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
@@ -124,7 +125,8 @@ export class Platform {
 
   /** Starts the worker process; it polls once its workflow bundle is built. */
   startWorker(say: (line: string) => void): void {
-    this.spawn('worker', TSX, [path.join(REPO_ROOT, 'workers', 'main.ts')]);
+    // The worker's heap limit bounds its memory (runtime/worker-tuning.ts).
+    this.spawn('worker', TSX, [WORKER_HEAP_FLAG, path.join(REPO_ROOT, 'workers', 'main.ts')]);
     say(`Worker: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
   }
 
