@@ -8,8 +8,8 @@ import type { WorkerOptions } from '@temporalio/worker';
  * default, sized from the heap, lets thousands of waiting runs take gigabytes. Past this many,
  * the least recently used run is evicted and replayed from history when its next event arrives:
  * a waiting run costs the server's storage, not the worker's memory (`npm run bench` held 10,000
- * waiting refunds under 900 MiB for the whole bench process). 100 is twice the concurrency the
- * bench drives.
+ * waiting refunds in 616 MiB for the whole bench process, with the heap limit below). 100 is
+ * twice the concurrency the bench drives.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
