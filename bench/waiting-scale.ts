@@ -1,8 +1,8 @@
 // Measurement 3: many runs waiting for approval at once, Arbiter's refund and then the bare saga
-// (which waits for one signal), each on fresh workers and a dev server of its own. The workers run in this process, so
-// the memory figure is this process's RSS growth from just before a batch starts to while all of
-// it waits (it also holds the client, the stand-in model server and the bench's bookkeeping, which
-// stay small). Then every run is approved and the saga finishes.
+// (which waits for one signal), each on fresh workers and a dev server of its own. The workers
+// run in this process, so the memory figure is this process's RSS growth from just before a
+// batch starts to while all of it waits (it also holds the client, the stand-in model server and
+// the bench's bookkeeping, which stay small). Then every run is approved and the saga finishes.
 //
 // Both phases work in `--concurrency` lanes, as a backend service and a team of approvers do: a
 // lane starts a run and stays with it until it waits, and later decides a run and stays with it
