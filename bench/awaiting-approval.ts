@@ -47,10 +47,14 @@ export async function startAwaitingApproval(
 export async function readCardHashes(handles: WorkflowHandle[], concurrency: number): Promise<string[]> {
   const hashes: string[] = new Array(handles.length);
   await pool(handles.length, concurrency, async (i) => {
-    const handle = handles[i]!;
-    const view = await handle.query(approvalQuery);
-    if (view?.card.kind !== 'approval' || view.status !== 'pending') throw new Error(`${handle.workflowId} shows no pending approval`);
-    hashes[i] = view.cardHash;
+    hashes[i] = await readCardHash(handles[i]!);
   });
   return hashes;
+}
+
+/** The run's current card hash, read with the `approval` query; throws unless an approval is pending. */
+export async function readCardHash(handle: WorkflowHandle): Promise<string> {
+  const view = await handle.query(approvalQuery);
+  if (view?.card.kind !== 'approval' || view.status !== 'pending') throw new Error(`${handle.workflowId} shows no pending approval`);
+  return view.cardHash;
 }

@@ -15,7 +15,7 @@ import { QueryNotRegisteredError, type Client, type WorkflowHandle } from '@temp
 import type { ApprovalDecision } from '../common/approval-schemas';
 import { approvalDecisionSignal, approvalQuery } from '../workflows/approval';
 import type { refund } from '../workflows/refund';
-import { APPROVAL_AMOUNT, APPROVER } from './awaiting-approval';
+import { APPROVAL_AMOUNT, APPROVER, readCardHash } from './awaiting-approval';
 import { withDevServer } from './dev-server';
 import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, pool, ratio, round1, sleep, waitUntil } from './stats';
@@ -171,9 +171,7 @@ function arbiterLanes(client: Client, taskQueue: string): WaitingLanes {
     },
     async approveAndFinish(i) {
       const handle = handles[i]!;
-      const view = await handle.query(approvalQuery);
-      if (view?.card.kind !== 'approval' || view.status !== 'pending') throw new Error(`${handle.workflowId} shows no pending approval`);
-      const decision: ApprovalDecision = { decision: 'approve', approver: APPROVER, cardHash: view.cardHash, decisionId: `bench-${i}` };
+      const decision: ApprovalDecision = { decision: 'approve', approver: APPROVER, cardHash: await readCardHash(handle), decisionId: `bench-${i}` };
       await handle.signal(approvalDecisionSignal, decision);
       await expectCompleted(handle);
     },
