@@ -11,7 +11,7 @@ import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
 import { measureApprovals } from './approval-latency';
-import { stopAllDevServers, withDevServer } from './dev-server';
+import { persistenceArgs, stopAllDevServers, withDevServer } from './dev-server';
 import { newScratchDir, type BenchContext } from './harness';
 import { measureLlm } from './llm-overhead';
 import { parseBenchOptions, USAGE, type BenchOptions, type Measurement } from './options';
@@ -56,9 +56,8 @@ async function main(): Promise<number> {
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, options, scratchDir };
-    if (has('saga') || has('cpu') || has('llm') || has('approval') || has('waiting')) {
+    if (has('saga') || has('cpu') || has('llm') || has('approval')) {
       await withDevServer(options.persistence, async (server) => {
-        results.parameters.serverArgs = server.persistenceArgs;
         const ctx: BenchContext = { ...shared, server };
         if (has('saga')) {
           say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time`);
@@ -76,11 +75,12 @@ async function main(): Promise<number> {
           say(`2. approval latency: ${options.decisions} decisions`);
           results.approval = await measureApprovals(ctx);
         }
-        if (has('waiting')) {
-          say(`3. waiting scale: ${options.waiting} runs waiting for approval`);
-          results.waiting = await measureWaiting(ctx, say);
-        }
       });
+    }
+    if (has('waiting')) {
+      // Each batch starts a dev server of its own, as the persistence measurement does.
+      say(`3. waiting scale: ${options.waiting} runs waiting for approval`);
+      results.waiting = await measureWaiting(shared, say);
     }
     if (has('persistence')) {
       say(`5. dev server persistence: the bare saga, ${options.runs} runs per mode`);
@@ -122,7 +122,8 @@ function describeRun(options: BenchOptions): BenchResults {
       temporalCli: execFileSync(findTemporalCli(), ['--version'], { encoding: 'utf8' }).replace(/^temporal version /, '').trim(),
       temporalSdk: sdk['@temporalio/worker'] ?? 'unknown',
     },
-    parameters: { ...parameters, measurements: only, serverArgs: [] },
+    // The flags of the servers measurements 1 to 4 start, as server.persistenceArgs reports them.
+    parameters: { ...parameters, measurements: only, serverArgs: persistenceArgs(options.persistence, '<tmp>/temporal.sqlite') },
   };
 }
 

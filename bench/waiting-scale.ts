@@ -61,7 +61,7 @@ const PROGRESS_EVERY_MS = 10_000;
 const POLL = { firstMs: 100, growth: 1.5, maxMs: 1000 } as const;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-export async function measureWaiting(ctx: BenchContext, say: (line: string) => void): Promise<WaitingFigures> {
+export async function measureWaiting(ctx: Omit<BenchContext, 'server'>, say: (line: string) => void): Promise<WaitingFigures> {
   // Each batch on a dev server of its own, so neither pays for the other's 10,000 finished runs
   // in the server's store. Arbiter first: RSS rarely falls back after a batch, and the figure the
   // target names is Arbiter's.
