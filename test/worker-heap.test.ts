@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { WORKER_HEAP_FLAG, WORKER_HEAP_MIB } from '../runtime/worker-tuning';
 
 const ROOT = join(__dirname, '..');
@@ -23,6 +24,10 @@ describe('the worker heap limit', () => {
       .find((line) => line.startsWith('CMD '));
     expect(cmd).toBe(`CMD ["npx", "tsx", "${WORKER_HEAP_FLAG}", "workers/main.ts"]`);
     expect(read('docker-compose.yml')).toContain(`npx tsx ${WORKER_HEAP_FLAG} workers/main.ts`);
+    // The comment is true only while the worker service builds the image and sets no command.
+    const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { build?: { dockerfile?: string }; command?: unknown }> };
+    expect(compose.services.worker?.build?.dockerfile).toBe('Dockerfile');
+    expect(compose.services.worker?.command).toBeUndefined();
   });
 
   it('reaches a worker thread started without resource limits, as the workflow thread is', () => {
