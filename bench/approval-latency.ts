@@ -1,12 +1,9 @@
 // Measurement 2: from the approvers' endpoint answering 202 to the saga's next activity
 // (reserveFunds) starting in the worker, one decision at a time, through the real endpoint.
-import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { IntegrationActivities } from '../activities';
-import { createLogger } from '../runtime/logger';
-import { createApprovalServer } from '../server/app';
-import { createTokenVerifier, mintLocalToken } from '../server/auth';
-import { APPROVER, readCardHashes, startAwaitingApproval } from './awaiting-approval';
+import { withApprovalEndpoint } from './approval-endpoint';
+import { readCardHashes, startAwaitingApproval } from './awaiting-approval';
 import { batchTag, withWorkers, type BenchContext } from './harness';
 import { percentiles, pool, waitUntil, type Percentiles } from './stats';
 
@@ -14,7 +11,7 @@ export interface ApprovalFigures {
   decisions: number;
   /** 202 received by the caller → reserveFunds started in the integrations worker. */
   approvedToNextActivityMs: Percentiles;
-  /** The POST itself: request sent → 202 received (the endpoint's query, the `decide` update, the reply). */
+  /** The POST itself: request sent → 202 read (the endpoint's query, the `decide` update, the reply). */
   endpointRoundTripMs: Percentiles;
 }
 
@@ -35,19 +32,8 @@ export async function measureApprovals(ctx: BenchContext): Promise<ApprovalFigur
     },
   };
 
-  const secret = randomBytes(32).toString('hex');
-  const approvals = createApprovalServer({
-    temporal: ctx.server.env.client,
-    verifyToken: createTokenVerifier({ secret }),
-    logger: createLogger('bench-approvals', { level: 'silent' }),
-    // The per-address limit (20/s) would answer 429 to one caller deciding back to back.
-    limits: { ratePerSecond: 1_000_000, burst: 1_000_000 },
-  });
-  const baseUrl = `http://127.0.0.1:${await approvals.listen(0)}`;
-  const token = await mintLocalToken(secret, { sub: APPROVER.id, roles: APPROVER.roles });
-
-  try {
-    return await withWorkers(
+  return withApprovalEndpoint(ctx.server.env.client, (endpoint) =>
+    withWorkers(
       ctx,
       'arbiter',
       async (taskQueue) => {
@@ -58,14 +44,8 @@ export async function measureApprovals(ctx: BenchContext): Promise<ApprovalFigur
         const roundTrips: number[] = [];
         for (const [i, handle] of handles.entries()) {
           const sentAt = performance.now();
-          const answer = await fetch(`${baseUrl}/approvals/${encodeURIComponent(handle.workflowId)}/decision`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ decision: 'approve', cardHash: hashes[i] }),
-          });
+          await endpoint.approve(handle.workflowId, hashes[i]!);
           const t0 = performance.now();
-          const text = await answer.text();
-          if (answer.status !== 202) throw new Error(`the endpoint answered ${answer.status} for ${handle.workflowId}: ${text}`);
           roundTrips.push(t0 - sentAt);
           // One decision at a time: the next waits until this one's saga has moved on.
           await waitUntil(async () => reserveStartedAt.has(handle.workflowId), `reserveFunds of ${handle.workflowId}`, NEXT_ACTIVITY_TIMEOUT_MS, 1);
@@ -78,8 +58,6 @@ export async function measureApprovals(ctx: BenchContext): Promise<ApprovalFigur
         return { decisions, approvedToNextActivityMs: percentiles(latencies), endpointRoundTripMs: percentiles(roundTrips) };
       },
       integrations,
-    );
-  } finally {
-    await approvals.close();
-  }
+    ),
+  );
 }

@@ -6,9 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
+import { DEV_SERVER_DYNAMIC_CONFIG, dynamicConfigArgs, freePort, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { findTemporalCli } from '../runtime/temporal-cli';
-import type { Persistence } from './options';
+import type { BenchOptions, Persistence } from './options';
+
+/** What a bench dev server is started with: its persistence, and dynamic config over Arbiter's defaults. */
+export type ServerSettings = Pick<BenchOptions, 'persistence' | 'dynamicConfig'>;
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
@@ -47,13 +50,24 @@ export function persistenceArgs(persistence: Persistence, dbFile: string): strin
   }
 }
 
-export async function startDevServer(persistence: Persistence): Promise<DevServer> {
+/** The dynamic config a bench server runs with: Arbiter's defaults, with the bench's overrides. */
+export function benchDynamicConfig(settings: ServerSettings): Record<string, number | boolean | string> {
+  return { ...DEV_SERVER_DYNAMIC_CONFIG, ...settings.dynamicConfig };
+}
+
+/** Every flag that sets how a bench server behaves, as the results file records them (the data file as `<tmp>`). */
+export function serverFlags(settings: ServerSettings, dbFile = '<tmp>/temporal.sqlite'): string[] {
+  return [...persistenceArgs(settings.persistence, dbFile), ...dynamicConfigArgs(benchDynamicConfig(settings))];
+}
+
+export async function startDevServer(settings: ServerSettings): Promise<DevServer> {
+  const { persistence } = settings;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-temporal-'));
   const modeArgs = persistenceArgs(persistence, path.join(dataDir, 'temporal.sqlite'));
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   // The HTTP API and metrics ports default to random free ones; the UI is not needed.
-  const args = startDevArgs({ host: '127.0.0.1', port, ui: 'headless', logLevel: 'error', persistenceArgs: modeArgs });
+  const args = startDevArgs({ host: '127.0.0.1', port, ui: 'headless', logLevel: 'error', persistenceArgs: modeArgs, dynamicConfig: benchDynamicConfig(settings) });
   const output: string[] = [];
   // Its own process group: Ctrl-C reaches the bench, which stops the server in order.
   const child = spawn(findTemporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -83,7 +97,7 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
     return {
       persistence,
       address,
-      persistenceArgs: modeArgs.map((arg) => (arg.startsWith(dataDir) ? '<tmp>/temporal.sqlite' : arg)),
+      persistenceArgs: persistenceArgs(persistence, '<tmp>/temporal.sqlite'),
       pid: child.pid,
       env,
       stop: async () => {
@@ -98,8 +112,8 @@ export async function startDevServer(persistence: Persistence): Promise<DevServe
 }
 
 /** Starts a server, hands it to `fn`, and stops it whatever `fn` does. */
-export async function withDevServer<T>(persistence: Persistence, fn: (server: DevServer) => Promise<T>): Promise<T> {
-  const server = await startDevServer(persistence);
+export async function withDevServer<T>(settings: ServerSettings, fn: (server: DevServer) => Promise<T>): Promise<T> {
+  const server = await startDevServer(settings);
   try {
     return await fn(server);
   } finally {

@@ -11,13 +11,14 @@ import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
 import { measureApprovals } from './approval-latency';
-import { persistenceArgs, stopAllDevServers, withDevServer } from './dev-server';
+import { serverFlags, stopAllDevServers, withDevServer } from './dev-server';
 import { newScratchDir, type BenchContext } from './harness';
 import { measureLlm } from './llm-overhead';
 import { parseBenchOptions, USAGE, type BenchOptions, type Measurement } from './options';
 import { measurePersistence } from './persistence';
 import { renderTables, type BenchResults } from './report';
 import { measureSagas } from './saga-throughput';
+import { measureSingleRuns } from './single-run';
 import { startSystems } from './systems';
 import { measureWorkflowCpu } from './workflow-cpu';
 import { defaultMaxCachedWorkflows, measureWaiting } from './waiting-scale';
@@ -56,12 +57,16 @@ async function main(): Promise<number> {
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, options, scratchDir };
-    if (has('saga') || has('cpu') || has('llm') || has('approval')) {
-      await withDevServer(options.persistence, async (server) => {
+    if (has('saga')) {
+      say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time, each kind on a dev server of its own`);
+      results.saga = await measureSagas(shared);
+    }
+    if (has('single') || has('cpu') || has('llm') || has('approval')) {
+      await withDevServer(options, async (server) => {
         const ctx: BenchContext = { ...shared, server };
-        if (has('saga')) {
-          say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time`);
-          results.saga = await measureSagas(ctx);
+        if (has('single')) {
+          say(`7. one run at a time: ${options.singleRuns} auto and ${options.singleRuns} approved refunds of each kind, taking turns`);
+          results.single = await measureSingleRuns(ctx);
         }
         if (has('cpu')) {
           say('6. workflow CPU: one auto refund of each kind, its history replayed');
@@ -122,8 +127,8 @@ function describeRun(options: BenchOptions): BenchResults {
       temporalCli: execFileSync(findTemporalCli(), ['--version'], { encoding: 'utf8' }).replace(/^temporal version /, '').trim(),
       temporalSdk: sdk['@temporalio/worker'] ?? 'unknown',
     },
-    // The flags of the servers measurements 1 to 4 start, as server.persistenceArgs reports them.
-    parameters: { ...parameters, measurements: only, serverArgs: persistenceArgs(options.persistence, '<tmp>/temporal.sqlite') },
+    // Every flag of the server that measurements 1, 2, 4, 6 and 7 run on (persistence, dynamic config).
+    parameters: { ...parameters, measurements: only, serverArgs: serverFlags(options) },
   };
 }
 

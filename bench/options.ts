@@ -1,7 +1,7 @@
 // The bench's command line: sizes of each measurement, which to run, and where the dev server keeps its state.
 import { parseArgs } from 'node:util';
 
-export const MEASUREMENTS = ['saga', 'cpu', 'llm', 'approval', 'waiting', 'persistence'] as const;
+export const MEASUREMENTS = ['single', 'saga', 'cpu', 'llm', 'approval', 'waiting', 'persistence'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 /** How the dev server persists: in memory (its default), a SQLite file, or a SQLite file in WAL mode with NORMAL sync. */
@@ -18,19 +18,23 @@ export interface BenchOptions {
   decisions: number;
   waiting: number;
   llmCalls: number;
+  /** Runs of each kind and path in the one-at-a-time latency measurement. */
+  singleRuns: number;
   warmup: number;
   /** Histories fetched per workflow type to count events. */
   histories: number;
   /** The dev server that measurements 1 to 4 run on. */
   persistence: Persistence;
+  /** Dynamic config values over the dev servers' defaults (runtime/dev-server.ts), to compare settings. */
+  dynamicConfig: Record<string, number | boolean | string>;
   systems: Systems;
   only: Measurement[];
   out: string;
   quick: boolean;
 }
 
-const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, warmup: 20, histories: 5 };
-const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, warmup: 5, histories: 3 };
+const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, singleRuns: 100, warmup: 20, histories: 5 };
+const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, singleRuns: 20, warmup: 5, histories: 3 };
 
 export const USAGE = `npm run bench -- [flags]
 
@@ -40,8 +44,10 @@ export const USAGE = `npm run bench -- [flags]
   --decisions N         approvals decided through the endpoint (default ${FULL.decisions})
   --waiting N           runs waiting for approval at once (default ${FULL.waiting})
   --llm-calls N         model calls per path (default ${FULL.llmCalls})
+  --single-runs N       one-at-a-time runs per kind and path (default ${FULL.singleRuns})
   --warmup N            uncounted runs before each timed batch (default ${FULL.warmup})
-  --persistence MODE    dev server for measurements 1-4: ${PERSISTENCE_MODES.join(' | ')} (default memory)
+  --persistence MODE    dev server for measurements 1-4, 6 and 7: ${PERSISTENCE_MODES.join(' | ')} (default memory)
+  --dynamic-config K=V  a dev server dynamic config value over Arbiter's defaults; repeatable
   --systems MODE        integration activities answer ${SYSTEMS_MODES.join(' | ')} (default instant)
   --only LIST           comma-separated subset of ${MEASUREMENTS.join(',')}
   --out FILE            results file (default bench/results.json)
@@ -58,6 +64,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       decisions: { type: 'string' },
       waiting: { type: 'string' },
       'llm-calls': { type: 'string' },
+      'single-runs': { type: 'string' },
+      'dynamic-config': { type: 'string', multiple: true, default: [] },
       warmup: { type: 'string' },
       persistence: { type: 'string', default: 'memory' },
       systems: { type: 'string', default: 'instant' },
@@ -74,14 +82,33 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     decisions: count('--decisions', values.decisions, base.decisions),
     waiting: count('--waiting', values.waiting, base.waiting),
     llmCalls: count('--llm-calls', values['llm-calls'], base.llmCalls),
+    singleRuns: count('--single-runs', values['single-runs'], base.singleRuns),
     warmup: count('--warmup', values.warmup, base.warmup, 0),
     histories: base.histories,
     persistence: oneOf('--persistence', values.persistence, PERSISTENCE_MODES),
+    dynamicConfig: Object.fromEntries(values['dynamic-config'].map(dynamicConfigValue)),
     systems: oneOf('--systems', values.systems, SYSTEMS_MODES),
     only: values.only ? values.only.split(',').map((name) => oneOf('--only', name.trim(), MEASUREMENTS)) : [...MEASUREMENTS],
     out: values.out,
     quick: values.quick,
   };
+}
+
+/** `key=value`, the value read as JSON where it parses (numbers, booleans), else kept as a string. */
+function dynamicConfigValue(raw: string): [string, number | boolean | string] {
+  const at = raw.indexOf('=');
+  if (at <= 0 || at === raw.length - 1) throw new Error(`--dynamic-config must be key=value, got "${raw}"`);
+  const text = raw.slice(at + 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = text;
+  }
+  if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
+    throw new Error(`--dynamic-config ${raw.slice(0, at)}: only numbers, booleans and strings are taken, got "${text}"`);
+  }
+  return [raw.slice(0, at), value];
 }
 
 function count(flag: string, raw: string | undefined, fallback: number, min = 1): number {

@@ -21,7 +21,7 @@ export async function measurePersistence(ctx: Omit<BenchContext, 'server'>, say:
   for (const persistence of PERSISTENCE_MODES) {
     say(`  ${persistence}: starting a dev server`);
     rows.push(
-      await withDevServer(persistence, async (server) => {
+      await withDevServer({ ...ctx.options, persistence }, async (server) => {
         const bare = await withWorkers({ ...ctx, server }, 'bare', (taskQueue) => runBatch({ ...ctx, server }, taskQueue, 'bare', { runs, concurrency, warmup }));
         return { persistence, serverArgs: server.persistenceArgs, bare };
       }),

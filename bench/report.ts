@@ -4,6 +4,7 @@ import type { LlmFigures } from './llm-overhead';
 import type { BenchOptions } from './options';
 import type { PersistenceRow } from './persistence';
 import type { SagaFigures } from './saga-throughput';
+import type { SingleRunFigures } from './single-run';
 import { ratio as divide, type Percentiles } from './stats';
 import type { WaitingFigures } from './waiting-scale';
 import type { WorkflowCpuFigures } from './workflow-cpu';
@@ -22,6 +23,7 @@ export interface BenchResults {
   };
   versions: { temporalCli: string; temporalSdk: string };
   parameters: Omit<BenchOptions, 'only'> & { measurements: BenchOptions['only']; serverArgs: string[] };
+  single?: SingleRunFigures;
   saga?: SagaFigures;
   workflowCpu?: WorkflowCpuFigures;
   llm?: LlmFigures;
@@ -38,8 +40,23 @@ export function renderTables(results: BenchResults): string {
     `Arbiter bench, ${results.date}: ${results.machine.cores} cores (${results.machine.cpuModel}), ${results.machine.totalMemoryGiB} GiB, Node ${results.machine.node}, ` +
       `Temporal CLI ${results.versions.temporalCli}, SDK ${results.versions.temporalSdk}; dev server ${p.persistence}, systems ${p.systems}${p.quick ? ', --quick' : ''}`,
     '',
+    `Dev server flags: \`${p.serverArgs.join(' ')}\``,
+    '',
   ];
-  const { saga, workflowCpu, approval, waiting, llm, persistence } = results;
+  const { single, saga, workflowCpu, approval, waiting, llm, persistence } = results;
+  if (single) {
+    const pair = (name: string, f: SingleRunFigures['autoStartToResultMs']) =>
+      `| ${name} p50 / p95 (ms) | ${f.arbiter.p50} / ${f.arbiter.p95} | ${f.bare.p50} / ${f.bare.p95} | ${f.ratioP50} / ${divide(f.arbiter.p95, f.bare.p95)} |`;
+    out.push(
+      `### One run at a time: ${single.runs} runs of each kind and path, taking turns`,
+      '',
+      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
+      '| --- | ---: | ---: | ---: |',
+      pair('auto refund, start → result', single.autoStartToResultMs),
+      pair('one approval, decision acknowledged → result', single.approvedToResultMs),
+      '',
+    );
+  }
   if (saga) {
     const { arbiter, bare, ratio } = saga;
     out.push(

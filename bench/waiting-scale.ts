@@ -65,7 +65,7 @@ export async function measureWaiting(ctx: Omit<BenchContext, 'server'>, say: (li
   // Each batch on a dev server of its own, so neither pays for the other's 10,000 finished runs
   // in the server's store. Arbiter first: RSS rarely falls back after a batch, and the figure the
   // target names is Arbiter's.
-  const onFreshServer = (kind: SagaKind) => withDevServer(ctx.options.persistence, (server) => waitingBatch({ ...ctx, server }, kind, say));
+  const onFreshServer = (kind: SagaKind) => withDevServer(ctx.options, (server) => waitingBatch({ ...ctx, server }, kind, say));
   const arbiter = await onFreshServer('arbiter');
   const bare = await onFreshServer('bare');
   return {

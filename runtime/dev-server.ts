@@ -6,6 +6,29 @@ import net from 'node:net';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 
+/**
+ * Dynamic config of every dev server Arbiter starts: `npm start`, the demo, the tests and the bench.
+ * deploy/dynamicconfig/arbiter.yaml sets the same for the compose stack; test/dev-server-config.test.ts
+ * keeps the two in step.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number | boolean>> = {
+  // The dev server has one history shard, and its transfer-queue reader takes a token before every
+  // read: 20 a second by default, burst 20. Every workflow and activity task needs a read of its own,
+  // so past a couple of runs each task waited for the next token (about 40 ms between an activity's
+  // scheduling and its start). Measured with `npm run bench -- --only single,saga --dynamic-config
+  // history.transferProcessorMaxPollRPS=N` on 2 cores: see docs/performance.md for the sweep and the value chosen.
+  'history.transferProcessorMaxPollRPS': 1000,
+  // An activity on the workflow's own task queue can be handed to the worker in the reply to the
+  // workflow task that scheduled it, skipping the queue (Arbiter's saga steps; see
+  // workflows/activity-options.ts for which groups run that way, and why).
+  'system.enableActivityEagerExecution': true,
+};
+
+/** `--dynamic-config-value` arguments for `values` (the CLI parses each value as JSON). */
+export function dynamicConfigArgs(values: Readonly<Record<string, number | boolean | string>> = DEV_SERVER_DYNAMIC_CONFIG): string[] {
+  return Object.entries(values).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+}
+
 /** The CLI's names for search attribute types, keyed by the SDK's. */
 const CLI_TYPE: Record<string, string> = { KEYWORD: 'Keyword', BOOL: 'Bool', DOUBLE: 'Double', TEXT: 'Text', INT: 'Int' };
 const POLL_EVERY_MS = 250;
@@ -18,6 +41,8 @@ export interface DevServerLaunch {
   logLevel: 'error' | 'warn';
   /** Where history is kept (`--db-filename`, `--sqlite-pragma`); none keeps it in memory. */
   persistenceArgs: readonly string[];
+  /** Defaults to DEV_SERVER_DYNAMIC_CONFIG; the bench overrides values to compare them. */
+  dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
 }
 
 /** The arguments of `temporal server start-dev`; the search attributes exist from the first start. */
@@ -29,6 +54,7 @@ export function startDevArgs(launch: DevServerLaunch): string[] {
     '--port', String(launch.port),
     ...(launch.ui === 'headless' ? ['--headless'] : ['--ui-port', String(launch.ui)]),
     '--log-level', launch.logLevel,
+    ...dynamicConfigArgs(launch.dynamicConfig),
     ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),
   ];
 }

@@ -1,6 +1,6 @@
 // The worker process: workflows on the workflow task queue, with Arbiter's bookkeeping (policy
-// loading, audit trail) as their local activities; system integrations on
-// `<queue>-integrations`; model calls on `<queue>-llm` with their own concurrency and rate
+// loading, audit trail) as their local activities and the saga's forward steps beside them;
+// compensations and notices on `<queue>-integrations`; model calls on `<queue>-llm` with their own concurrency and rate
 // limits, holding the tenants' daily model budgets. ARBITER_WORKER_ROLES picks which of them
 // this process runs.
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -35,6 +35,17 @@ function readRoles(value = process.env.ARBITER_WORKER_ROLES): Role[] {
   return roles as Role[];
 }
 
+/** One set of integration activities per process, shared by the workflow worker and the integrations worker. */
+let integrations: ReturnType<typeof createIntegrationActivities> | undefined;
+function integrationActivities(): ReturnType<typeof createIntegrationActivities> {
+  integrations ??= createIntegrationActivities(integrationDepsFromEnv());
+  return integrations;
+}
+
+function integrationsConcurrency(): number {
+  return Number(process.env.ARBITER_INTEGRATIONS_CONCURRENCY || 100);
+}
+
 async function main(): Promise<void> {
   const logger = createLogger('arbiter-worker');
   installTemporalRuntime(logger);
@@ -56,7 +67,10 @@ async function main(): Promise<void> {
           activities: {
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
             ...createAuditActivities({ sink: auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir, 'audit.jsonl') }) }),
+            // The saga's forward steps run here, handed over eagerly with the workflow task that scheduled them.
+            ...integrationActivities(),
           },
+          maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),
       );
     }
@@ -66,10 +80,9 @@ async function main(): Promise<void> {
           connection,
           namespace: settings.namespace,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
-          activities: {
-            ...createIntegrationActivities(integrationDepsFromEnv()),
-          },
-          maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_INTEGRATIONS_CONCURRENCY || 100),
+          // Compensations and approval notices; also what runs started before steps became eager left here.
+          activities: integrationActivities(),
+          maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),
       );
     }

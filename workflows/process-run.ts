@@ -5,7 +5,7 @@
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
-import { bookkeepingLocalActivity, compensationActivity, integrationActivity, llmActivity } from './activity-options';
+import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
 import { pinPolicy } from './pin-policy';
@@ -46,9 +46,10 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
   const trace = new DecisionTrace(process, () => saga.log);
 
-  // Activities follow the workflow's own queue, so a deployment that moves one moves them all.
+  // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
+  // Saga steps run on the workflow queue itself, eagerly (see activity-options.ts for why).
   const workflowQueue = workflowInfo().taskQueue;
-  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
+  const systems = proxyActivities<IntegrationActivities>(sagaStepActivity);
   const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
   const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
   const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });

@@ -1,5 +1,5 @@
 // The refund saga as a hand-written Temporal workflow, for comparison: the same activities in the
-// same order on the same queues, and nothing else (no policy, audit, trace, budgets, search
+// same order on the same queues with the same options (forward steps eager on the workflow queue), and nothing else (no policy, audit, trace, budgets, search
 // attributes or summaries; an approval, when asked for, is one signal). A failed step undoes the
 // earlier ones in reverse.
 import {
@@ -16,7 +16,7 @@ import type { IntegrationActivities, ProposerActivities } from '../../activities
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import type { RefundRequest } from '../../common/refund-schemas';
 import type { RouteCandidate } from '../../policies/routing';
-import { compensationActivity, integrationActivity, llmActivity } from '../../workflows/activity-options';
+import { compensationActivity, llmActivity, sagaStepActivity } from '../../workflows/activity-options';
 
 export interface BareRefundInput {
   request: RefundRequest;
@@ -42,7 +42,7 @@ export async function bareRefund({ request, candidates, personalFields, awaitApp
   let approved = false;
   setHandler(approvedSignal, () => void (approved = true));
   setHandler(awaitingApprovalQuery, () => awaitApproval === true && proposed && !approved);
-  const systems = proxyActivities<IntegrationActivities>({ ...integrationActivity, taskQueue: integrationsTaskQueue(taskQueue) });
+  const systems = proxyActivities<IntegrationActivities>(sagaStepActivity);
   const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(taskQueue) });
   const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(taskQueue) });
 

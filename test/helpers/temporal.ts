@@ -5,6 +5,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
+import { dynamicConfigArgs } from '../../runtime/dev-server';
 import { findTemporalCli } from '../../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../../runtime/workflow-bundle';
 
@@ -23,7 +24,8 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: findTemporalCli() },
       searchAttributes: [...ARBITER_SEARCH_ATTRIBUTES],
-      extraArgs: ['--log-level', 'error'],
+      // The same dynamic config as `npm start`, so tests run on the platform users get.
+      extraArgs: [...dynamicConfigArgs(), '--log-level', 'error'],
     },
   });
 }

@@ -1,6 +1,7 @@
 // Runs every worker a process needs for one test, on a task queue of the test's own: the
-// workflow worker (with the policy and audit bookkeeping as local activities), the
-// integrations worker and the LLM worker (with the tenants' budget ledger).
+// workflow worker (with the policy and audit bookkeeping as local activities, and the saga's
+// forward steps), the integrations worker (compensations, notices) and the LLM worker (with the
+// tenants' budget ledger).
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,10 +57,12 @@ export async function withArbiterWorkers<T>(
     taskQueue,
     workflowBundle: bundle,
     ...workflowWorkerTuning(),
-    // Arbiter's bookkeeping runs as local activities of the workflows.
+    // Arbiter's bookkeeping runs as local activities of the workflows, the saga's forward steps
+    // beside them (eager dispatch, as in workers/main.ts).
     activities: {
       ...createPolicyActivities({ policyDir: setup.policyDir }),
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
+      ...setup.integrations,
     },
   });
   const integrationsWorker = await Worker.create({

@@ -4,6 +4,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../../common/constants';
+import { dynamicConfigArgs } from '../../../runtime/dev-server';
 import { findTemporalCli } from '../../../runtime/temporal-cli';
 
 let runtimeInstalled = false;
@@ -25,7 +26,7 @@ export async function startFileBackedServer(dbFilename: string, port?: number): 
       port,
       // Registered at every start, as `npm start` does; the CLI leaves attributes the file already has.
       searchAttributes: [...ARBITER_SEARCH_ATTRIBUTES],
-      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL', '--log-level', 'error'],
+      extraArgs: [...dynamicConfigArgs(), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL', '--log-level', 'error'],
     },
   });
 }
