@@ -1,18 +1,16 @@
 // Replaying a run never calls a model again: the proposal comes from the recorded activity result
 // in history. Guards that against a stand-in model server the replay could reach, so a change
 // that made workflow code talk to the model (or replay run activities) would show up as a call.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createChatProposerActivities } from '../activities/llm/chat-proposer';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
 import { routeModels } from '../policies/routing';
+import { readCommittedHistories } from './helpers/histories';
 import { startStandin, type Standin } from './helpers/model-faults';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows } from './helpers/temporal';
 
-const HISTORIES_DIR = path.join(__dirname, 'histories');
 const PROPOSE_REFUND = 'proposeRefund';
 
 /** The parts of a history event in the JSON export this test reads. */
@@ -35,11 +33,10 @@ function hasCompletedProposal(events: HistoryEventJson[]): boolean {
 
 /** Loaded as test/replay.test.ts does, keeping only runs whose model call completed. */
 function historiesWithModelAnswers() {
-  return readdirSync(HISTORIES_DIR)
-    .filter((file) => file.endsWith('.json'))
-    .map((file) => ({ file, json: JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')) as { events: HistoryEventJson[] } }))
+  return readCommittedHistories()
+    .map(({ workflowId, json }) => ({ workflowId, json: json as { events: HistoryEventJson[] } }))
     .filter(({ json }) => hasCompletedProposal(json.events))
-    .map(({ file, json }) => ({ workflowId: file.replace(/\.json$/, ''), history: historyFromJSON(json) }));
+    .map(({ workflowId, json }) => ({ workflowId, history: historyFromJSON(json) }));
 }
 
 let bundle: WorkflowBundleWithSourceMap;

@@ -1,24 +1,16 @@
 // Replays every committed history in test/histories/ against the current workflow code, so a
 // change that breaks determinism for runs already in flight fails CI instead of production.
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as processes from '../workflows';
+import { readCommittedHistories } from './helpers/histories';
 import { bundleWorkflows } from './helpers/temporal';
 
-const HISTORIES_DIR = path.join(__dirname, 'histories');
-
 function loadHistories() {
-  return readdirSync(HISTORIES_DIR)
-    .filter((file) => file.endsWith('.json'))
-    // Each file is named after the run's workflow id, which the workflow code may depend on.
-    .map((file) => ({
-      workflowId: file.replace(/\.json$/, ''),
-      history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
-    }));
+  return readCommittedHistories().map(({ file, workflowId, json }) => ({ file, workflowId, history: historyFromJSON(json) }));
 }
 
 let bundle: WorkflowBundleWithSourceMap;
@@ -36,7 +28,7 @@ describe('replay of committed histories', () => {
     expect([...recorded].sort()).toEqual(Object.keys(processes).sort());
   });
 
-  it.each(histories.map((h) => [h.workflowId, h] as const))('replays %s without a determinism error', async (_name, history) => {
+  it.each(histories.map((h) => [h.file, h] as const))('replays %s without a determinism error', async (_name, history) => {
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, [history])) results.push(result);
     expect(results).toHaveLength(1);

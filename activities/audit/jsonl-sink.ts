@@ -9,6 +9,7 @@ interface FileState {
   recordedIds: Set<string>;
   /** A crash mid-write can leave a torn last line; the next batch must start on a fresh line. */
   endsMidLine: boolean;
+  folderMade?: boolean;
 }
 
 export function createJsonlAuditSink(path: string): AuditSink {
@@ -25,7 +26,8 @@ export function createJsonlAuditSink(path: string): AuditSink {
 
     const lines = fresh.map((event) => `${JSON.stringify(event)}\n`).join('');
     try {
-      await mkdir(dirname(path), { recursive: true });
+      // The folder is made with the first batch; a later failure clears `state`, so it is made again.
+      if (!state.folderMade) await mkdir(dirname(path), { recursive: true });
       // One write per batch: the batch lands whole or, after a crash, as a torn tail that the
       // next load skips, so a retry writes those events again.
       await appendFile(path, (state.endsMidLine ? '\n' : '') + lines, 'utf8');
@@ -35,6 +37,7 @@ export function createJsonlAuditSink(path: string): AuditSink {
       throw error;
     }
     state.endsMidLine = false;
+    state.folderMade = true;
     for (const event of fresh) state.recordedIds.add(event.eventId);
     return { written: fresh.length, duplicates: events.length - fresh.length };
   }

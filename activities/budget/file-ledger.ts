@@ -61,8 +61,13 @@ export function createFileBudgetLedger(path: string): ModelBudgetLedger {
     }
   }
 
+  // Made once: a syscall on every reservation and settlement would be paid by every model call.
+  let folderMade = false;
   function append(line: LogLine): void {
-    mkdirSync(dirname(path), { recursive: true });
+    if (!folderMade) {
+      mkdirSync(dirname(path), { recursive: true });
+      folderMade = true;
+    }
     appendFileSync(path, `${endsMidLine ? '\n' : ''}${JSON.stringify(line)}\n`);
     endsMidLine = false;
     apply(line);
