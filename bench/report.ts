@@ -93,8 +93,8 @@ export function renderTables(results: BenchResults): string {
       '',
       '| | p50 | p95 | p99 |',
       '| --- | ---: | ---: | ---: |',
-      percentileRow('202 → reserveFunds started (ms)', approval.approvedToNextActivityMs),
-      percentileRow('POST → 202 (ms)', approval.endpointRoundTripMs),
+      percentileRow('POST sent → reserveFunds started (ms)', approval.decisionToNextActivityMs),
+      percentileRow('POST sent → 202 received (ms)', approval.endpointRoundTripMs),
       '',
     );
   }
