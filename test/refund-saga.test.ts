@@ -4,7 +4,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { ArbiterStage } from '../common/constants';
+import { ArbiterStage, integrationsTaskQueue } from '../common/constants';
 import { refundWorkflowId } from '../common/refund-schemas';
 import type { StepLogEntry } from '../common/saga-schemas';
 import { refund, rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
@@ -109,6 +109,21 @@ describe('refund saga', () => {
     // The CRM update never finished, so only the two finished steps are undone, newest first.
     expect(systems.calls).toEqual(['reserveFunds', 'issueRefund', 'updateCrmCase', 'reverseRefund', 'releaseFunds']);
     expect(stage).toBe('cancelled');
+  });
+
+  it("runs its forward steps on the workflow's own queue and their undos on the integrations queue", async () => {
+    // Forward steps are handed to the workflow worker with the task that scheduled them (eager
+    // dispatch needs the workflow's queue); undos go to whichever integrations worker is free.
+    const systems = recordingSystems({ failingActivity: 'updateCrmCase' });
+    const { result, taskQueue } = await withWorkers(systems, async (taskQueue) => ({ result: await (await startRefund(taskQueue)).result(), taskQueue }));
+    expect(result.outcome).toBe('compensated');
+    expect(systems.queues).toEqual({
+      reserveFunds: [taskQueue],
+      issueRefund: [taskQueue],
+      updateCrmCase: [taskQueue],
+      reverseRefund: [integrationsTaskQueue(taskQueue)],
+      releaseFunds: [integrationsTaskQueue(taskQueue)],
+    });
   });
 
   it('waits for an operator when a compensation stays refused, and retries it on resolveCompensation', async () => {

@@ -1,8 +1,8 @@
 // The worker process: workflows on the workflow task queue, with Arbiter's bookkeeping (policy
 // loading, audit trail) as their local activities and the saga's forward steps beside them;
-// compensations and notices on `<queue>-integrations`; model calls on `<queue>-llm` with their own concurrency and rate
-// limits, holding the tenants' daily model budgets. ARBITER_WORKER_ROLES picks which of them
-// this process runs.
+// compensations and notices on `<queue>-integrations`; model calls on `<queue>-llm` with their
+// own concurrency and rate limits, holding the tenants' daily model budgets.
+// ARBITER_WORKER_ROLES picks which of them this process runs.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import {

@@ -20,16 +20,20 @@ export interface RecordingSystems {
   activities: IntegrationActivities;
   calls: ActivityName[];
   keys: Partial<Record<ActivityName, string[]>>;
+  /** The task queue each call came from, in order: which worker pool served it. */
+  queues: Partial<Record<ActivityName, string[]>>;
 }
 
 export function recordingSystems(options: RecordingOptions = {}): RecordingSystems {
   const calls: ActivityName[] = [];
   const keys: Partial<Record<ActivityName, string[]>> = {};
+  const queues: Partial<Record<ActivityName, string[]>> = {};
   const counts = new Map<ActivityName, number>();
 
   async function enter(name: ActivityName, idempotencyKey: string): Promise<void> {
     calls.push(name);
     (keys[name] ??= []).push(idempotencyKey);
+    (queues[name] ??= []).push(Context.current().info.taskQueue);
     const count = (counts.get(name) ?? 0) + 1;
     counts.set(name, count);
     if (options.hangingActivity === name) {
@@ -90,5 +94,5 @@ export function recordingSystems(options: RecordingOptions = {}): RecordingSyste
       return { messageId: `note-${input.role}` };
     },
   };
-  return { activities, calls, keys };
+  return { activities, calls, keys, queues };
 }
