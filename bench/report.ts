@@ -53,7 +53,7 @@ export function renderTables(results: BenchResults): string {
       '| | Arbiter `refund` | bare saga | Arbiter / bare |',
       '| --- | ---: | ---: | ---: |',
       pair('auto refund, start → result', single.autoStartToResultMs),
-      pair('one approval, decision acknowledged → result', single.approvedToResultMs),
+      pair('one approval, decision sent → result', single.approvedToResultMs),
       '',
     );
   }

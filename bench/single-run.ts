@@ -1,7 +1,7 @@
 // Measurement 7: one run at a time, Arbiter against the bare saga, taking turns on workers that
 // are both up: an auto refund from the client's start to its result, and a refund that waits for
-// one approval, from the decision being acknowledged (Arbiter: the endpoint's 202; bare: the
-// signal call returning) to the run's result. With nothing else in flight this is the latency a
+// one approval, from the decision being sent (Arbiter: the POST to the endpoint; bare: the
+// signal) to the run's result. With nothing else in flight this is the latency a
 // single caller sees, and what the dev server's dispatch adds to every step shows in full.
 import type { WorkflowHandle } from '@temporalio/client';
 import { withApprovalEndpoint } from './approval-endpoint';
@@ -15,7 +15,7 @@ export interface SingleRunFigures {
   runs: number;
   /** The client's start → the result, on the auto path. */
   autoStartToResultMs: Record<SagaKind, Percentiles> & { ratioP50: number };
-  /** The approval acknowledged → the result, for a refund that waited for one approver. */
+  /** The decision sent → the result, for a refund that waited for one approver. */
   approvedToResultMs: Record<SagaKind, Percentiles> & { ratioP50: number };
 }
 
@@ -45,15 +45,15 @@ export async function measureSingleRuns(ctx: BenchContext): Promise<SingleRunFig
             const handle = await startRefund(client, arbiterQueue, request);
             let cardHash = '';
             await waitUntil(async () => Boolean((cardHash = await readCardHash(handle).catch(() => ''))), `${handle.workflowId}'s card`, WAIT_TIMEOUT_MS, 5);
-            await endpoint.approve(handle.workflowId, cardHash);
             const t0 = performance.now();
+            await endpoint.approve(handle.workflowId, cardHash);
             await expectCompleted(handle);
             return performance.now() - t0;
           }
           const handle = await startBareRefund(client, bareQueue, request, true);
           await waitUntil(() => handle.query(awaitingApprovalQuery), `${handle.workflowId} to wait`, WAIT_TIMEOUT_MS, 5);
-          await handle.signal(approvedSignal);
           const t0 = performance.now();
+          await handle.signal(approvedSignal);
           await expectCompleted(handle);
           return performance.now() - t0;
         };

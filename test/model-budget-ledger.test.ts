@@ -1,6 +1,6 @@
 // The tenants' daily model budget ledgers: grants, idempotent retries, settlement, and no
 // overspend when many runs reserve at once. PostgreSQL must be running (CI starts it).
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
@@ -107,6 +107,17 @@ describe('the file ledger on disk', () => {
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
     // 0.05 spent and 0.2 held: 0.75 left.
     await expect(createFileBudgetLedger(file).reserve(request({ reservationId: 'c', wantUsd: 1 }))).resolves.toEqual({ grantedUsd: 0.75, availableUsd: 0.75 });
+  });
+
+  it('makes its folder again on the retry after the folder was removed under it', async () => {
+    const file = newFile();
+    const ledger = createFileBudgetLedger(file);
+    await ledger.reserve(request({ reservationId: 'a', wantUsd: 0.1 }));
+    rmSync(path.dirname(file), { recursive: true, force: true });
+    // The failed append is the activity's failed attempt: nothing was counted, and the retry writes it.
+    await expect(ledger.reserve(request({ reservationId: 'b', wantUsd: 0.1 }))).rejects.toThrow(/ENOENT/);
+    await expect(ledger.reserve(request({ reservationId: 'b', wantUsd: 0.1 }))).resolves.toEqual({ grantedUsd: 0.1, availableUsd: 0.9 });
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
   it('ignores a line torn by a crash mid-append, and writes the next one on a line of its own', async () => {

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
           connection,
           namespace: settings.namespace,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
-          // Compensations and approval notices; also what runs started before steps became eager left here.
+          // Compensations and escalation notices; also steps that runs started before steps became eager left here.
           activities: integrationActivities(),
           maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),

@@ -21,9 +21,9 @@ export const integrationActivity = {
  * dispatch) instead of through the queue. Measured on the bare saga (docs/performance.md): one
  * run at a time 197 → 149 ms, and 87 → 70 ms of server CPU a run at 50 at a time. The cost: the
  * first attempt runs on the worker that decided the step, not balanced across workers; a retry
- * goes through the queue to any workflow worker. Compensations and notices stay on the
- * integrations queue, where an undo does not wait behind a busy workflow worker, and model calls
- * on theirs, for their own concurrency and rate limits.
+ * goes through the queue to any workflow worker. Compensations and the approvers' escalation
+ * notices stay on the integrations queue, where an undo does not wait behind a busy workflow
+ * worker, and model calls on theirs, for their own concurrency and rate limits.
  */
 export const sagaStepActivity = { ...integrationActivity, allowEagerDispatch: true } as const satisfies ActivityOptions;
 

@@ -68,7 +68,13 @@ export function createFileBudgetLedger(path: string): ModelBudgetLedger {
       mkdirSync(dirname(path), { recursive: true });
       folderMade = true;
     }
-    appendFileSync(path, `${endsMidLine ? '\n' : ''}${JSON.stringify(line)}\n`);
+    try {
+      appendFileSync(path, `${endsMidLine ? '\n' : ''}${JSON.stringify(line)}\n`);
+    } catch (error) {
+      // The folder may have gone: the activity's retry makes it again.
+      folderMade = false;
+      throw error;
+    }
     endsMidLine = false;
     apply(line);
   }
