@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { IntegrationActivities } from '../activities';
 import { withApprovalEndpoint } from './approval-endpoint';
 import { readCardHashes, startAwaitingApproval } from './awaiting-approval';
-import { batchTag, withWorkers, type BenchContext } from './harness';
+import { batchTag, expectCompleted, withWorkers, type BenchContext } from './harness';
 import { percentiles, pool, waitUntil, type Percentiles } from './stats';
 
 export interface ApprovalFigures {
@@ -53,10 +53,7 @@ export async function measureApprovals(ctx: BenchContext): Promise<ApprovalFigur
           await waitUntil(async () => reserveStartedAt.has(handle.workflowId), `reserveFunds of ${handle.workflowId}`, NEXT_ACTIVITY_TIMEOUT_MS, 1);
           latencies.push(reserveStartedAt.get(handle.workflowId)! - sentAt);
         }
-        await pool(handles.length, concurrency, async (i) => {
-          const result = await handles[i]!.result();
-          if (result.outcome !== 'completed') throw new Error(`${handles[i]!.workflowId} ended ${result.outcome}: ${result.reason}`);
-        });
+        await pool(handles.length, concurrency, (i) => expectCompleted(handles[i]!));
         return { decisions, decisionToNextActivityMs: percentiles(latencies), endpointRoundTripMs: percentiles(roundTrips) };
       },
       integrations,

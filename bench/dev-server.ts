@@ -55,9 +55,12 @@ export function benchDynamicConfig(settings: ServerSettings): Record<string, num
   return { ...DEV_SERVER_DYNAMIC_CONFIG, ...settings.dynamicConfig };
 }
 
-/** Every flag that sets how a bench server behaves, as the results file records them (the data file as `<tmp>`). */
-export function serverFlags(settings: ServerSettings, dbFile = '<tmp>/temporal.sqlite'): string[] {
-  return [...persistenceArgs(settings.persistence, dbFile), ...dynamicConfigArgs(benchDynamicConfig(settings))];
+/** How the results file names a server's data file, which lives in a temp folder of its own. */
+const REPORTED_DB_FILE = '<tmp>/temporal.sqlite';
+
+/** Every flag that sets how a bench server behaves, as the results file records them. */
+export function serverFlags(settings: ServerSettings): string[] {
+  return [...persistenceArgs(settings.persistence, REPORTED_DB_FILE), ...dynamicConfigArgs(benchDynamicConfig(settings))];
 }
 
 export async function startDevServer(settings: ServerSettings): Promise<DevServer> {
@@ -97,7 +100,7 @@ export async function startDevServer(settings: ServerSettings): Promise<DevServe
     return {
       persistence,
       address,
-      persistenceArgs: persistenceArgs(persistence, '<tmp>/temporal.sqlite'),
+      persistenceArgs: persistenceArgs(persistence, REPORTED_DB_FILE),
       pid: child.pid,
       env,
       stop: async () => {

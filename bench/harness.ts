@@ -74,6 +74,12 @@ export function startBareRefund(client: Client, taskQueue: string, request: Refu
   });
 }
 
+/** Waits for the run's result and throws, naming the run, its outcome and reason, unless it completed. */
+export async function expectCompleted(handle: WorkflowHandle): Promise<void> {
+  const result = (await handle.result()) as { outcome: string; reason?: string };
+  if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}${result.reason ? `: ${result.reason}` : ''}`);
+}
+
 /** A unique tag per batch, so workflow ids never collide across batches on one server. */
 export function batchTag(name: string): string {
   return `${name}-${randomUUID().slice(0, 8)}`;

@@ -48,43 +48,34 @@ export function renderTables(results: BenchResults): string {
     const pair = (name: string, f: SingleRunFigures['autoStartToResultMs']) =>
       `| ${name} p50 / p95 (ms) | ${f.arbiter.p50} / ${f.arbiter.p95} | ${f.bare.p50} / ${f.bare.p95} | ${f.ratioP50} / ${divide(f.arbiter.p95, f.bare.p95)} |`;
     out.push(
-      `### One run at a time: ${single.runs} runs of each kind and path, taking turns`,
-      '',
-      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
-      '| --- | ---: | ---: | ---: |',
-      pair('auto refund, start → result', single.autoStartToResultMs),
-      pair('one approval, decision sent → result', single.approvedToResultMs),
-      '',
+      ...kindTable(`One run at a time: ${single.runs} runs of each kind and path, taking turns`, [
+        pair('auto refund, start → result', single.autoStartToResultMs),
+        pair('one approval, decision sent → result', single.approvedToResultMs),
+      ]),
     );
   }
   if (saga) {
     const { arbiter, bare, ratio } = saga;
     out.push(
-      `### Saga throughput: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time`,
-      '',
-      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
-      '| --- | ---: | ---: | ---: |',
-      row('completed runs/s', arbiter.runsPerSecond, bare.runsPerSecond, ratio.runsPerSecond),
-      row('start → result p50 (ms)', arbiter.latencyMs.p50, bare.latencyMs.p50, ratio.p50),
-      row('start → result p95 (ms)', arbiter.latencyMs.p95, bare.latencyMs.p95, ratio.p95),
-      row('start → result p99 (ms)', arbiter.latencyMs.p99, bare.latencyMs.p99, ratio.p99),
-      `| history events per run | ${events(arbiter.history)} | ${events(bare.history)} | ${ratio.eventsPerRun} |`,
-      row('history bytes per run', arbiter.history.bytesPerRun, bare.history.bytesPerRun, divide(arbiter.history.bytesPerRun, bare.history.bytesPerRun)),
-      cpuRow('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),
-      cpuRow('CPU per run: bench process, i.e. client, workers, activities (ms)', arbiter.cpu.benchProcessMsPerRun, bare.cpu.benchProcessMsPerRun),
-      '',
+      ...kindTable(`Saga throughput: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time`, [
+        row('completed runs/s', arbiter.runsPerSecond, bare.runsPerSecond, ratio.runsPerSecond),
+        row('start → result p50 (ms)', arbiter.latencyMs.p50, bare.latencyMs.p50, ratio.p50),
+        row('start → result p95 (ms)', arbiter.latencyMs.p95, bare.latencyMs.p95, ratio.p95),
+        row('start → result p99 (ms)', arbiter.latencyMs.p99, bare.latencyMs.p99, ratio.p99),
+        `| history events per run | ${events(arbiter.history)} | ${events(bare.history)} | ${ratio.eventsPerRun} |`,
+        row('history bytes per run', arbiter.history.bytesPerRun, bare.history.bytesPerRun, divide(arbiter.history.bytesPerRun, bare.history.bytesPerRun)),
+        cpuRow('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),
+        cpuRow('CPU per run: bench process, i.e. client, workers, activities (ms)', arbiter.cpu.benchProcessMsPerRun, bare.cpu.benchProcessMsPerRun),
+      ]),
     );
   }
   if (workflowCpu) {
     const { cpuMsPerRun: cpu, eventsPerRun: events } = workflowCpu;
     out.push(
-      `### Workflow CPU: one auto refund's history replayed ${workflowCpu.replaysPerRound} times, median of ${workflowCpu.rounds} rounds`,
-      '',
-      '| | Arbiter `refund` | bare saga | Arbiter / bare |',
-      '| --- | ---: | ---: | ---: |',
-      row('CPU per replayed run (ms)', cpu.arbiter, cpu.bare, workflowCpu.ratio),
-      row('history events', events.arbiter, events.bare, divide(events.arbiter, events.bare)),
-      '',
+      ...kindTable(`Workflow CPU: one auto refund's history replayed ${workflowCpu.replaysPerRound} times, median of ${workflowCpu.rounds} rounds`, [
+        row('CPU per replayed run (ms)', cpu.arbiter, cpu.bare, workflowCpu.ratio),
+        row('history events', events.arbiter, events.bare, divide(events.arbiter, events.bare)),
+      ]),
     );
   }
   if (approval) {
@@ -146,6 +137,11 @@ export function renderTables(results: BenchResults): string {
   }
   if (results.error) out.push(`Stopped early: ${results.error}`, '');
   return out.join('\n');
+}
+
+/** A table of Arbiter against the bare saga: its heading, header and rows, then a blank line. */
+function kindTable(title: string, rows: string[]): string[] {
+  return [`### ${title}`, '', '| | Arbiter `refund` | bare saga | Arbiter / bare |', '| --- | ---: | ---: | ---: |', ...rows, ''];
 }
 
 function row(name: string, arbiter: number, bare: number, ratio: number): string {

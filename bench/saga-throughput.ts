@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cpuMeter, type CpuSplit } from './cpu-time';
 import { withDevServer } from './dev-server';
-import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
 
 /** Under the policy's auto limit (50), so no run waits for a person. */
@@ -64,15 +64,9 @@ export async function runBatch(
   const tag = batchTag(kind);
   const runOne = async (i: number): Promise<WorkflowHandle> => {
     const request = refundRequest(tag, i, AUTO_AMOUNT);
-    if (kind === 'arbiter') {
-      const handle = await startRefund(ctx.server.env.client, taskQueue, request);
-      const result = await handle.result();
-      if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}: ${result.reason}`);
-      return handle;
-    }
-    const handle = await startBareRefund(ctx.server.env.client, taskQueue, request);
-    const result = await handle.result();
-    if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}`);
+    const client = ctx.server.env.client;
+    const handle: WorkflowHandle = kind === 'arbiter' ? await startRefund(client, taskQueue, request) : await startBareRefund(client, taskQueue, request);
+    await expectCompleted(handle);
     return handle;
   };
 

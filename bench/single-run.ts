@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { withApprovalEndpoint } from './approval-endpoint';
 import { APPROVAL_AMOUNT, readCardHash } from './awaiting-approval';
-import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
 import { percentiles, ratio, waitUntil, type Percentiles } from './stats';
 import { approvedSignal, awaitingApprovalQuery } from './workflows/bare-refund';
@@ -72,11 +72,6 @@ export async function measureSingleRuns(ctx: BenchContext): Promise<SingleRunFig
     ),
   );
   return { runs, autoStartToResultMs: summary(auto), approvedToResultMs: summary(approved) };
-}
-
-async function expectCompleted(handle: WorkflowHandle): Promise<void> {
-  const result = (await handle.result()) as { outcome: string; reason?: string };
-  if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}${result.reason ? `: ${result.reason}` : ''}`);
 }
 
 function summary(samples: Record<SagaKind, number[]>): Record<SagaKind, Percentiles> & { ratioP50: number } {

@@ -17,7 +17,7 @@ import { approvalDecisionSignal, approvalQuery } from '../workflows/approval';
 import type { refund } from '../workflows/refund';
 import { APPROVAL_AMOUNT, APPROVER, readCardHash } from './awaiting-approval';
 import { withDevServer } from './dev-server';
-import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, pool, ratio, round1, sleep, waitUntil } from './stats';
 import { approvedSignal, awaitingApprovalQuery } from './workflows/bare-refund';
 
@@ -193,11 +193,6 @@ function bareLanes(client: Client, taskQueue: string): WaitingLanes {
       await expectCompleted(handle);
     },
   };
-}
-
-async function expectCompleted(handle: WorkflowHandle): Promise<void> {
-  const result = (await handle.result()) as { outcome: string };
-  if (result.outcome !== 'completed') throw new Error(`${handle.workflowId} ended ${result.outcome}`);
 }
 
 /** The worker cache's ceiling in runs, as SDK 1.24 derives it by default from the V8 heap limit (reuseV8Context); beyond it runs are evicted and replayed on their next task. */
