@@ -14,6 +14,8 @@ export interface SystemClientOptions {
 }
 
 export type SystemClient = <T>(path: string, body: unknown, idempotencyKey: string) => Promise<T>;
+/** A read: the record, or undefined when the system answers 404 (it does not know it). */
+export type SystemReader = <T>(path: string) => Promise<T | undefined>;
 
 export function createSystemClient(options: SystemClientOptions): SystemClient {
   const doFetch = options.fetch ?? fetch;
@@ -25,25 +27,45 @@ export function createSystemClient(options: SystemClientOptions): SystemClient {
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
     });
-    const text = await response.text();
-    const payload = parseJson(text);
-    if (response.ok) return payload as T;
-    const reason = typeof payload?.error === 'string' ? payload.error : `HTTP ${response.status}`;
-    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-      throw ApplicationFailure.nonRetryable(
-        `${options.system} rejected ${path}: ${reason} (HTTP ${response.status})`,
-        `${options.system}Rejected` satisfies SystemRejectionType,
-        { status: response.status },
-      );
-    }
-    // 5xx, 408, 429: the system may answer differently next time, so Temporal retries.
-    throw new Error(`${options.system} unavailable for ${path}: ${reason} (HTTP ${response.status})`);
+    return answerOf<T>(options.system, path, response);
   };
 }
 
-function parseJson(text: string): { error?: unknown } | undefined {
+export function createSystemReader(options: SystemClientOptions): SystemReader {
+  const doFetch = options.fetch ?? fetch;
+  const baseUrl = options.baseUrl.replace(/\/$/, '');
+  return async function get<T>(path: string): Promise<T | undefined> {
+    const response = await doFetch(`${baseUrl}${path}`, { method: 'GET', signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return answerOf<T>(options.system, path, response);
+  };
+}
+
+async function answerOf<T>(system: SystemClientOptions['system'], path: string, response: Response): Promise<T> {
+  const text = await response.text();
+  const payload = parseJson(text);
+  if (response.ok) return payload as T;
+  const reason = typeof payload?.error === 'string' ? payload.error : `HTTP ${response.status}`;
+  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
+    // The system's own refusal code (e.g. `exceeds-refundable`) travels in the details, so an
+    // activity can turn a refusal the process handles into a failure type of its own.
+    const code = typeof payload?.code === 'string' ? payload.code : undefined;
+    throw ApplicationFailure.nonRetryable(
+      `${system} rejected ${path}: ${reason} (HTTP ${response.status})`,
+      `${system}Rejected` satisfies SystemRejectionType,
+      { status: response.status, ...(code && { code }) },
+    );
+  }
+  // 5xx, 408, 429: the system may answer differently next time, so Temporal retries.
+  throw new Error(`${system} unavailable for ${path}: ${reason} (HTTP ${response.status})`);
+}
+
+function parseJson(text: string): { error?: unknown; code?: unknown } | undefined {
   try {
-    return JSON.parse(text) as { error?: unknown };
+    return JSON.parse(text) as { error?: unknown; code?: unknown };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 // What every measurement shares: the dev server, the two workflow bundles, the model server, the
 // integration activities, and Arbiter's own workers (the test harness's withArbiterWorkers, so
 // the bench runs exactly the activity sets the tests run, wherever they are registered).
+import { registerBenchOrder } from './systems';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,7 +92,7 @@ export function batchTag(name: string): string {
  */
 export function refundRequest(tag: string, i: number, amount: number): RefundRequest {
   const id = `${tag}-${i}`;
-  return {
+  const request: RefundRequest = {
     requestId: `req-${id}`,
     tenant: 'bench',
     customer: { id: `cust-${id}`, tier: 'standard', region: 'eu' },
@@ -99,6 +100,8 @@ export function refundRequest(tag: string, i: number, amount: number): RefundReq
     message: 'The parcel arrived broken.',
     requestedBy: 'support-bot',
   };
+  registerBenchOrder(request);
+  return request;
 }
 
 let refundPolicy: PolicyBundle | undefined;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createIntegrationActivities, type IntegrationActivities } from '../activities';
+import type { OrderRecord, RefundRequest } from '../common/refund-schemas';
 import { createLogger } from '../runtime/logger';
 import { createSandboxServer } from '../sandbox/server';
 import type { Systems } from './options';
@@ -12,6 +13,14 @@ import type { Systems } from './options';
 export interface BenchSystems {
   activities: IntegrationActivities;
   close(): Promise<void>;
+}
+
+/** Orders the bench's requests refer to, as payments records them: each refund reads its order before policy. */
+const benchOrders = new Map<string, OrderRecord>();
+
+export function registerBenchOrder(request: RefundRequest): void {
+  const { id, amount, currency } = request.order;
+  benchOrders.set(id, { orderId: id, amount, currency, customerId: request.customer.id, refunded: 0, reserved: 0 });
 }
 
 export async function startSystems(mode: Systems): Promise<BenchSystems> {
@@ -23,8 +32,21 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
   const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-sandbox-'));
   const sandbox = createSandboxServer({ statePath: path.join(dir, 'sandbox.json'), logger: createLogger('bench-sandbox', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await sandbox.listen(0)}`;
+  const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url });
   return {
-    activities: createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url }),
+    activities: {
+      ...activities,
+      // The stand-in payments learns each bench order just before the refund reads it, as a shop
+      // would have registered it at checkout; the registration's HTTP call is part of the figure.
+      async getOrder(input) {
+        const order = benchOrders.get(input.orderId);
+        if (order) {
+          const { orderId, amount, currency, customerId } = order;
+          await fetch(`${url}/payments/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orderId, amount, currency, customerId }) });
+        }
+        return activities.getOrder(input);
+      },
+    },
     close: async () => {
       await sandbox.close();
       rmSync(dir, { recursive: true, force: true });
@@ -35,6 +57,10 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
 /** Answers the saga's calls the way the sandbox does, at once and without keeping state. */
 const instantFetch: typeof fetch = async (input, init) => {
   const { pathname } = new URL(String(input));
+  if ((init?.method ?? 'GET') === 'GET' && pathname.startsWith('/payments/orders/')) {
+    const order = benchOrders.get(decodeURIComponent(pathname.split('/')[3] ?? ''));
+    return new Response(JSON.stringify(order ?? { error: 'unknown order' }), { status: order ? 200 : 404, headers: { 'content-type': 'application/json' } });
+  }
   const body = JSON.parse(String(init?.body ?? '{}')) as Record<string, unknown>;
   const orderId = String(body.orderId ?? decodeURIComponent(pathname.split('/')[3] ?? ''));
   const reply = (status: number, payload: unknown) => new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } });

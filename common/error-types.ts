@@ -20,3 +20,5 @@ export const POLICY_INVALID = 'PolicyInvalid';
 export const NO_MODEL_AVAILABLE = 'NoModelAvailable';
 /** A model call's tenant budget reservation was malformed, or its worker has no budget ledger: a wiring defect. */
 export const INVALID_BUDGET_REQUEST = 'InvalidBudgetRequest';
+/** Payments refused a reservation that would refund more than the order has left: the refund is denied, nothing was done. */
+export const FUNDS_UNAVAILABLE = 'FundsUnavailable';

@@ -37,6 +37,19 @@ export const refundRequestSchema = z.strictObject({
 });
 export type RefundRequest = z.infer<typeof refundRequestSchema>;
 
+/** An order as the payments system records it: the facts a refund is decided on. */
+export const orderRecordSchema = z.object({
+  orderId: externalIdSchema,
+  amount: z.number().finite().nonnegative(),
+  currency: currencySchema,
+  customerId: externalIdSchema,
+  /** Refunds issued and not reversed. */
+  refunded: z.number().finite().nonnegative(),
+  /** Reservations held by refunds still in flight. */
+  reserved: z.number().finite().nonnegative(),
+});
+export type OrderRecord = z.infer<typeof orderRecordSchema>;
+
 /** What the triage agent (or, on the manual path, a person) proposes. Only ever input to policy. */
 export const refundProposalSchema = z.strictObject({
   action: z.enum(['refund', 'deny', 'escalate']),

@@ -36,6 +36,9 @@ export function checkPolicy(files: LoadedFiles, fileName: string): PolicyIssue[]
     if (rule.outcome.type === 'approve') findings.push(...approvalFindings(rule.outcome, `rules.${i}.outcome`, roles, rule.id));
   });
   findings.push(...approvalFindings(policy.proposeOnlyReview, 'proposeOnlyReview', roles));
+  policy.proposers.roles.forEach((role, j) => {
+    if (!Object.hasOwn(roles.roles, role)) findings.push(error(`proposers.roles.${j}`, `unknown role "${role}": not in roles.yaml`));
+  });
   findings.push(...idFindings(policy));
   // A rule naming an unknown or mistyped fact has no meaningful box; its fact error comes first.
   findings.push(...ruleOrderFindings(policy.rules, rulesWithFactErrors));
@@ -66,7 +69,10 @@ function conditionFindings(condition: Condition, at: string, factTypes: Record<s
     expectFact(fact, constraintKind(constraint), `${at}.${fact}`);
     if (isNumberConstraint(constraint)) {
       for (const [key, operand] of Object.entries(constraint)) {
-        if (operand !== undefined && typeof operand !== 'number') expectFact(operand.fact, 'number', `${at}.${fact}.${key}.fact`);
+        if (operand !== undefined && typeof operand !== 'number') {
+          expectFact(operand.fact, 'number', `${at}.${fact}.${key}.fact`);
+          if (operand.minus !== undefined) expectFact(operand.minus, 'number', `${at}.${fact}.${key}.minus`);
+        }
       }
     }
     if ('equalsFact' in constraint && constraint.equalsFact !== undefined) {

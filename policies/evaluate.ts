@@ -29,14 +29,26 @@ export interface PolicyDecision {
   policyHash: string;
 }
 
+/**
+ * Who proposed the action. An agent's id is a name in the policy's `agents`; a person's id is
+ * whatever their identity provider calls them, and may well be the same string, so the kind
+ * is what decides, never the id. A bare string is an agent's id.
+ */
+export type Proposer = string | { kind: 'agent' | 'person'; id: string };
+
 /** The facts name the agent's rights class too, so rules can test it; this sets it from the policy. */
-export function rightsOf(policy: ProcessPolicy, agent: string): RightsClass {
-  return policy.agents[agent]?.rights ?? policy.unknownAgentRights;
+export function rightsOf(policy: ProcessPolicy, proposer: Proposer): RightsClass {
+  const { kind, id } = typeof proposer === 'string' ? { kind: 'agent', id: proposer } : proposer;
+  // A person's proposal is always reviewed by someone else, whatever their id: a person named
+  // `support-bot` must not inherit the agent's rights.
+  if (kind === 'person') return 'propose-only';
+  return Object.hasOwn(policy.agents, id) ? policy.agents[id]!.rights : policy.unknownAgentRights;
 }
 
-export function evaluatePolicy(bundle: PolicyBundle, agent: string, inputFacts: Facts): PolicyDecision {
+export function evaluatePolicy(bundle: PolicyBundle, proposer: Proposer, inputFacts: Facts): PolicyDecision {
   const { policy } = bundle;
-  const agentRights = rightsOf(policy, agent);
+  const agent = typeof proposer === 'string' ? proposer : proposer.id;
+  const agentRights = rightsOf(policy, proposer);
   const facts: Facts = { ...inputFacts, agentRights };
   const decide = (outcome: PolicyDecision['outcome'], ruleId: string, why: string, approval?: ApprovalRequirement): PolicyDecision => ({
     action: policy.action,
@@ -72,7 +84,8 @@ export function evaluatePolicy(bundle: PolicyBundle, agent: string, inputFacts: 
   if (rule.outcome.type === 'deny') return decide('deny', rule.id, why);
   if (agentRights === 'propose-only') {
     // A propose-only agent never executes: what would run on its own goes to a person.
-    return decide('approve', rule.id, `${why}, but agent ${agent} may only propose`, policy.proposeOnlyReview);
+    const who = typeof proposer !== 'string' && proposer.kind === 'person' ? `${agent} is a person and` : `agent ${agent}`;
+    return decide('approve', rule.id, `${why}, but ${who} may only propose`, policy.proposeOnlyReview);
   }
   return decide('auto', rule.id, why);
 }
@@ -137,7 +150,11 @@ function constraintHolds(constraint: Constraint, type: FactType, value: FactValu
         if (operand === undefined) return undefined;
         if (typeof operand === 'number') return operand;
         const referenced = facts[operand.fact];
-        return typeof referenced === 'number' ? referenced : null;
+        if (typeof referenced !== 'number') return null;
+        if (operand.minus === undefined) return referenced;
+        const subtracted = facts[operand.minus];
+        // In cents, as money is: 40 - 12.1 must be 27.9, not 27.900000000000002.
+        return typeof subtracted === 'number' ? (Math.round(referenced * 100) - Math.round(subtracted * 100)) / 100 : null;
       };
       const checks: [NumberOperand | undefined, (limit: number) => boolean][] = [
         [c.gt, (l) => value > l],

@@ -9,8 +9,14 @@ export const policyDurationSchema = z
 
 const idSchema = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lower-case letters, digits, dots and dashes');
 
-/** A number to compare with, or another fact (e.g. the order amount). */
-export const numberOperandSchema = z.union([z.number().finite(), z.strictObject({ fact: z.string().min(1) })]);
+/**
+ * A number to compare with, or another fact (e.g. the order amount), optionally less a third
+ * (`{ fact: orderAmount, minus: alreadyRefunded }`: what is left to refund).
+ */
+export const numberOperandSchema = z.union([
+  z.number().finite(),
+  z.strictObject({ fact: z.string().min(1), minus: z.string().min(1).optional() }),
+]);
 export type NumberOperand = z.infer<typeof numberOperandSchema>;
 
 export const numberConstraintSchema = z
@@ -105,6 +111,8 @@ export const processPolicySchema = z.strictObject({
   /** The facts rules may test, and their types; a rule naming any other fact is an error. */
   facts: z.record(z.string(), factTypeSchema),
   agents: z.record(z.string(), z.strictObject({ rights: rightsClassSchema })),
+  /** Who may supply a proposal on the manual path: a person holding one of these roles, never the requester. */
+  proposers: z.strictObject({ roles: z.array(z.string().min(1)).min(1) }),
   /** An agent the policy does not list gets these rights. */
   unknownAgentRights: rightsClassSchema.default('propose-only'),
   /** What an `auto` outcome becomes for a propose-only agent: its proposals always go to a human. */

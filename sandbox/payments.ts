@@ -2,6 +2,7 @@
 // reservation, and the inverse of each (release, reverse) for saga compensation.
 import { randomUUID } from 'node:crypto';
 import type { Reply } from './http';
+import { reservationRefusal } from './orders';
 import { effectRoute } from './routes';
 import { emptyBodySchema, issueRefundBodySchema, reserveFundsBodySchema } from './schemas';
 
@@ -13,6 +14,9 @@ export const reserveFunds = effectRoute({
   body: reserveFundsBodySchema,
   orderId: ({ body }) => body.orderId,
   run({ body, state }) {
+    // Checked and reserved with no await in between, so a concurrent reservation sees this one.
+    const refusal = reservationRefusal(state, body.orderId, body.amount, body.currency);
+    if (refusal) return refusal;
     const reservation = {
       reservationId: `rsv_${randomUUID()}`,
       ...body,

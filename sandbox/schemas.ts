@@ -7,6 +7,14 @@ import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/r
 const caseStatusSchema = z.object({ status: z.string().min(1).max(200), note: z.string().max(10_000) });
 export type CaseStatus = z.infer<typeof caseStatusSchema>;
 
+/** An order as the payments system knows it: what was paid, in which currency, by whom. */
+export const registerOrderBodySchema = z.strictObject({
+  orderId: externalIdSchema,
+  amount: moneyAmountSchema,
+  currency: currencySchema,
+  customerId: externalIdSchema,
+});
+
 export const reserveFundsBodySchema = z.object({
   orderId: externalIdSchema,
   amount: moneyAmountSchema,
@@ -47,6 +55,9 @@ export const publishPriceBodySchema = z.object({
   price: moneyAmountSchema,
   currency: currencySchema,
 });
+
+const orderSchema = registerOrderBodySchema.extend({ registeredAt: z.string() });
+export type Order = z.infer<typeof orderSchema>;
 
 const reservationSchema = z.object({
   reservationId: z.string(),
@@ -121,6 +132,8 @@ export type Publication = z.infer<typeof publicationSchema>;
 const storedReplySchema = z.object({ status: z.number().int(), body: z.record(z.string(), z.unknown()) });
 
 export const sandboxStateSchema = z.object({
+  // A default, so a state file written before orders were registered still loads.
+  orders: z.array(orderSchema).default([]),
   reservations: z.array(reservationSchema),
   refunds: z.array(refundSchema),
   cases: z.array(crmCaseSchema),
@@ -137,5 +150,5 @@ export const sandboxStateSchema = z.object({
 export type SandboxState = z.infer<typeof sandboxStateSchema>;
 
 export function emptyState(): SandboxState {
-  return { reservations: [], refunds: [], cases: [], messages: [], prices: [], priceChanges: [], publications: [], replies: {}, attempts: {} };
+  return { orders: [], reservations: [], refunds: [], cases: [], messages: [], prices: [], priceChanges: [], publications: [], replies: {}, attempts: {} };
 }

@@ -11,6 +11,7 @@ import { ReplyError, sendJson, type Reply } from './http';
 import { serveIdempotently } from './idempotency';
 import { buildLedger, buildPriceLedger } from './ledger';
 import { notificationRoutes } from './notifications';
+import { orderRoutes } from './orders';
 import { paymentRoutes } from './payments';
 import { matchTemplate, type HttpRoute, type PathParams, type RouteAnswer } from './routes';
 import { openStateStore, type StateStore } from './store';
@@ -86,8 +87,9 @@ function buildRoutes(store: StateStore): HttpRoute[] {
       method: 'GET',
       template: '/state',
       handle: async () => {
-        const { reservations, refunds, cases, messages, prices, priceChanges, publications } = store.state;
+        const { orders, reservations, refunds, cases, messages, prices, priceChanges, publications } = store.state;
         const body = {
+          orders,
           reservations,
           refunds,
           cases,
@@ -112,7 +114,7 @@ function buildRoutes(store: StateStore): HttpRoute[] {
     },
   ];
   const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes, ...catalogRoutes, ...channelRoutes].map((route) => serveIdempotently(store, route));
-  return [...plain, ...effects];
+  return [...plain, ...orderRoutes(store), ...effects];
 }
 
 async function dispatch(routes: HttpRoute[], method: string, path: string, req: IncomingMessage): Promise<RouteAnswer> {

@@ -34,6 +34,7 @@ const midRefund = {
   currency: 'EUR',
   orderAmount: 900,
   orderCurrency: 'EUR',
+  alreadyRefunded: 0,
   customerTier: 'gold',
   region: 'eu',
   confidence: 0.9,
@@ -70,13 +71,13 @@ describe('arbiter policy explain', () => {
   test('prints the deciding rule and its reason', () => {
     const { code, stdout } = arbiter(['policy', 'explain', 'policies/refund.yaml', '--facts', factsFile('mid.json', midRefund)]);
     expect(stdout).toContain('refund 740 EUR > 50 auto limit for bounded agents: needs 1 support-lead approval (rule refund-mid)');
-    expect(stdout).toMatch(/refund@1 sha256:[0-9a-f]{64}/);
+    expect(stdout).toMatch(/refund@2 sha256:[0-9a-f]{64}/);
     expect(code).toBe(0);
   });
 
   test('prints the decision as JSON with --json', () => {
     const { stdout } = arbiter(['policy', 'explain', 'policies/refund.yaml', '--facts', factsFile('json.json', midRefund), '--json']);
-    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'approve', ruleId: 'refund-mid', agent: 'support-bot', policyRef: 'refund@1' });
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'approve', ruleId: 'refund-mid', agent: 'support-bot', policyRef: 'refund@2' });
   });
 
   test('refuses a facts file with a non-fact value, naming the key, with exit 1 and no stack trace', () => {

@@ -50,7 +50,7 @@ describe('the shipped policies', () => {
   test('refund warns that the low-confidence rule wins over refund-small where both match', () => {
     expect(warnings(check(shipped))).toContainEqual({
       file: 'refund.yaml',
-      field: 'rules.3.when',
+      field: 'rules.4.when',
       ruleId: 'refund-small',
       severity: 'warning',
       message: 'overlaps rule refund-low-confidence: where both match, refund-low-confidence wins',
@@ -102,11 +102,11 @@ describe('facts', () => {
 describe('roles', () => {
   test('an approver role missing from roles.yaml is an unknown role', () => {
     const files = refundWith((policy) => {
-      const mid = policy.rules[4]!;
+      const mid = policy.rules[5]!;
       if (mid.outcome.type === 'approve') mid.outcome.roles = ['support-lead', 'cfo'];
     });
     expect(errors(check(files))).toEqual([
-      { file: 'refund.yaml', field: 'rules.4.outcome.roles.1', ruleId: 'refund-mid', severity: 'error', message: 'unknown role "cfo": not in roles.yaml' },
+      { file: 'refund.yaml', field: 'rules.5.outcome.roles.1', ruleId: 'refund-mid', severity: 'error', message: 'unknown role "cfo": not in roles.yaml' },
     ]);
   });
 
@@ -126,7 +126,7 @@ describe('ids', () => {
 
   test('a rule reusing an invariant id is a duplicate id error', () => {
     const issues = check(refundWithRules(autoRule('refund-positive', { amount: { lte: 50 } })));
-    expect(errors(issues)).toMatchObject([{ field: 'rules.0.id', message: expect.stringContaining('invariants.1.id') }]);
+    expect(errors(issues)).toMatchObject([{ field: 'rules.0.id', message: expect.stringContaining('invariants.2.id') }]);
   });
 });
 

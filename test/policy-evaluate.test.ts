@@ -12,6 +12,7 @@ const baseFacts: Facts = {
   currency: 'EUR',
   orderAmount: 10_000,
   orderCurrency: 'EUR',
+  alreadyRefunded: 0,
   customerTier: 'standard',
   region: 'eu',
   confidence: 0.9,
@@ -77,7 +78,7 @@ describe('the decision record', () => {
 
   test('names the pinned policy by ref and sha256 hash', () => {
     const decision = decide();
-    expect(decision.policyRef).toBe('refund@1');
+    expect(decision.policyRef).toBe('refund@2');
     expect(decision.policyHash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

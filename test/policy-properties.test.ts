@@ -26,7 +26,8 @@ const caseArb = fc.record({
     region: fc.constantFrom('eu', 'us', 'uk'),
     currency: currencyArb,
     orderCurrency: currencyArb,
-    riskFlags: fc.subarray(['chargeback-open', 'repeat-refunds']),
+    alreadyRefunded: fc.oneof(fc.constantFrom(0, 0.01, 10, 40), fc.double({ min: 0, max: 1e6, noNaN: true })),
+    riskFlags: fc.subarray(['order-mismatch', 'chargeback-open', 'repeat-refunds']),
   }),
 });
 type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
@@ -34,6 +35,8 @@ type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 describe('the refund policy never lets a refund run on its own', () => {
   test.each<[string, (c: Case) => boolean]>([
     ['the amount exceeds the order amount', ({ facts }) => facts.amount > facts.orderAmount],
+    ['the amount and what was refunded before exceed the order amount', ({ facts }) => Math.round(facts.amount * 100) + Math.round(facts.alreadyRefunded * 100) > Math.round(facts.orderAmount * 100)],
+    ["the request's order details differ from payments' record", ({ facts }) => facts.riskFlags.includes('order-mismatch')],
     ['the amount is above the 50 auto limit', ({ facts }) => facts.amount > 50],
     ['the model confidence is below 0.6', ({ facts }) => facts.confidence < 0.6],
     ['the currency differs from the order currency', ({ facts }) => facts.currency !== facts.orderCurrency],

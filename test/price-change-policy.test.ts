@@ -29,8 +29,8 @@ function decide(currentPrice: number, newPrice: number, options: { confidence?: 
   return evaluatePolicy(bundle, agent, facts);
 }
 
-test('loads, pins as price-change@1 and passes the policy checks without errors', () => {
-  expect(bundle.ref).toBe('price-change@1');
+test('loads, pins as price-change@2 and passes the policy checks without errors', () => {
+  expect(bundle.ref).toBe('price-change@2');
   expect(bundle.policy.action).toBe('catalog.reprice');
   const errors = checkPolicy(readPolicyFiles(POLICY_DIR, 'price-change'), 'price-change.yaml').filter((i) => i.severity === 'error');
   expect(errors).toEqual([]);

@@ -100,7 +100,7 @@ describe('refund under policy', () => {
         audit: readAudit(auditPath),
       };
     });
-    expect(result).toMatchObject({ outcome: 'completed', amount: 40, policyRef: 'refund@1' });
+    expect(result).toMatchObject({ outcome: 'completed', amount: 40, policyRef: 'refund@2' });
     expect(explanation.policy?.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(explanation.proposals[0]).toMatchObject({ source: 'ai', by: 'support-bot', prompt: { id: 'refund-triage', version: 2 } });
     expect(explanation.proposals[0]?.model).toBe('standin-eu (arbiter-standin-rules)');
@@ -116,7 +116,7 @@ describe('refund under policy', () => {
     expect(risk).toBe('low');
     expect(audit.map((e) => e.type)).toEqual(['run.started', 'policy.pinned', 'proposal.received', 'policy.decided', 'run.finished']);
     expect(new Set(audit.map((e) => e.eventId)).size).toBe(audit.length);
-    expect(audit.find((e) => e.type === 'policy.decided')).toMatchObject({ authority: 'policy refund@1 rule refund-small' });
+    expect(audit.find((e) => e.type === 'policy.decided')).toMatchObject({ authority: 'policy refund@2 rule refund-small' });
   });
 
   it('explains a finished run on the command line: proposal, rule, approvals, steps, cost', async () => {
@@ -130,7 +130,7 @@ describe('refund under policy', () => {
       });
       return stdout;
     });
-    expect(output).toMatch(/^process +refund +policy refund@1 \([0-9a-f]{12}\) +AI on$/m);
+    expect(output).toMatch(/^process +refund +policy refund@2 \([0-9a-f]{12}\) +AI on$/m);
     expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
@@ -226,8 +226,8 @@ describe('refund under policy', () => {
       },
       { policyDir },
     );
-    expect(first).toMatchObject({ outcome: 'completed', policyRef: 'refund@1' });
-    expect(firstPolicy?.ref).toBe('refund@1');
+    expect(first).toMatchObject({ outcome: 'completed', policyRef: 'refund@2' });
+    expect(firstPolicy?.ref).toBe('refund@2');
     expect(second).toMatchObject({ outcome: 'denied', policyRef: 'refund@2' });
   });
 

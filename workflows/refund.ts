@@ -5,11 +5,14 @@
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
 import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
+import { FUNDS_UNAVAILABLE } from '../common/error-types';
 import { draftCustomerReply } from './customer-reply';
 import { askModels, estimateInputTokens } from './model-call';
 import {
+  orderRecordSchema,
   refundRequestSchema,
   submittedProposalSchema,
+  type OrderRecord,
   type RefundProposal,
   type RefundRequest,
   type RefundResult,
@@ -36,7 +39,21 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
   const { attributes, saga, trace, audit, gate, bundle, systems, undo, models, cardBasics, finish } = run;
 
-  // 2. A proposal: from the agent while AI is on, else from a person.
+  // 2. The order as payments records it: policy decides on this, never on what the request claims.
+  const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
+  const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
+  if (!recorded?.success) {
+    const reason = recorded ? `payments answered a malformed record for order ${request.order.id}` : `order ${request.order.id} is not known to the payments system`;
+    trace.note(reason);
+    return finish({ outcome: 'denied', reason });
+  }
+  const order = recorded.data;
+  const riskFlags = orderMismatch(request, order) ? ['order-mismatch'] : [];
+  if (riskFlags.length) trace.note(`the request's order details differ from payments' record of order ${order.orderId}`);
+  // The agent reads the recorded order too, not the claim.
+  const facts = { ...request, order: { id: order.orderId, amount: order.amount, currency: order.currency } };
+
+  // 3. A proposal: from the agent while AI is on, else from a person.
   const desk = new ProposalDesk({
     submissionSchema: submittedProposalSchema,
     aiEnabled: bundle.policy.ai.enabled,
@@ -48,11 +65,12 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         {
           ...cardBasics,
           title: `Propose a refund for order ${request.order.id}`,
-          summary: `The customer paid ${request.order.amount} ${request.order.currency}. Their message: ${request.message}`,
+          summary: `The customer paid ${order.amount} ${order.currency}, ${order.refunded} already refunded. Their message: ${request.message}`,
           parameters: {
-            orderId: request.order.id,
-            orderAmount: request.order.amount,
-            currency: request.order.currency,
+            orderId: order.orderId,
+            orderAmount: order.amount,
+            alreadyRefunded: order.refunded,
+            currency: order.currency,
             customerTier: request.customer.tier,
             region: request.customer.region,
           },
@@ -71,10 +89,10 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
           purpose: 'proposal',
           tenant: request.tenant,
           region: request.customer.region,
-          estimatedInputTokens: estimateInputTokens(request),
+          estimatedInputTokens: estimateInputTokens(facts),
           invoke: (limits) =>
             models.proposeRefund.executeWithOptions({ summary: `triage the refund request via ${limits.candidates.map((c) => c.modelId).join(' > ')}` }, [
-              { request, personalFields: bundle.policy.ai.personalFields, ...limits },
+              { request: facts, personalFields: bundle.policy.ai.personalFields, ...limits },
             ]),
         },
         bundle,
@@ -93,8 +111,9 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     return finish({ outcome: 'rejected', reason: `${obtained.by} decided against a refund: ${proposal.rationale}` });
   }
 
-  // 3. Policy decides.
-  const decision = evaluatePolicy(bundle, obtained.by, refundFacts(request, proposal));
+  // 4. Policy decides. A person's proposal is a person's, whatever their id: someone else reviews it.
+  const proposer = obtained.source === 'ai' ? obtained.by : { kind: 'person' as const, id: obtained.by };
+  const decision = evaluatePolicy(bundle, proposer, refundFacts(order, request, proposal, riskFlags));
   trace.data.decisions.push(decision);
   attributes.note({ key: ArbiterRiskTier, value: riskTier(decision) });
   audit.record({
@@ -108,18 +127,19 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   await audit.flush();
   if (decision.outcome === 'deny') return finish({ outcome: 'denied', reason: decision.reason });
 
-  // 4. People approve where policy says so.
+  // 5. People approve where policy says so.
   if (decision.outcome === 'approve' && decision.approval) {
     const excluded = [request.requestedBy, ...(obtained.source === 'human' ? [obtained.by] : [])];
     const draft = {
       ...cardBasics,
-      title: `Refund ${proposal.amount} ${proposal.currency} on order ${request.order.id}`,
+      title: `Refund ${proposal.amount} ${proposal.currency} on order ${order.orderId}`,
       summary: `${obtained.by} proposes a ${proposal.category} refund (confidence ${proposal.confidence}): ${proposal.rationale}`,
       parameters: {
         amount: proposal.amount,
         currency: proposal.currency,
-        orderId: request.order.id,
-        orderAmount: request.order.amount,
+        orderId: order.orderId,
+        orderAmount: order.amount,
+        alreadyRefunded: order.refunded,
         customerTier: request.customer.tier,
         region: request.customer.region,
         category: proposal.category,
@@ -137,16 +157,16 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     }
   }
 
-  // 5. The saga: every step undone in reverse if a later one fails, up to the customer message.
-  const { order, customer } = request;
+  // 6. The saga: every step undone in reverse if a later one fails, up to the customer message.
+  const { customer } = request;
   const amount = proposal.amount;
   const money = `${amount} ${order.currency}`;
   const outcome = await saga.execute(async () => {
     const reservation = await saga.step(
       'reserve-funds',
       (idempotencyKey) =>
-        systems.reserveFunds.executeWithOptions({ summary: `reserve ${money} for order ${order.id}` }, [
-          { idempotencyKey, orderId: order.id, amount, currency: order.currency },
+        systems.reserveFunds.executeWithOptions({ summary: `reserve ${money} for order ${order.orderId}` }, [
+          { idempotencyKey, orderId: order.orderId, amount, currency: order.currency },
         ]),
       (r, idempotencyKey) =>
         undo.releaseFunds.executeWithOptions({ summary: `release reservation ${r.reservationId}` }, [
@@ -156,8 +176,8 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     const issued = await saga.step(
       'issue-refund',
       (idempotencyKey) =>
-        systems.issueRefund.executeWithOptions({ summary: `refund ${money} on order ${order.id}` }, [
-          { idempotencyKey, reservationId: reservation.reservationId, orderId: order.id, amount, currency: order.currency },
+        systems.issueRefund.executeWithOptions({ summary: `refund ${money} on order ${order.orderId}` }, [
+          { idempotencyKey, reservationId: reservation.reservationId, orderId: order.orderId, amount, currency: order.currency },
         ]),
       (r, idempotencyKey) =>
         undo.reverseRefund.executeWithOptions({ summary: `reverse refund ${r.refundId}` }, [{ idempotencyKey, refundId: r.refundId }]),
@@ -165,21 +185,21 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     await saga.step(
       'update-crm-case',
       (idempotencyKey) =>
-        systems.updateCrmCase.executeWithOptions({ summary: `mark case of order ${order.id} refunded` }, [
-          { idempotencyKey, orderId: order.id, status: 'refunded', note: `refund ${issued.refundId}: ${money}` },
+        systems.updateCrmCase.executeWithOptions({ summary: `mark case of order ${order.orderId} refunded` }, [
+          { idempotencyKey, orderId: order.orderId, status: 'refunded', note: `refund ${issued.refundId}: ${money}` },
         ]),
       (r, idempotencyKey) =>
-        undo.restoreCrmCase.executeWithOptions({ summary: `restore case of order ${order.id}` }, [
-          { idempotencyKey, orderId: order.id, previous: r.previous },
+        undo.restoreCrmCase.executeWithOptions({ summary: `restore case of order ${order.orderId}` }, [
+          { idempotencyKey, orderId: order.orderId, previous: r.previous },
         ]),
     );
     const text = await draftCustomerReply(
-      { orderId: order.id, amount, currency: order.currency, refundId: issued.refundId, customerTier: customer.tier, message: request.message },
+      { orderId: order.orderId, amount, currency: order.currency, refundId: issued.refundId, customerTier: customer.tier, message: request.message },
       { tenant: request.tenant, region: customer.region, aiEnabled: desk.isAiEnabled, bundle, trace, models },
     );
     const message = await saga.pivot('send-customer-reply', (idempotencyKey) =>
       systems.sendCustomerMessage.executeWithOptions({ summary: `tell customer about refund ${issued.refundId}` }, [
-        { idempotencyKey, customerId: customer.id, orderId: order.id, text },
+        { idempotencyKey, customerId: customer.id, orderId: order.orderId, text },
       ]),
     );
     return { refundId: issued.refundId, messageId: message.messageId };
@@ -187,6 +207,11 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
 
   if (outcome.ok) {
     return finish({ outcome: 'completed', reason: `refunded ${money} (${decision.reason})`, amount, ...outcome.value });
+  }
+  if (outcome.failure.step === 'reserve-funds' && outcome.failure.error.type === FUNDS_UNAVAILABLE) {
+    // Payments refused the reservation (another refund on the order got there first): nothing
+    // was reserved, so nothing is half-done.
+    return finish({ outcome: 'denied', reason: `payments refused the reservation: ${outcome.failure.error.message}` });
   }
   return finish({
     outcome: 'compensated',
@@ -196,18 +221,25 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   });
 }
 
-/** The facts policy rules test, from the request and the proposal. */
-export function refundFacts(request: RefundRequest, proposal: RefundProposal): Facts {
+/** The facts policy rules test: the order's from payments' record, the rest from the request and the proposal. */
+export function refundFacts(order: OrderRecord, request: RefundRequest, proposal: RefundProposal, riskFlags: string[]): Facts {
   return {
     amount: proposal.amount,
     currency: proposal.currency,
-    orderAmount: request.order.amount,
-    orderCurrency: request.order.currency,
+    orderAmount: order.amount,
+    orderCurrency: order.currency,
+    alreadyRefunded: order.refunded,
     customerTier: request.customer.tier,
     region: request.customer.region,
     confidence: proposal.confidence,
-    riskFlags: [],
+    riskFlags,
   };
+}
+
+/** True when what the request claims about the order differs from what payments recorded. */
+export function orderMismatch(request: RefundRequest, order: OrderRecord): boolean {
+  const cents = (n: number) => Math.round(n * 100);
+  return cents(request.order.amount) !== cents(order.amount) || request.order.currency !== order.currency || request.customer.id !== order.customerId;
 }
 
 function riskTier(decision: PolicyDecision): 'low' | 'medium' | 'high' {

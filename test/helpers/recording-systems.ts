@@ -2,6 +2,7 @@
 // call in order and fail where the test says, so a test can steer failures step by step.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IntegrationActivities } from '../../activities';
+import { testOrder } from './payments-record';
 
 export type ActivityName = keyof IntegrationActivities;
 
@@ -50,6 +51,10 @@ export function recordingSystems(options: RecordingOptions = {}): RecordingSyste
   }
 
   const activities: IntegrationActivities = {
+    // A read, not an effect: it is not in `calls`, which lists what changed the systems.
+    async getOrder(input) {
+      return testOrder(input.orderId);
+    },
     async reserveFunds(input) {
       await enter('reserveFunds', input.idempotencyKey);
       return { reservationId: `res-${input.orderId}`, orderId: input.orderId, amount: input.amount, currency: input.currency };

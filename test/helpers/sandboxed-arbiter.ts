@@ -14,6 +14,7 @@ import type { SandboxState } from '../../sandbox/schemas';
 import type { SandboxServer } from '../../sandbox/server';
 import { startSandboxServer } from './sandbox-fixture';
 import { bundleWorkflows, startTestServer } from './temporal';
+import { registerSandboxOrder, testOrder } from './payments-record';
 import { withArbiterWorkers, type WorkerSetup } from './workers';
 
 /** What the sandbox's `GET /state` answers: the records, and the ledgers summed over them. */
@@ -61,13 +62,23 @@ export function useSandboxedArbiter(options: SandboxedArbiterOptions): Sandboxed
   }
 
   async function withArbiter<T>(fn: (client: ArbiterClient) => Promise<T>, setup: Partial<WorkerSetup> = {}): Promise<T> {
-    const integrations = createIntegrationActivities({
+    const systems = createIntegrationActivities({
       paymentsUrl: sandboxUrl,
       crmUrl: sandboxUrl,
       notificationsUrl: sandboxUrl,
       catalogUrl: sandboxUrl,
       channelsUrl: sandboxUrl,
     });
+    const integrations = {
+      ...systems,
+      // The stand-in payments learns a test's order (see payments-record.ts: refundRequest()
+      // registers it) just before the refund reads it, as a shop registers an order at checkout.
+      async getOrder(input: { orderId: string }) {
+        const order = testOrder(input.orderId);
+        if (order) await registerSandboxOrder(sandboxUrl, order);
+        return systems.getOrder(input);
+      },
+    };
     return withArbiterWorkers(env, bundle, { integrations, ...setup }, (taskQueue) =>
       fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
     );
