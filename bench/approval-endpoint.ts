@@ -22,7 +22,7 @@ export async function withApprovalEndpoint<T>(temporal: Client, fn: (endpoint: B
     limits: { ratePerSecond: 1_000_000, burst: 1_000_000 },
   });
   const baseUrl = `http://127.0.0.1:${await approvals.listen(0)}`;
-  const token = await mintLocalToken(secret, { sub: APPROVER.id, roles: APPROVER.roles });
+  const token = await mintLocalToken(secret, { sub: APPROVER.id, roles: APPROVER.roles, tenant: 'bench' });
   const endpoint: BenchEndpoint = {
     async approve(workflowId, cardHash) {
       const answer = await fetch(`${baseUrl}/approvals/${encodeURIComponent(workflowId)}/decision`, {

@@ -1,6 +1,6 @@
 // Approver commands over the approvals endpoint, as a person with a token would use it:
 // `arbiter token` (local secret), `arbiter approvals`, `arbiter approve|reject <workflowId>`.
-import { mintLocalToken } from '../server/auth';
+import { ALL_TENANTS, mintLocalToken } from '../server/auth';
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { parseOptions, UsageError, UserError, type Command, type Io } from './command';
 
@@ -35,19 +35,24 @@ function failure(status: number, payload: Record<string, unknown>): UserError {
 }
 
 export const tokenCommand: Command = {
-  usage: [{ syntax: 'token --sub <id> --roles <role,...> [--tenant t] [--ttl 8h]', summary: 'mint a local approver token' }],
+  usage: [{ syntax: 'token --sub <id> --roles <role,...> (--tenant t | --all-tenants) [--ttl 8h]', summary: 'mint a local approver token' }],
   async run(args, io) {
     const { values } = parseOptions(args, {
       sub: { type: 'string' },
       roles: { type: 'string' },
       tenant: { type: 'string' },
+      'all-tenants': { type: 'boolean' },
       ttl: { type: 'string' },
     });
     if (!values.sub || !values.roles) throw new UsageError('token needs --sub and --roles');
+    // A token without a tenant is refused by the endpoint; every tenant is a choice made out loud.
+    if ((values.tenant === undefined) === !values['all-tenants']) throw new UsageError('token needs exactly one of --tenant <t> and --all-tenants');
+    if (values.tenant === ALL_TENANTS) throw new UsageError('--tenant takes one tenant; use --all-tenants for every tenant');
+    const tenant = values['all-tenants'] ? ALL_TENANTS : values.tenant;
     const secret = localJwtSecret({ create: false });
     if (!secret) throw new UserError(`no local secret: set ARBITER_JWT_SECRET, or run npm start once (it writes ${localSecretPath()})`);
     const roles = values.roles.split(',').map((r) => r.trim()).filter(Boolean);
-    io.out(await mintLocalToken(secret, { sub: values.sub, roles, tenant: values.tenant, expiresIn: values.ttl ?? '8h' }));
+    io.out(await mintLocalToken(secret, { sub: values.sub, roles, tenant, expiresIn: values.ttl ?? '8h' }));
     return 0;
   },
 };

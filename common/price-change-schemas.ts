@@ -85,6 +85,8 @@ export type PriceChangeProposal = z.infer<typeof priceChangeProposalSchema>;
 export const submittedPriceChangeProposalSchema = z.strictObject({
   proposal: priceChangeProposalSchema,
   submittedBy: externalIdSchema,
+  /** The roles the proposer's token carried: the workflow checks them against the policy's proposers. */
+  roles: z.array(z.string().min(1).max(64)).max(32),
 });
 export type SubmittedPriceChangeProposal = z.infer<typeof submittedPriceChangeProposalSchema>;
 

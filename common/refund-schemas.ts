@@ -65,6 +65,8 @@ export type RefundProposal = z.infer<typeof refundProposalSchema>;
 export const submittedProposalSchema = z.strictObject({
   proposal: refundProposalSchema,
   submittedBy: externalIdSchema,
+  /** The roles the proposer's token carried: the workflow checks them against the policy's proposers. */
+  roles: z.array(z.string().min(1).max(64)).max(32),
 });
 export type SubmittedProposal = z.infer<typeof submittedProposalSchema>;
 

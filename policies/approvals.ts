@@ -2,7 +2,7 @@
 // vote per person, and a closed approval that takes no more decisions. Workflows and the
 // approvers' endpoint use the same function, so both give the same answer.
 import type { ApprovalDecision } from '../common/approval-schemas';
-import type { ApprovalRequirement } from './schema';
+import type { ApprovalRequirement, ProcessPolicy } from './schema';
 
 export interface AcceptedDecision {
   decision: 'approve' | 'reject';
@@ -17,6 +17,8 @@ export interface ApprovalState {
   requirement: ApprovalRequirement;
   /** People who may not decide: whoever requested the action, and a person who proposed it. */
   excluded: string[];
+  /** The policy's agents: an id among them is an agent's, never a person's, and never decides. */
+  agentIds: string[];
   escalated: boolean;
   decisions: AcceptedDecision[];
   status: 'pending' | 'approved' | 'rejected' | 'expired-rejected' | 'expired-approved';
@@ -26,10 +28,37 @@ export type DecisionCheck =
   | { ok: true; duplicate: false }
   /** The same decision again (same id, or same person and same vote): counts once, changes nothing. */
   | { ok: true; duplicate: true }
-  | { ok: false; code: 'closed' | 'role' | 'segregation-of-duties' | 'already-decided'; reason: string };
+  | { ok: false; code: 'closed' | 'role' | 'segregation-of-duties' | 'already-decided' | 'not-a-person'; reason: string };
 
-export function newApprovalState(requirement: ApprovalRequirement, excluded: string[]): ApprovalState {
-  return { requirement, excluded: [...new Set(excluded)], escalated: false, decisions: [], status: 'pending' };
+export function newApprovalState(requirement: ApprovalRequirement, excluded: string[], agentIds: string[] = []): ApprovalState {
+  return { requirement, excluded: [...new Set(excluded)], agentIds, escalated: false, decisions: [], status: 'pending' };
+}
+
+/** Every id the policy gives an agent: its AI agent and every agent it lists. */
+export function policyAgentIds(policy: Pick<ProcessPolicy, 'agents' | 'ai'>): string[] {
+  return [...new Set([policy.ai.agent, ...Object.keys(policy.agents)])];
+}
+
+export type ProposerCheck = { ok: true } | { ok: false; code: 'role' | 'segregation-of-duties' | 'not-a-person'; reason: string };
+
+/**
+ * Whether this person may supply the proposal a run waits for: they hold a proposer role of the
+ * policy, did not request the action, and are not an agent. The endpoint and the workflow both ask.
+ */
+export function checkProposer(
+  proposer: { id: string; roles: string[] },
+  rules: { proposerRoles: string[]; excluded: string[]; agentIds: string[] },
+): ProposerCheck {
+  if (rules.agentIds.includes(proposer.id)) {
+    return { ok: false, code: 'not-a-person', reason: `${proposer.id} is an agent's id; a person proposes under their own` };
+  }
+  if (rules.excluded.includes(proposer.id)) {
+    return { ok: false, code: 'segregation-of-duties', reason: `${proposer.id} requested this action and may not propose it` };
+  }
+  if (!proposer.roles.some((role) => rules.proposerRoles.includes(role))) {
+    return { ok: false, code: 'role', reason: `proposing needs one of the roles: ${rules.proposerRoles.join(', ')}` };
+  }
+  return { ok: true };
 }
 
 /** Roles that may decide now: the required ones, plus the escalation role once escalated. */
@@ -56,6 +85,9 @@ export function checkDecision(state: ApprovalState, decision: ApprovalDecision):
   }
   if (state.excluded.includes(approverId)) {
     return { ok: false, code: 'segregation-of-duties', reason: `${approverId} requested or proposed this action and may not decide it` };
+  }
+  if (state.agentIds.includes(approverId)) {
+    return { ok: false, code: 'not-a-person', reason: `${approverId} is an agent's id; an agent never approves` };
   }
   const allowed = decidingRoles(state);
   if (!decision.approver.roles.some((role) => allowed.includes(role))) {

@@ -1,10 +1,11 @@
 // Reads policy files from disk, validates them against the schema and pins them with a content
 // hash. Used by the policy-loading activity and the `arbiter policy` commands, never by workflows.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { contentHash } from '../common/content-hash';
+import { policyAgentIds } from './approvals';
 import {
   modelsFileSchema,
   processPolicySchema,
@@ -116,4 +117,20 @@ export function readPolicyFiles(dir: string, process: string, policyFile = polic
 export function pinBundle(files: LoadedFiles): PolicyBundle {
   const hash = contentHash(files);
   return { ...files, hash, ref: `${files.policy.process}@${files.policy.version}` };
+}
+
+/** The files in a policy folder that are not a process's own policy. */
+const SHARED_POLICY_FILES = new Set(['roles.yaml', 'models.yaml', 'trust.yaml']);
+
+/**
+ * Every agent id any process policy in `dir` names. The approvers' endpoint refuses people under
+ * these ids, so nobody can act as an agent, or be mistaken for one, in any process.
+ */
+export function policyAgentIdsIn(dir: string): Set<string> {
+  const ids = new Set<string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !SHARED_POLICY_FILES.has(f)).sort()) {
+    const policy = readPolicyFile(path.join(dir, file), processPolicySchema);
+    for (const id of policyAgentIds(policy)) ids.add(id);
+  }
+  return ids;
 }

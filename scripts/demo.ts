@@ -266,7 +266,7 @@ async function main(): Promise<number> {
 async function decideOverHttp(approvalsUrl: string, workflowId: string, d: DemoDecision): Promise<number> {
   const secret = localJwtSecret({ create: false });
   if (!secret) throw new Error('no token secret: set ARBITER_JWT_SECRET');
-  const token = await mintLocalToken(secret, { sub: d.approver.id, roles: d.approver.roles, expiresIn: '10m' });
+  const token = await mintLocalToken(secret, { sub: d.approver.id, roles: d.approver.roles, tenant: 'acme', expiresIn: '10m' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const path = `${approvalsUrl}/approvals/${encodeURIComponent(workflowId)}`;
   const card = await fetch(path, { headers });

@@ -1,6 +1,7 @@
 // `npm run record-histories`: runs each process's scenarios on a fresh dev server and writes
 // their event histories to test/histories/, which the replay test runs on every change.
 // Re-record after an intended change to a workflow, and say so in the commit.
+import { registerOrderOf } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,8 @@ function withOrder(amount: number, orderId?: string, message?: string): () => Re
     const request = refundRequest({ requestedBy: 'alice', ...(message ? { message } : {}) });
     request.order.amount = amount;
     if (orderId) request.order.id = orderId;
+    // Payments knows the order as the request describes it.
+    registerOrderOf(request);
     return request;
   };
 }
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
         await h.signal('setAiEnabled', { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
         await waitForStage(h, 'awaiting-proposal');
         await h.signal('submitProposal', {
-          submittedBy: 'dan',
+          submittedBy: 'dan', roles: ['support-agent'],
           proposal: { action: 'refund', amount: 300, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'seen the photo' },
         });
         await waitForStage(h, 'awaiting-approval');

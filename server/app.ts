@@ -21,6 +21,8 @@ export interface ApprovalServerDeps {
   temporalCalls?: ApprovalSourceOptions;
   /** Where decisions refused by the endpoint itself are recorded. */
   audit?: AuditSink;
+  /** Every agent id of every policy (see `policyAgentIdsIn`): a token under one of them is refused. */
+  agentIds?: ReadonlySet<string>;
 }
 
 export interface ApprovalServer {
@@ -58,7 +60,9 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     source: temporalApprovalSource(temporal, logger, deps.temporalCalls),
     bodyBytes: limits.bodyBytes,
     recordRefusal: refusalRecorder(deps.audit, logger),
+    agentIds: deps.agentIds,
   });
+  const agentIds = deps.agentIds ?? new Set<string>();
   const servePage = loadPage();
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
 
@@ -88,6 +92,12 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     if (route.name === 'page') return servePage(res, pathname as PagePath);
     const caller = await authenticate(req);
     seen.callerId = caller.id;
+    // Authentic tokens that grant nothing: no tenant (fail closed, never every tenant), or an
+    // identity that is an agent's (a person must never act with an agent's name, or as one).
+    if (caller.tenant === undefined) {
+      throw new HttpError(403, 'tenant', 'the token names no tenant; ask for a token with a tenant claim (or an explicit "*" for operators of every tenant)');
+    }
+    if (agentIds.has(caller.id)) throw new HttpError(403, 'not-a-person', `${caller.id} is an agent's id; people use their own`);
     await routes[route.name]({ req, res, caller, workflowId: workflowIdFrom(route.pattern, pathname) });
   }
 

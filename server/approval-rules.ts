@@ -1,14 +1,20 @@
 // What a caller may do with an approval card, judged from the workflow's own view before anything
 // is sent to it; the workflow re-checks, and `refusalForWorkflowError` maps its refusal in a race.
 import type { ApprovalView } from '../common/approval-schemas';
-import type { Caller } from './auth';
+import { checkProposer } from '../policies/approvals';
+import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError } from './http';
 
 const notPending = (what: string) => new HttpError(404, 'not-pending', what);
+/**
+ * What a caller hears about a run they may not see: the same status and body as for a run that
+ * does not exist, so guessing workflow ids tells nobody which exist in another tenant.
+ */
+const notVisible = () => notPending('no approval is pending for this workflow');
 
 export function tenantAllows(caller: Caller, view: ApprovalView): boolean {
-  // A token without a tenant claim belongs to an operator of the whole installation.
-  return caller.tenant === undefined || caller.tenant === view.card.tenant;
+  // Only an explicit `*` claim spans tenants; a token without a tenant never reaches here (app.ts refuses it).
+  return caller.tenant === ALL_TENANTS || (caller.tenant !== undefined && caller.tenant === view.card.tenant);
 }
 
 function hasExpired(view: ApprovalView, nowMs: number): boolean {
@@ -24,21 +30,25 @@ export function awaitsCaller(view: ApprovalView, caller: Caller, nowMs: number):
   if (view.status !== 'pending' || hasExpired(view, nowMs) || !tenantAllows(caller, view)) return false;
   if (view.card.excluded.includes(caller.id)) return false;
   if (view.decisions.some((d) => d.approverId === caller.id)) return false;
-  return view.card.kind === 'proposal' || holdsDecidingRole(caller, view);
+  // A proposal card's deciding roles are the policy's proposer roles.
+  return holdsDecidingRole(caller, view);
 }
 
-/** The card as `GET /approvals/:id` shows it, or why not. */
+/** The card as `GET /approvals/:id` shows it, or why not: only to someone who may act on it. */
 export function visibleView(view: ApprovalView | undefined, caller: Caller): ApprovalView {
-  if (!view) throw notPending('no approval is pending for this workflow');
-  if (!tenantAllows(caller, view)) throw new HttpError(403, 'tenant', 'this approval belongs to another tenant');
+  if (!view || !tenantAllows(caller, view)) throw notVisible();
+  if (!holdsDecidingRole(caller, view)) {
+    const what = view.card.kind === 'proposal' ? 'proposing' : 'deciding';
+    throw new HttpError(403, 'role', `reading this card needs a role that may act on it (${what}: ${view.decidingRoles.join(', ')})`);
+  }
   if (view.status !== 'pending') throw notPending(`the approval is already ${view.status}`);
   return view;
 }
 
 /** Why this caller's decision must be refused, in the order the workflow itself checks. */
 export function decisionRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number): HttpError | undefined {
-  if (!view || view.card.kind !== 'approval') return notPending('no approval is pending for this workflow');
-  if (!tenantAllows(caller, view)) return new HttpError(403, 'tenant', 'this approval belongs to another tenant');
+  if (!view || !tenantAllows(caller, view)) return notVisible();
+  if (view.card.kind !== 'approval') return notPending('no approval is pending for this workflow');
   if (hasExpired(view, nowMs)) return new HttpError(410, 'expired', `the approval expired at ${view.card.expiresAt}`);
   if (view.decisions.some((d) => d.approverId === caller.id)) {
     return new HttpError(409, 'already-decided', `${caller.id} already decided; a person counts once`);
@@ -55,13 +65,13 @@ export function decisionRefusal(view: ApprovalView | undefined, caller: Caller, 
 }
 
 /** Why this caller may not supply the proposal a `proposal` card asks for. */
-export function proposalRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number): HttpError | undefined {
-  if (!view || view.card.kind !== 'proposal' || view.status !== 'pending') return notPending('no proposal is awaited for this workflow');
-  if (!tenantAllows(caller, view)) return new HttpError(403, 'tenant', 'this approval belongs to another tenant');
+export function proposalRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number, agentIds: ReadonlySet<string>): HttpError | undefined {
+  if (!view || !tenantAllows(caller, view)) return notVisible();
+  if (view.card.kind !== 'proposal' || view.status !== 'pending') return notPending('no proposal is awaited for this workflow');
   if (hasExpired(view, nowMs)) return new HttpError(410, 'expired', `the wait for a proposal ended at ${view.card.expiresAt}`);
-  if (view.card.excluded.includes(caller.id)) {
-    return new HttpError(403, 'segregation-of-duties', `${caller.id} requested this action and may not propose it`);
-  }
+  // The workflow asks the same question of every proposal that reaches it.
+  const check = checkProposer(caller, { proposerRoles: view.decidingRoles, excluded: view.card.excluded, agentIds: [...agentIds] });
+  if (!check.ok) return new HttpError(403, check.code, check.reason);
   if (cardHash !== view.cardHash) return staleCard();
   return undefined;
 }
@@ -84,6 +94,7 @@ export function refusalForWorkflowError(message: string): HttpError | undefined 
       return notPending(reason);
     case 'role':
     case 'segregation-of-duties':
+    case 'not-a-person':
       return new HttpError(403, code, reason);
     case 'already-decided':
       return new HttpError(409, code, reason);

@@ -17,6 +17,8 @@ import { refusalForWorkflowError } from './approval-rules';
 import { HttpError } from './http';
 
 export type ListedApproval = ApprovalView & { workflowId: string };
+/** What the `submitProposal` signal carries: the proposal, and who sent it with the roles their token holds. */
+export type ProposalSubmission = { submittedBy: string; roles: string[]; proposal: unknown };
 
 export interface ApprovalSource {
   /** The workflow's card, or undefined when there is no such workflow or it shows no card. */
@@ -24,7 +26,7 @@ export interface ApprovalSource {
   /** Cards of running workflows that wait, optionally of one tenant. */
   waiting(tenant: string | undefined): Promise<ListedApproval[]>;
   decide(workflowId: string, decision: ApprovalDecision): Promise<DecisionReceipt>;
-  submitProposal(workflowId: string, submission: { submittedBy: string; proposal: unknown }): Promise<void>;
+  submitProposal(workflowId: string, submission: ProposalSubmission): Promise<void>;
 }
 
 export interface ApprovalSourceOptions {
@@ -101,7 +103,7 @@ export function temporalApprovalSource(temporal: Client, logger: Logger, options
     }
   }
 
-  async function submitProposal(workflowId: string, submission: { submittedBy: string; proposal: unknown }): Promise<void> {
+  async function submitProposal(workflowId: string, submission: ProposalSubmission): Promise<void> {
     try {
       await withinTimeout(() => temporal.workflow.getHandle(workflowId).signal(submitProposalSignal, submission));
     } catch (err) {

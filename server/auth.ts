@@ -12,11 +12,16 @@ export interface AuthConfig {
   audience?: string;
 }
 
+/** The tenant claim of an operator of the whole installation; never implied by a missing claim. */
+export const ALL_TENANTS = '*';
+
 /** The caller's claims, checked with the shapes the workflow itself re-checks an approver with. */
 const callerClaimsSchema = z.object({
   sub: externalIdSchema,
   roles: approverSchema.shape.roles,
-  tenant: externalIdSchema.optional(),
+  // Optional here so the endpoint can answer a token without one with 403 (it is authentic, it
+  // just grants nothing); `*` is an operator's explicit claim on every tenant.
+  tenant: z.union([externalIdSchema, z.literal(ALL_TENANTS)]).optional(),
 });
 export type Caller = { id: string; roles: string[]; tenant?: string };
 export type TokenVerifier = (token: string) => Promise<Caller>;

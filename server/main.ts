@@ -7,6 +7,7 @@ import { clientConnectionOptions, readTemporalSettings } from '../runtime/config
 import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http-entry';
 import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
+import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../policies/load';
 import { createApprovalServer } from './app';
 import { authConfigFromEnv, createTokenVerifier, type TokenVerifier } from './auth';
 
@@ -25,9 +26,11 @@ runHttpEntry({
     // Checked before anything connects or listens: an endpoint that cannot check tokens must not run.
     let verifyToken: TokenVerifier;
     let port: number;
+    let agentIds: Set<string>;
     try {
       verifyToken = createTokenVerifier(authConfigFromEnv());
       port = portFromEnv('ARBITER_PORT', DEFAULT_PORT);
+      agentIds = policyAgentIdsIn(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR);
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -38,7 +41,7 @@ runHttpEntry({
     const temporal = new Client({ connection, namespace: settings.namespace });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit });
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds });
 
     const bound = await approvals.listen(port, host);
     logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on ${httpUrl(host, bound)}/`);

@@ -3,10 +3,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from '../common/approval-schemas';
+import { priceChangeProposalSchema } from '../common/price-change-schemas';
 import { refundProposalSchema } from '../common/refund-schemas';
 import { awaitsCaller, decisionRefusal, proposalRefusal, visibleView } from './approval-rules';
 import type { ApprovalSource } from './approvals-source';
-import type { Caller } from './auth';
+import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError, parseBody, readJsonBody, sendJson } from './http';
 import type { RefusalRecorder } from './refusal-audit';
 
@@ -23,11 +24,14 @@ export interface ApprovalRoutesDeps {
   now?: () => number;
   /** Writes decisions refused here to the audit trail. */
   recordRefusal?: RefusalRecorder;
+  /** Every agent id of every policy: such an id is never a person's. */
+  agentIds?: ReadonlySet<string>;
 }
 
 /** A person's proposal passes the same schema as the AI's, per process. */
 const PROPOSAL_SCHEMAS: Record<string, z.ZodType> = {
   refund: refundProposalSchema,
+  'price-change': priceChangeProposalSchema,
 };
 
 const proposalEnvelopeSchema = z.strictObject({
@@ -38,11 +42,12 @@ const proposalEnvelopeSchema = z.strictObject({
 export function approvalRoutes(deps: ApprovalRoutesDeps) {
   const { source, bodyBytes } = deps;
   const now = deps.now ?? Date.now;
+  const agentIds = deps.agentIds ?? new Set<string>();
 
   return {
     async list({ res, caller }: RouteContext): Promise<void> {
       const at = now();
-      const approvals = (await source.waiting(caller.tenant)).filter((view) => awaitsCaller(view, caller, at));
+      const approvals = (await source.waiting(caller.tenant === ALL_TENANTS ? undefined : caller.tenant)).filter((view) => awaitsCaller(view, caller, at));
       sendJson(res, 200, { approvals });
     },
 
@@ -78,14 +83,14 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const raw = await readJsonBody(req, bodyBytes);
       const envelope = parseBody(proposalEnvelopeSchema, raw);
       const view = await source.view(workflowId);
-      const refusal = proposalRefusal(view, caller, envelope.cardHash, now());
+      const refusal = proposalRefusal(view, caller, envelope.cardHash, now(), agentIds);
       if (refusal) throw refusal;
       const schema = view && PROPOSAL_SCHEMAS[view.card.process];
       if (!schema) throw new HttpError(404, 'not-pending', 'proposals for this process are not taken here');
       // Parsed inside the envelope again, so a bad field is named by its full path (proposal.amount).
       const { proposal } = parseBody(z.strictObject({ cardHash: cardHashSchema, proposal: schema }), raw);
       // A signal has no answer: the workflow re-validates and may still refuse (someone was faster).
-      await source.submitProposal(workflowId, { submittedBy: caller.id, proposal });
+      await source.submitProposal(workflowId, { submittedBy: caller.id, roles: caller.roles, proposal });
       sendJson(res, 202, { workflowId, submitted: true });
     },
   };

@@ -85,22 +85,30 @@ describe('deciding an approval', () => {
     expect([answer.status, answer.body.code]).toEqual([400, 'invalid-json']);
   });
 
-  it('answers 403 to a caller without a deciding role', async () => {
-    const finance = await tokenFor('fin-1', ['finance']);
-    const answer = await withRefundRun(env, bundle, order(740), async (handle) => {
-      const { cardHash } = await waitForCard(baseUrl, finance, handle.workflowId, 'approval');
-      return decide(handle.workflowId, finance, { decision: 'approve', cardHash });
+  it('answers 403 to a caller without a deciding role, who may not read the card either', async () => {
+    const [lead, finance] = await Promise.all([carol(), tokenFor('fin-1', ['finance'])]);
+    const { decided, read } = await withRefundRun(env, bundle, order(740), async (handle) => {
+      const { cardHash } = await waitForCard(baseUrl, lead, handle.workflowId, 'approval');
+      return {
+        decided: await decide(handle.workflowId, finance, { decision: 'approve', cardHash }),
+        read: await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}`, token: finance }),
+      };
     });
-    expect([answer.status, answer.body.code]).toEqual([403, 'role']);
+    expect([decided.status, decided.body.code]).toEqual([403, 'role']);
+    expect([read.status, read.body.code, read.body.card]).toEqual([403, 'role', undefined]);
   });
 
-  it('answers 403 to a caller of another tenant', async () => {
+  it("answers another tenant's decision exactly as it answers a run that does not exist", async () => {
     const [own, foreign] = await Promise.all([carol(), tokenFor('carol', ['support-lead'], { tenant: 'globex' })]);
-    const answer = await withRefundRun(env, bundle, order(740), async (handle) => {
+    const { answer, missing } = await withRefundRun(env, bundle, order(740), async (handle) => {
       const { cardHash } = await waitForCard(baseUrl, own, handle.workflowId, 'approval');
-      return decide(handle.workflowId, foreign, { decision: 'approve', cardHash });
+      return {
+        answer: await decide(handle.workflowId, foreign, { decision: 'approve', cardHash }),
+        missing: await decide(`${handle.workflowId}-missing`, foreign, { decision: 'approve', cardHash }),
+      };
     });
-    expect([answer.status, answer.body.code]).toEqual([403, 'tenant']);
+    expect(answer.status).toBe(404);
+    expect([answer.status, answer.body]).toEqual([missing.status, missing.body]);
   });
 
   it('answers 403 when the requester approves their own request, whatever their role', async () => {
@@ -315,13 +323,13 @@ describe('supplying a proposal when AI is off', () => {
   });
 
   it('answers 404 to a decision on a card that asks for a proposal', async () => {
-    const lead = await carol();
+    const [lead, dan] = await Promise.all([carol(), tokenFor('agent-dan', ['support-agent'])]);
     const answer = await withRefundRun(
       env,
       bundle,
       order(300),
       async (handle) => {
-        const { cardHash } = await waitForCard(baseUrl, lead, handle.workflowId, 'proposal');
+        const { cardHash } = await waitForCard(baseUrl, dan, handle.workflowId, 'proposal');
         return decide(handle.workflowId, lead, { decision: 'approve', cardHash });
       },
       { policyDir: aiOff() },

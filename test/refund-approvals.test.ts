@@ -1,6 +1,7 @@
 // The workflow's own guard on approvals, on a real dev server: it re-checks decisions that reach
 // it from anywhere (the `temporal` CLI included), answers the `decide` update exactly, and keeps
 // waiting runs across a worker restart.
+import { registerOrderOf } from './helpers/payments-record';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -31,6 +32,8 @@ const carol = { id: 'carol', roles: ['support-lead'] };
 function order(amount: number): RefundRequest {
   const request = refundRequest({ message: 'The parcel arrived broken.', requestedBy: 'alice' });
   request.order.amount = amount;
+  // Payments knows the order as the request describes it.
+  registerOrderOf(request);
   return request;
 }
 

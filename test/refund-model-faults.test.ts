@@ -222,7 +222,7 @@ describe('refund run under model faults', () => {
     };
     const { waiting, result, explanation } = await withRefundRun(async (handle) => {
       const waiting = await onHumanPath(handle);
-      await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', proposal: personsProposal });
+      await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', roles: ['support-agent'], proposal: personsProposal });
       // A person's proposal is reviewed by another: policy knows agent-dan as no agent of its own.
       const review = await waitFor(async () => {
         const view = await handle.query(approvalQuery);

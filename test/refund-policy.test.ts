@@ -1,6 +1,7 @@
 // Policy inside the refund workflow, on a real dev server: the pinned policy decides, people
 // approve under segregation of duties, the kill switch reroutes a running run, and every
 // step leaves an audit event.
+import { registerOrderOf } from './helpers/payments-record';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -41,6 +42,8 @@ const fin2 = { id: 'fin-2', roles: ['finance'] };
 function order(amount: number, message = 'The parcel arrived broken.'): RefundRequest {
   const request = refundRequest({ message, requestedBy: 'alice' });
   request.order.amount = amount;
+  // Payments knows the order as the request describes it.
+  registerOrderOf(request);
   return request;
 }
 
@@ -250,7 +253,7 @@ describe('refund under policy', () => {
         await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops-olga', reason: 'model incident' });
         await waitForStage(handle, 'awaiting-proposal');
         await handle.signal(submitProposalSignal, {
-          submittedBy: 'agent-dan',
+          submittedBy: 'agent-dan', roles: ['support-agent'],
           proposal: { action: 'refund', amount: 25, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' },
         });
         // A person's proposal is not pre-approved: dan is not an agent of the policy, so a second person reviews it.
@@ -264,7 +267,7 @@ describe('refund under policy', () => {
     expect(result).toMatchObject({ outcome: 'completed', amount: 25 });
     expect(explanation.aiEnabled).toBe(false);
     expect(explanation.proposals).toEqual([expect.objectContaining({ source: 'human', by: 'agent-dan' })]);
-    expect(explanation.decisions[0]?.reason).toMatch(/agent-dan may only propose/);
+    expect(explanation.decisions[0]?.reason).toMatch(/agent-dan is a person and may only propose/);
     expect(explanation.refusedDecisions[0]?.reason).toBe('agent-dan requested or proposed this action and may not decide it');
     expect(explanation.notes.map((n) => n.text)).toEqual(
       expect.arrayContaining(['ops-olga switched AI off: model incident', expect.stringMatching(/AI switched off while the model was working/)]),
@@ -279,9 +282,9 @@ describe('refund under policy', () => {
       order(20),
       async ({ handle }) => {
         await waitForStage(handle, 'awaiting-proposal');
-        await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', proposal: { action: 'refund', amount: 'lots' } });
+        await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', roles: ['support-agent'], proposal: { action: 'refund', amount: 'lots' } });
         await handle.signal(submitProposalSignal, {
-          submittedBy: 'agent-dan',
+          submittedBy: 'agent-dan', roles: ['support-agent'],
           proposal: { action: 'deny', amount: 0, currency: 'EUR', category: 'fraud', confidence: 1, rationale: 'order never paid' },
         });
         return { result: await handle.result(), notes: (await handle.query(explainQuery)).notes.map((n) => n.text) };

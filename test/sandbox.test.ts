@@ -13,7 +13,9 @@ async function ledgerFor(orderId: string) {
   return state.body.ledger.find((entry: { orderId: string }) => entry.orderId === orderId);
 }
 
+/** Reserves on an order payments knows (registered first, as a shop does at checkout; registering again is a no-op). */
 async function reserve(orderId: string, amount: number, key = `wf-${orderId}/reserveFunds`): Promise<Answer> {
+  await call('POST', '/payments/orders', { body: { orderId, amount: 1000, currency: 'EUR', customerId: 'cust-1' } });
   return post('/payments/reservations', { orderId, amount, currency: 'EUR' }, key);
 }
 
@@ -225,7 +227,7 @@ test('clears all state on reset', async () => {
   const state = await call('GET', '/state');
 
   expect(reset.status).toBe(200);
-  expect(state.body).toEqual({ reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
+  expect(state.body).toEqual({ orders: [], reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
   expect((await reserve('O-17', 3)).headers.get('idempotent-replayed')).toBeNull();
   expect(existsSync(sandbox.statePath)).toBe(true);
 });

@@ -55,6 +55,8 @@ export interface ApprovalGateHooks {
   trace: DecisionTrace;
   /** Keeps `ArbiterApprovalPending` and `ArbiterStage` current for operators. */
   onPendingChange: (pending: boolean, stage: string) => void;
+  /** The pinned policy's agent ids: a decision under one of them is refused, an agent never approves. */
+  agentIds: string[];
 }
 
 type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open'; reason: string };
@@ -81,8 +83,11 @@ export class ApprovalGate {
     setHandler(approvalQuery, () => this.view());
   }
 
-  /** Shows a card asking a person to supply the proposal (AI off, or no model could propose). */
-  showProposalCard(draft: CardDraft, excluded: string[], timeout: string): void {
+  /**
+   * Shows a card asking a person to supply the proposal (AI off, or no model could propose).
+   * Its `roles` are the policy's proposer roles: who may read it and propose.
+   */
+  showProposalCard(draft: CardDraft, excluded: string[], timeout: string, proposerRoles: string[]): void {
     const now = Date.now();
     this.state = undefined;
     this.publish({
@@ -90,7 +95,7 @@ export class ApprovalGate {
       kind: 'proposal',
       workflowId: workflowInfo().workflowId,
       requiredApprovals: 0,
-      roles: [],
+      roles: proposerRoles,
       excluded,
       createdAt: new Date(now).toISOString(),
       escalated: false,
@@ -106,7 +111,7 @@ export class ApprovalGate {
 
   /** Opens an approval, shows its card, and waits, durably, until it is decided or expires. */
   async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string): Promise<ApprovalState> {
-    const state = newApprovalState(requirement, excluded);
+    const state = newApprovalState(requirement, excluded, this.hooks.agentIds);
     const now = Date.now();
     const expireMs = durationMs(requirement.expireAfter);
     const escalateMs =
@@ -157,7 +162,8 @@ export class ApprovalGate {
       status: state?.status ?? 'pending',
       decisions: (state?.decisions ?? []).map(({ decision, approverId, comment, at }) => ({ decision, approverId, comment, at })),
       stillNeeded: state ? approvalsStillNeeded(state) : 1,
-      decidingRoles: state ? decidingRoles(state) : [],
+      // On a proposal card, the roles that may supply the proposal.
+      decidingRoles: state ? decidingRoles(state) : this.card.roles,
     };
   }
 

@@ -20,7 +20,7 @@ import type { ApprovalRequirement } from '../policies/schema';
 import { parseWorkflowInput } from './input';
 import { askModels, estimateInputTokens } from './model-call';
 import { startProcessRun } from './process-run';
-import { ProposalDesk } from './proposal';
+import { ProposalDesk, proposerOf } from './proposal';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
 export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
@@ -52,6 +52,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     submissionSchema: submittedPriceChangeProposalSchema,
     aiEnabled: bundle.policy.ai.enabled,
     agent: bundle.policy.ai.agent,
+    proposers: run.proposers,
     trace,
     audit,
     onAwaitingHuman: (why) =>
@@ -70,6 +71,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
         },
         [request.requestedBy],
         bundle.policy.manualProposalTimeout,
+        bundle.policy.proposers.roles,
       ),
   });
   run.setStage(SagaStage.proposing);
@@ -105,7 +107,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   const decided: SkuChange[] = paired.changes.map(({ current, change }) => ({
     current,
     change,
-    decision: evaluatePolicy(bundle, obtained.by, priceChangeFacts(request, current, change, proposal.confidence)),
+    decision: evaluatePolicy(bundle, proposerOf(obtained), priceChangeFacts(request, current, change, proposal.confidence)),
   }));
   for (const { change, decision } of decided) {
     trace.data.decisions.push(decision);

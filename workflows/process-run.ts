@@ -6,6 +6,7 @@ import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import { policyAgentIds } from '../policies/approvals';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
 import { pinPolicy } from './pin-policy';
@@ -59,9 +60,11 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   // Loaded once through an activity, so history records exactly the policy the run used.
   const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
 
+  const agentIds = policyAgentIds(bundle.policy);
   const gate = new ApprovalGate({
     audit,
     trace,
+    agentIds,
     onPendingChange: (pending, stage) => {
       attributes.note({ key: ArbiterApprovalPending, value: pending });
       if (pending) setStage(stage);
@@ -79,6 +82,8 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     systems,
     undo,
     models,
+    /** Who may supply a proposal on the manual path, for the ProposalDesk. */
+    proposers: { proposerRoles: bundle.policy.proposers.roles, excluded: [requestedBy], agentIds },
     /** What every card of this run shows, whatever it asks for. */
     cardBasics: { process, tenant, action: bundle.policy.action, policyRef: bundle.ref, requestedBy },
 

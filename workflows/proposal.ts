@@ -11,13 +11,15 @@ import {
 import type { z } from 'zod';
 import { setAiEnabledSchema } from '../common/approval-schemas';
 import { describeIssues } from '../common/validation';
+import { checkProposer } from '../policies/approvals';
+import type { Proposer } from '../policies/evaluate';
 import { durationMs } from '../policies/evaluate';
 import type { AuditTrail } from './audit';
 import { toStepFailure } from './saga';
 import type { DecisionTrace } from './trace';
 
 export const setAiEnabledSignal = defineSignal<[unknown]>('setAiEnabled');
-/** A person's proposal on the manual path: `{ proposal, submittedBy }`, validated by the process's schema. */
+/** A person's proposal on the manual path: `{ proposal, submittedBy, roles }`, validated by the process's schema. */
 export const submitProposalSignal = defineSignal<[unknown]>('submitProposal');
 
 export interface AiProposal<P> {
@@ -34,9 +36,16 @@ export type ObtainedProposal<P> =
   | { source: 'human'; by: string; proposal: P }
   | { source: 'none'; reason: string };
 
-export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string }>> {
+/** Who policy evaluates a proposal as: the agent, or a person, whatever their id happens to be. */
+export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source: 'none' }>): Proposer {
+  return obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'person', id: obtained.by };
+}
+
+export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles: string[] }>> {
   /** The schema a person's submission must pass: the same proposal schema the AI output passes. */
   submissionSchema: S;
+  /** Who may supply a proposal: the policy's proposer roles; never the requester, never an agent's id. */
+  proposers: { proposerRoles: string[]; excluded: string[]; agentIds: string[] };
   aiEnabled: boolean;
   agent: string;
   trace: DecisionTrace;
@@ -45,7 +54,7 @@ export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; su
   onAwaitingHuman: (why: string) => void;
 }
 
-export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string }>> {
+export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles: string[] }>> {
   private aiEnabled: boolean;
   private submission: z.infer<S> | undefined;
   private acceptingSubmissions = false;
@@ -149,8 +158,20 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
       this.options.trace.note(`submitProposal refused: ${describeIssues(parsed.error)}`);
       return;
     }
+    const { submittedBy, roles } = parsed.data;
     if (!this.acceptingSubmissions || this.submission) {
-      this.options.trace.note(`submitProposal from ${parsed.data.submittedBy} refused: no manual proposal is awaited`);
+      this.options.trace.note(`submitProposal from ${submittedBy} refused: no manual proposal is awaited`);
+      return;
+    }
+    // Checked here too, whichever way the proposal came: the endpoint checks, a raw signal does not.
+    const check = checkProposer({ id: submittedBy, roles }, this.options.proposers);
+    if (!check.ok) {
+      this.options.trace.note(`submitProposal from ${submittedBy} refused: ${check.reason}`);
+      this.options.audit.record({
+        type: 'proposal.refused',
+        actor: { kind: 'human', id: submittedBy },
+        summary: `proposal by ${submittedBy} refused (${check.code}): ${check.reason}`,
+      });
       return;
     }
     this.submission = parsed.data;

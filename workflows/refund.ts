@@ -20,7 +20,7 @@ import {
 import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
 import { parseWorkflowInput } from './input';
 import { startProcessRun } from './process-run';
-import { ProposalDesk } from './proposal';
+import { ProposalDesk, proposerOf } from './proposal';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
 export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
@@ -58,6 +58,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     submissionSchema: submittedProposalSchema,
     aiEnabled: bundle.policy.ai.enabled,
     agent: bundle.policy.ai.agent,
+    proposers: run.proposers,
     trace,
     audit,
     onAwaitingHuman: (why) =>
@@ -79,6 +80,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         },
         [request.requestedBy],
         bundle.policy.manualProposalTimeout,
+        bundle.policy.proposers.roles,
       ),
   });
   run.setStage(SagaStage.proposing);
@@ -112,8 +114,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   }
 
   // 4. Policy decides. A person's proposal is a person's, whatever their id: someone else reviews it.
-  const proposer = obtained.source === 'ai' ? obtained.by : { kind: 'person' as const, id: obtained.by };
-  const decision = evaluatePolicy(bundle, proposer, refundFacts(order, request, proposal, riskFlags));
+  const decision = evaluatePolicy(bundle, proposerOf(obtained), refundFacts(order, request, proposal, riskFlags));
   trace.data.decisions.push(decision);
   attributes.note({ key: ArbiterRiskTier, value: riskTier(decision) });
   audit.record({

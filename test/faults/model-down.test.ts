@@ -54,7 +54,7 @@ test('10 refunds with the model server down take the human path, none fails, and
     await Promise.all(
       handles.map((handle, i) =>
         handle.signal(submitProposalSignal, {
-          submittedBy: PROPOSER,
+          submittedBy: PROPOSER, roles: ['support-agent'],
           proposal: { action: 'refund', amount: requests[i]!.order.amount, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' },
         }),
       ),

@@ -1,5 +1,6 @@
 // The approvers' endpoint for a test file (one server on a free port, tokens from the test secret),
 // refund runs that never outlive their test, and waits for a card to show through the endpoint.
+import { registerOrderOf } from './payments-record';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -8,6 +9,7 @@ import type { RefundRequest } from '../../common/refund-schemas';
 import { createLogger } from '../../runtime/logger';
 import { createApprovalServer, type ApprovalServer } from '../../server/app';
 import { createTokenVerifier, mintLocalToken, type LocalTokenClaims } from '../../server/auth';
+import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../../policies/load';
 import { refund } from '../../workflows/refund';
 import { httpCall, type HttpAnswer } from './http-client';
 import { recordingSystems } from './recording-systems';
@@ -27,19 +29,27 @@ export interface TestEndpoint {
 export async function startTestEndpoint(env: TestWorkflowEnvironment): Promise<TestEndpoint> {
   const logLines: string[] = [];
   const logger = createLogger('approvals-test', { level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-  const approvals = createApprovalServer({ temporal: env.client, verifyToken: createTokenVerifier({ secret: TEST_SECRET }), logger });
+  const approvals = createApprovalServer({
+    temporal: env.client,
+    verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
+    logger,
+    agentIds: policyAgentIdsIn(DEFAULT_POLICY_DIR),
+  });
   const port = await approvals.listen(0);
   return { approvals, baseUrl: `http://127.0.0.1:${port}`, logLines };
 }
 
+/** A token of tenant `acme` (the test requests' tenant) unless `extra` names another, or `tenant: undefined`. */
 export function tokenFor(sub: string, roles: string[], extra: Omit<LocalTokenClaims, 'sub' | 'roles'> = {}): Promise<string> {
-  return mintLocalToken(TEST_SECRET, { sub, roles, ...extra });
+  return mintLocalToken(TEST_SECRET, { sub, roles, ...('tenant' in extra ? {} : { tenant: 'acme' }), ...extra });
 }
 
 /** A refund of `amount` EUR requested by alice, with the message the stand-in proposer reads as damage. */
 export function order(amount: number): RefundRequest {
   const request = refundRequest({ message: 'The parcel arrived broken.', requestedBy: 'alice' });
   request.order.amount = amount;
+  // Payments knows the order as the request describes it.
+  registerOrderOf(request);
   return request;
 }
 
