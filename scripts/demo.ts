@@ -144,6 +144,17 @@ const priceScenarios: PriceScenario[] = [
   },
 ];
 
+/** Registers the order the request refers to, as a shop does at checkout. */
+async function registerOrder(sandboxUrl: string, request: RefundRequest): Promise<void> {
+  const { id: orderId, amount, currency } = request.order;
+  const response = await fetch(`${sandboxUrl}/payments/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ orderId, amount, currency, customerId: request.customer.id }),
+  });
+  if (!response.ok) throw new Error(`payments refused order ${orderId}: HTTP ${response.status}`);
+}
+
 async function main(): Promise<number> {
   const settings = readTemporalSettings();
   const platform = new Platform(settings, 'files');
@@ -160,6 +171,9 @@ async function main(): Promise<number> {
     client = await ArbiterClient.connect(settings);
 
     console.log('\nStarting the scenarios through the typed client:');
+    // Payments knows what was paid: each refund's facts come from these records, never from the request.
+    await Promise.all(scenarios.map((s) => registerOrder(sandboxUrl, s.request)));
+    say(`registered ${scenarios.length} orders with payments (the facts policy decides on)`);
     const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
     const duplicate = await client.startRefund(scenarios[0]!.request);
     const startedPrices = await Promise.all(priceScenarios.map((s) => client!.startPriceChange(s.request)));

@@ -3,6 +3,7 @@
 // the dead worker made but never reported into replays, so the ledger shows each effect once.
 // Real parts throughout (dev server; sandbox, model server and workers/main.ts as processes), with a
 // pass-through proxy in front of the sandbox that makes the kill land at the same point in every run.
+import { registerRequestOrder } from './helpers/payments-record';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -208,6 +209,7 @@ test('the worker killed (SIGKILL) in the middle of the saga, restarted, and the 
     return { ...request, order: { ...request.order, id: `${FLAKY_ORDER_PREFIX}${request.order.id}`, amount } };
   });
   const orderIds = requests.map((r) => r.order.id);
+  await Promise.all(requests.map((request) => registerRequestOrder(sandboxUrl, request)));
   const runs = await Promise.all(requests.map((request) => client.startRefund(request)));
   const firstWorker = startWorker(taskQueue);
   await waitUntilPolling(firstWorker);

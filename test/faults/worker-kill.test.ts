@@ -3,6 +3,7 @@
 // fail twice first), and restarted each time: every run ends as its order says, and the sandbox
 // ledger shows each effect exactly once. Real parts throughout: dev server; sandbox, stand-in
 // model server and workers/main.ts as processes. FAULTS_SEED=<seed> replays a run's choices.
+import { registerRequestOrder } from '../helpers/payments-record';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,6 +106,7 @@ test('50 refund sagas through 3-5 worker SIGKILLs at random points each reach th
   );
   console.log(`worker-kill: seed ${random.seed} (FAULTS_SEED=${random.seed} replays it); ${runs.length} runs ${JSON.stringify(RUNS)}; kills planned at ledger effects ${killAt.map((k) => k.effects).join(', ')} of ${totalEffects}`);
 
+  await Promise.all(runs.map((run) => registerRequestOrder(sandboxUrl, run.request)));
   const started = await Promise.all(runs.map((run) => client.startRefund(run.request)));
   let worker = startWorker(taskQueue);
   const kills: { plannedAt: number; effectsAtKill: number; closedAtKill: number }[] = [];

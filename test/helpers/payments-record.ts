@@ -29,3 +29,15 @@ export async function registerSandboxOrder(sandboxUrl: string, order: OrderRecor
   });
   if (!response.ok) throw new Error(`payments refused order ${orderId}: HTTP ${response.status} ${await response.text()}`);
 }
+
+/** Registers the request's order, as the request describes it, with the stand-in payments at `sandboxUrl`. */
+export function registerRequestOrder(sandboxUrl: string, request: RefundRequest): Promise<void> {
+  return registerSandboxOrder(sandboxUrl, {
+    orderId: request.order.id,
+    amount: request.order.amount,
+    currency: request.order.currency,
+    customerId: request.customer.id,
+    refunded: 0,
+    reserved: 0,
+  });
+}
