@@ -3,7 +3,7 @@
 // real sinks, tampered with as someone with write access to the store would, and checked by the
 // CLI code. PostgreSQL must be running; these tests fail rather than skip without it.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -257,12 +257,26 @@ describe('audit verify on the JSONL file only', () => {
     await expect(verify()).resolves.toMatchObject({ code: 0 });
   });
 
-  test('a second, different event under an id already used is reported as inserted', async () => {
+  test('a later version of an event supersedes the earlier line, so a forged one must chain like any edit', async () => {
     const forged = { ...events[2]!, summary: 'mallory approved' };
     await jsonlTrail(file).rewrite(workflowId, [...events, { ...forged, hash: auditEventHash(forged) }]);
     const { code, err } = await verify();
     expect(code).toBe(1);
-    expect(err[0]).toContain(`inserted ${events[2]!.eventId}: a second, different event under an id already used`);
+    expect(err[0]).toContain(`edited ${events[2]!.eventId}: its hash no longer matches the one ${events[3]!.eventId} links to`);
+  });
+
+  test('a later version written by a retried workflow task, chained onward, passes', async () => {
+    // The task that recorded events 5 and 6 failed and ran again a second later: same ids, new times.
+    const retried = chainedRun(workflowId, key).map((event, index) => (index < 4 ? event : { ...event, at: '2026-12-02T04:00:59.000Z' }));
+    let prevHash = GENESIS_HASH;
+    const resealed = retried.map((event) => {
+      const sealed = sealAuditEvent(event, prevHash);
+      prevHash = sealed.hash;
+      return sealed;
+    });
+    await jsonlTrail(file).write(resealed);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(8);
+    await expect(verify()).resolves.toMatchObject({ code: 0 });
   });
 
   test('the same event written twice (two worker processes on one file) is not tampering', async () => {

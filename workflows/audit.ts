@@ -1,6 +1,7 @@
 // Collects a run's audit events as they happen and hands them to the audit activity in
 // batches. Event ids are `<workflowId>/<runId>/<n>`: the same on every retry and replay, so the
-// sink writes each event once. Each event is chained to the one before it (common/audit-chain.ts):
+// sink writes each event once. (A workflow task that fails and runs again records its events
+// again at the new task's time: same ids, new hashes; the sinks keep the later version.) Each event is chained to the one before it (common/audit-chain.ts):
 // the chain is computed here, in workflow code, so replay rebuilds the same hashes.
 import { workflowInfo } from '@temporalio/workflow';
 import { GENESIS_HASH, sealAuditEvent } from '../common/audit-chain';
