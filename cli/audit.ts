@@ -14,10 +14,8 @@ const sha256Hex = /^[0-9a-f]{64}$/;
 
 const verifyCommand: Command = {
   usage: [
-    {
-      syntax: 'audit verify [--file <path> | --database <url> [--schema <name>]] [--run <workflowId> [--head <hash>]] [--trust <trust.yaml>]',
-      summary: "check the audit trail's hash chains and decision receipts (default: the worker's sink)",
-    },
+    { syntax: 'audit verify [--file <path> | --database <url>]', summary: "check the audit trail's hash chains and decision receipts (default: the worker's sink)" },
+    { syntax: 'audit verify --run <workflowId> [--head <hash>]', summary: "one workflow; --head: its result's auditHead (also: --schema <name>, --trust <file>)" },
   ],
   async run(args, io) {
     const { values, positionals } = parseOptions(args, {
