@@ -373,3 +373,25 @@ describe('audit verify, its command line', () => {
     expect(createReceiptChecker([{ id: key.id, publicKey: key.publicKey }])(receipt)).toBe('valid');
   });
 });
+
+describe('the chain as the workflow seals it', () => {
+  test('an event is hashed as JSON carries it to the sink: a Date, an undefined field and -0 hash as stored', () => {
+    const [first] = chainedRun('refund-sealing', key);
+    const sealed = sealAuditEvent({ ...first!, authority: undefined, changed: { when: new Date(Date.UTC(2026, 11, 2)), delta: -0 } }, GENESIS_HASH);
+    const stored = JSON.parse(JSON.stringify(sealed)) as AuditEvent;
+    expect(stored.changed).toEqual({ when: '2026-12-02T00:00:00.000Z', delta: 0 });
+    expect(auditEventHash(stored)).toBe(sealed.hash);
+  });
+
+  test('a receipt filed under `changed` is checked too, not skipped', async () => {
+    const file = join(dir, `${randomUUID()}.jsonl`);
+    const workflowId = `refund-${randomUUID()}`;
+    const stranger = signingKey('stranger');
+    const [first] = chainedRun(workflowId, key);
+    const event = sealAuditEvent({ ...first!, changed: { status: 'approved', receipt: signReceipt(stranger, { decision: 'approve' }) } }, GENESIS_HASH);
+    await jsonlTrail(file).write([event]);
+    const { code, err } = await arbiter(['audit', 'verify', '--file', file, '--trust', trustFile]);
+    expect(code).toBe(1);
+    expect(err[0]).toContain(`bad-receipt ${event.eventId}: its decision receipt names key "stranger"`);
+  });
+});
