@@ -52,7 +52,6 @@ export interface VerifyOptions {
 
 interface Sealed {
   event: AuditEvent & { hash: string; prevHash: string };
-  raw: Record<string, unknown>;
   sequence: number;
   stored: StoredAuditEvent;
 }
@@ -99,7 +98,9 @@ function verifyRun(runKey: string, items: StoredAuditEvent[], options: VerifyOpt
     const at = `(${item.stored.location})`;
     const expected = (previous?.sequence ?? 0) + 1;
     if (typeof event.hash !== 'string' || typeof event.prevHash !== 'string') {
-      return fail('unchained', event.eventId, `carries no hash chain (written before the chain existed, or stripped) ${at}`);
+      const none = chain.every(({ raw }) => raw.hash === undefined && raw.prevHash === undefined);
+      const why = none ? 'the whole run carries no hash chain (written before the chain existed?)' : 'carries no hash chain (stripped, or written before the chain existed)';
+      return fail('unchained', event.eventId, `${why} ${at}`);
     }
     if (item.sequence > expected) {
       return fail('removed', `${runKey}/${expected}`, `missing: the trail jumps from ${previous?.event.eventId ?? 'the start'} to ${event.eventId}`);
@@ -118,7 +119,7 @@ function verifyRun(runKey: string, items: StoredAuditEvent[], options: VerifyOpt
     const receiptFinding = checkReceipts(event, options.checkReceipt, at);
     if (receiptFinding) return fail('bad-receipt', event.eventId, receiptFinding);
     if (receiptOf(event) !== undefined) report.receipts += 1;
-    previous = { event: event as Sealed['event'], raw: item.raw, sequence: item.sequence, stored: item.stored };
+    previous = { event: event as Sealed['event'], sequence: item.sequence, stored: item.stored };
     report.events += 1;
   }
   report.finished = previous?.event.type === 'run.finished';
