@@ -4,6 +4,7 @@ import { policyCommand } from './policy';
 import { explainCommand, statusCommand } from './runs';
 import { startCommand } from './start';
 import { approvalsCommand, approveCommand, rejectCommand, tokenCommand } from './approvals';
+import { auditCommand } from './audit';
 
 const helpCommand: Command = {
   usage: [{ syntax: 'help', summary: 'show this help' }],
@@ -23,6 +24,7 @@ const commands: Record<string, Command> = {
   approvals: approvalsCommand,
   approve: approveCommand,
   reject: rejectCommand,
+  audit: auditCommand,
   help: helpCommand,
 };
 

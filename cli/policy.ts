@@ -17,7 +17,7 @@ import { parseOptions, UsageError, UserError, type Command, type Io } from './co
 import { readFactsFile } from './facts';
 
 /** Files beside the process policies that every process shares; they are not policies themselves. */
-const SHARED_FILES = new Set(['roles.yaml', 'models.yaml']);
+const SHARED_FILES = new Set(['roles.yaml', 'models.yaml', 'trust.yaml']);
 const DEFAULT_AGENT = 'support-bot';
 
 const subcommands: Record<string, Command> = {
@@ -83,7 +83,7 @@ function processPolicyFiles(dir: string): string[] {
     throw new UserError(`${dir}: policy directory not found or unreadable`);
   }
   const policies = names.filter((name) => name.endsWith('.yaml') && !SHARED_FILES.has(name)).sort();
-  if (!policies.length) throw new UserError(`${dir}: no process policies (*.yaml besides roles.yaml and models.yaml)`);
+  if (!policies.length) throw new UserError(`${dir}: no process policies (*.yaml besides roles.yaml, models.yaml and trust.yaml)`);
   return policies.map((name) => path.join(dir, name));
 }
 

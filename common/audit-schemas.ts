@@ -7,6 +7,8 @@ export const auditActorSchema = z.object({
   id: z.string().min(1),
 });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits (sha256)');
+
 export const auditEventSchema = z.object({
   /** `<workflowId>/<runId>/<sequence>`: stable across activity retries, so a sink can deduplicate. */
   eventId: z.string().min(1).max(512),
@@ -26,6 +28,16 @@ export const auditEventSchema = z.object({
   changed: z.unknown().optional(),
   /** One line for people reading the trail. */
   summary: z.string(),
+  /**
+   * A human decision's signed receipt (`approval.approved` / `approval.rejected`), checked by
+   * `arbiter audit verify` (common/decision-receipt.ts). Unknown here on purpose: a malformed
+   * receipt is still stored, and verify reports it, rather than failing the run's audit write.
+   */
+  receipt: z.unknown().optional(),
+  /** The hash of the run's previous event, or the genesis value for its first (common/audit-chain.ts). */
+  prevHash: sha256Hex.optional(),
+  /** sha256 of this event's canonical JSON without `hash` itself. Optional so trails written before the chain still load. */
+  hash: sha256Hex.optional(),
 });
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 export type AuditActor = z.infer<typeof auditActorSchema>;

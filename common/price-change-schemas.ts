@@ -102,6 +102,8 @@ export const priceChangeResultSchema = z.object({
   /** SKUs left as they were, each with why: denied by policy, rejected by a person, not in the request. */
   skipped: z.array(z.object({ sku: z.string(), reason: z.string() })).optional(),
   policyRef: z.string().optional(),
+  /** The hash of the run's last audit event: the anchor `arbiter audit verify --head` checks the trail against. */
+  auditHead: z.string().optional(),
   failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
 });
 export type PriceChangeResult = z.infer<typeof priceChangeResultSchema>;

@@ -82,6 +82,8 @@ export const refundResultSchema = z.object({
   refundId: z.string().optional(),
   messageId: z.string().optional(),
   policyRef: z.string().optional(),
+  /** The hash of the run's last audit event: the anchor `arbiter audit verify --head` checks the trail against. */
+  auditHead: z.string().optional(),
   failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
 });
 export type RefundResult = z.infer<typeof refundResultSchema>;

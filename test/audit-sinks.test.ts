@@ -75,6 +75,17 @@ describe('JSONL audit sink', () => {
     expect(fileLines()).toHaveLength(3);
   });
 
+  test('appends a new version of an event (same id, another hash) once, even after a restart', async () => {
+    const [event] = auditEvents('wf-jsonl-version', 1);
+    const first = { ...event!, hash: 'a'.repeat(64) };
+    const retried = { ...event!, at: '2025-01-01T00:01:00.000Z', hash: 'b'.repeat(64) };
+    await opened(createJsonlAuditSink(file)).append([first]);
+    const restarted = opened(createJsonlAuditSink(file));
+    await expect(restarted.append([retried])).resolves.toEqual({ written: 1, duplicates: 0 });
+    await expect(restarted.append([retried])).resolves.toEqual({ written: 0, duplicates: 1 });
+    expect(fileLines().map((line) => JSON.parse(line))).toEqual([first, retried]);
+  });
+
   test('still deduplicates after a restart, with a new sink on the same file', async () => {
     const events = auditEvents('wf-jsonl-restart', 3);
     await opened(createJsonlAuditSink(file)).append(events);
@@ -210,6 +221,18 @@ describe('PostgreSQL audit sink', () => {
     await writer.append(events);
     await expect(writer.append(events)).resolves.toEqual({ written: 0, duplicates: 3 });
     expect(await storedIds('wf-pg-retry')).toHaveLength(3);
+  });
+
+  test('replaces an event with a new version (same id, another hash), and not with the same version', async () => {
+    const [event] = auditEvents('wf-pg-version', 1);
+    const first = { ...event!, hash: 'a'.repeat(64) };
+    const retried = { ...event!, at: '2025-01-01T00:01:00.000Z', summary: 'step 1 completed, again', hash: 'b'.repeat(64) };
+    const writer = sink();
+    await writer.append([first]);
+    await expect(writer.append([retried])).resolves.toEqual({ written: 1, duplicates: 0 });
+    await expect(writer.append([retried])).resolves.toEqual({ written: 0, duplicates: 1 });
+    const rows = await admin.query(`SELECT summary, at, event FROM ${schema}.arbiter_audit_events WHERE workflow_id = 'wf-pg-version'`);
+    expect(rows.rows).toEqual([{ summary: retried.summary, at: new Date(retried.at), event: retried }]);
   });
 
   test('still deduplicates after a restart, with a new sink on the same database', async () => {

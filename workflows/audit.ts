@@ -1,7 +1,10 @@
 // Collects a run's audit events as they happen and hands them to the audit activity in
 // batches. Event ids are `<workflowId>/<runId>/<n>`: the same on every retry and replay, so the
-// sink writes each event once.
+// sink writes each event once. (A workflow task that fails and runs again records its events
+// again at the new task's time: same ids, new hashes; the sinks keep the later version.) Each event is chained to the one before it (common/audit-chain.ts):
+// the chain is computed here, in workflow code, so replay rebuilds the same hashes.
 import { workflowInfo } from '@temporalio/workflow';
+import { GENESIS_HASH, sealAuditEvent } from '../common/audit-chain';
 import type { AuditActor, AuditEvent } from '../common/audit-schemas';
 
 export interface AuditEntry {
@@ -11,11 +14,14 @@ export interface AuditEntry {
   authority?: string;
   shown?: unknown;
   changed?: unknown;
+  /** A human decision's signed receipt, as the endpoint handed it in. */
+  receipt?: unknown;
 }
 
 export class AuditTrail {
   private sequence = 0;
   private pending: AuditEvent[] = [];
+  private lastHash = GENESIS_HASH;
 
   constructor(
     private readonly process: string,
@@ -23,18 +29,36 @@ export class AuditTrail {
     private readonly write: (events: AuditEvent[]) => Promise<unknown>,
   ) {}
 
+  /** The hash of the latest event: whoever keeps it can tell a trail cut short from a whole one. */
+  get head(): string {
+    return this.lastHash;
+  }
+
   record(entry: AuditEntry): void {
     const { workflowId, runId } = workflowInfo();
     this.sequence += 1;
-    this.pending.push({
-      eventId: `${workflowId}/${runId}/${this.sequence}`,
-      workflowId,
-      runId,
-      process: this.process,
-      tenant: this.tenant,
-      at: new Date().toISOString(),
-      ...entry,
-    });
+    // Named fields only, never `...entry`: the activity's schema drops keys it does not know, and
+    // a dropped key would leave a hash that no stored event matches.
+    const event = sealAuditEvent(
+      {
+        eventId: `${workflowId}/${runId}/${this.sequence}`,
+        workflowId,
+        runId,
+        process: this.process,
+        tenant: this.tenant,
+        at: new Date().toISOString(),
+        type: entry.type,
+        actor: { kind: entry.actor.kind, id: entry.actor.id },
+        authority: entry.authority,
+        shown: entry.shown,
+        changed: entry.changed,
+        summary: entry.summary,
+        receipt: entry.receipt,
+      },
+      this.lastHash,
+    );
+    this.lastHash = event.hash;
+    this.pending.push(event);
   }
 
   /** Writes what was recorded since the last flush; one activity per batch keeps history short. */

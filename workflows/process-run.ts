@@ -32,6 +32,8 @@ interface ProcessResult {
   requestId: string;
   /** Optional in the processes' result schemas; `finish` always sets it. */
   policyRef?: string;
+  /** The hash of the run's last audit event (`run.finished`); optional like `policyRef`. */
+  auditHead?: string;
   outcome: string;
   reason: string;
 }
@@ -109,12 +111,14 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     },
 
     /** Ends the run: the outcome in the trace, the stage and the audit trail, written before the result is returned. */
-    async finish(result: Omit<Result, 'requestId' | 'policyRef'>): Promise<Result> {
+    async finish(result: Omit<Result, 'requestId' | 'policyRef' | 'auditHead'>): Promise<Result> {
       trace.data.outcome = { outcome: result.outcome, reason: result.reason };
       setStage(result.outcome);
       audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
       await audit.flush();
-      return { requestId: options.requestId, policyRef: bundle.ref, ...result } as Result;
+      // The result lands in the run's history, out of reach of whoever can edit the trail: it
+      // anchors the chain's head, so `arbiter audit verify --head` can tell a trail cut short.
+      return { requestId: options.requestId, policyRef: bundle.ref, auditHead: audit.head, ...result } as Result;
     },
   };
 }

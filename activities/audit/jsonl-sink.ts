@@ -1,12 +1,16 @@
-// The audit trail as a JSON-lines file: one event per line, each eventId written at most once.
-// Meant for local runs and a single worker process; several processes on one file need PostgreSQL.
+// The audit trail as a JSON-lines file: one event per line, each version of an eventId written
+// once. Meant for local runs and a single worker process; several processes on one file need PostgreSQL.
+// A version is the event's hash: a workflow task that failed and ran again records the events of
+// that task again, at the new task's time, so under the same ids with new hashes; the later line
+// supersedes the earlier, as the retried task's history supersedes the failed one.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditEvent } from '../../common/audit-schemas';
 import type { AppendResult, AuditSink } from './sink';
 
 interface FileState {
-  recordedIds: Set<string>;
+  /** Each recorded eventId with the hash of its latest line (undefined for events without one). */
+  recorded: Map<string, string | undefined>;
   /** A crash mid-write can leave a torn last line; the next batch must start on a fresh line. */
   endsMidLine: boolean;
   folderMade?: boolean;
@@ -21,7 +25,7 @@ export function createJsonlAuditSink(path: string): AuditSink {
   async function appendInOrder(events: AuditEvent[]): Promise<AppendResult> {
     // Loaded on first use, so a restarted worker still knows which ids the file holds.
     state ??= await readFileState(path);
-    const fresh = newEvents(events, state.recordedIds);
+    const fresh = newEvents(events, state.recorded);
     if (fresh.length === 0) return { written: 0, duplicates: events.length };
 
     const lines = fresh.map((event) => `${JSON.stringify(event)}\n`).join('');
@@ -38,7 +42,7 @@ export function createJsonlAuditSink(path: string): AuditSink {
     }
     state.endsMidLine = false;
     state.folderMade = true;
-    for (const event of fresh) state.recordedIds.add(event.eventId);
+    for (const event of fresh) state.recorded.set(event.eventId, event.hash);
     return { written: fresh.length, duplicates: events.length - fresh.length };
   }
 
@@ -54,11 +58,12 @@ export function createJsonlAuditSink(path: string): AuditSink {
   };
 }
 
-/** The events not yet recorded, each id once even if the batch repeats it. */
-function newEvents(events: AuditEvent[], recordedIds: ReadonlySet<string>): AuditEvent[] {
+/** The events not yet recorded in this version, each id once even if the batch repeats it. */
+function newEvents(events: AuditEvent[], recorded: ReadonlyMap<string, string | undefined>): AuditEvent[] {
   const seen = new Set<string>();
   return events.filter((event) => {
-    if (recordedIds.has(event.eventId) || seen.has(event.eventId)) return false;
+    const known = recorded.has(event.eventId) && recorded.get(event.eventId) === event.hash;
+    if (known || seen.has(event.eventId)) return false;
     seen.add(event.eventId);
     return true;
   });
@@ -69,24 +74,23 @@ async function readFileState(path: string): Promise<FileState> {
   try {
     content = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { recordedIds: new Set(), endsMidLine: false };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { recorded: new Map(), endsMidLine: false };
     throw error;
   }
-  const recordedIds = new Set<string>();
+  const recorded = new Map<string, string | undefined>();
   for (const line of content.split('\n')) {
-    const eventId = eventIdOf(line);
-    if (eventId !== undefined) recordedIds.add(eventId);
+    const version = versionOf(line);
+    if (version !== undefined) recorded.set(version.eventId, version.hash);
   }
-  return { recordedIds, endsMidLine: content.length > 0 && !content.endsWith('\n') };
+  return { recorded, endsMidLine: content.length > 0 && !content.endsWith('\n') };
 }
 
 /** A torn or foreign line has no id: its event counts as not written, so a retry rewrites it. */
-function eventIdOf(line: string): string | undefined {
+function versionOf(line: string): { eventId: string; hash: string | undefined } | undefined {
   if (line.trim() === '') return undefined;
   try {
-    const parsed: unknown = JSON.parse(line);
-    const eventId = (parsed as { eventId?: unknown } | null)?.eventId;
-    return typeof eventId === 'string' ? eventId : undefined;
+    const { eventId, hash } = (JSON.parse(line) ?? {}) as { eventId?: unknown; hash?: unknown };
+    return typeof eventId === 'string' ? { eventId, hash: typeof hash === 'string' ? hash : undefined } : undefined;
   } catch {
     return undefined;
   }
