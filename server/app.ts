@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { closeServer, listenOn } from '../runtime/http-entry';
 import { temporalApprovalSource, type ApprovalSourceOptions } from './approvals-source';
 import { AuthError, type Caller, type TokenVerifier } from './auth';
+import type { OidcSignIn } from './auth-config';
 import { bearerToken, HttpError, sendError, sendJson } from './http';
 import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
@@ -21,6 +22,8 @@ export interface ApprovalServerDeps {
   temporalCalls?: ApprovalSourceOptions;
   /** Where decisions refused by the endpoint itself are recorded. */
   audit?: AuditSink;
+  /** The identity provider the page signs people in with; without it the page asks for a token. */
+  signIn?: OidcSignIn;
 }
 
 export interface ApprovalServer {
@@ -34,8 +37,8 @@ const DEFAULT_LIMITS = { bodyBytes: 16 * 1024, ratePerSecond: 20, burst: 40 };
 /** In-flight requests get this long to finish when the server closes; idle keep-alive sockets close at once. */
 const CLOSE_GRACE_MS = 5_000;
 
-/** `health` and `page` need no token; every other route is an API call with a caller. */
-type RouteName = 'health' | 'page' | keyof ApprovalRoutes;
+/** `health`, `page` and `signInConfig` need no token; every other route is an API call with a caller. */
+type RouteName = 'health' | 'page' | 'signInConfig' | keyof ApprovalRoutes;
 interface Route {
   method: 'GET' | 'POST';
   pattern: RegExp;
@@ -44,7 +47,8 @@ interface Route {
 
 const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, name: 'health' },
-  { method: 'GET', pattern: /^\/(?:app\.js|style\.css)?$/, name: 'page' },
+  { method: 'GET', pattern: /^\/(?:app\.js|oidc\.js|style\.css)?$/, name: 'page' },
+  { method: 'GET', pattern: /^\/auth\/config$/, name: 'signInConfig' },
   { method: 'GET', pattern: /^\/approvals$/, name: 'list' },
   { method: 'GET', pattern: /^\/approvals\/([^/]+)$/, name: 'show' },
   { method: 'POST', pattern: /^\/approvals\/([^/]+)\/decision$/, name: 'decide' },
@@ -59,7 +63,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     bodyBytes: limits.bodyBytes,
     recordRefusal: refusalRecorder(deps.audit, logger),
   });
-  const servePage = loadPage();
+  const servePage = loadPage(undefined, deps.signIn);
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
@@ -86,6 +90,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     }
     if (route.name === 'health') return sendJson(res, 200, { ok: true });
     if (route.name === 'page') return servePage(res, pathname as PagePath);
+    if (route.name === 'signInConfig') return sendJson(res, 200, deps.signIn ? { signIn: 'oidc', ...deps.signIn } : { signIn: 'token' });
     const caller = await authenticate(req);
     seen.callerId = caller.id;
     await routes[route.name]({ req, res, caller, workflowId: workflowIdFrom(route.pattern, pathname) });
