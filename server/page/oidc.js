@@ -133,8 +133,9 @@ function readPending() {
 }
 
 /**
- * The ID token came straight from the token endpoint over TLS, so its signature is left to the
- * endpoint's own checks of the access token; here it proves the answer belongs to this sign-in.
+ * The ID token came straight from the token endpoint over TLS, which OpenID Connect lets a client
+ * rely on instead of its signature; here it proves the answer belongs to this sign-in (nonce) and
+ * this client. The page trusts nothing else in it: the endpoint verifies every token it is sent.
  */
 function checkIdToken(claims, config, nonce) {
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
