@@ -83,7 +83,7 @@ interface SignInSeen {
   accessToken: string;
 }
 
-/** Clicks through the page's sign-in and the provider's login and consent forms, recording what went over the wire. */
+/** Clicks through the page's sign-in and the provider's login and consent forms, recording what the provider was sent and answered. */
 async function signInThroughProvider(login: string): Promise<SignInSeen> {
   const authorizeRequest = page.waitForRequest((r) => r.url().startsWith(`${provider.issuer}/auth?`));
   const tokenResponse = page.waitForResponse((r) => r.url() === `${provider.issuer}/token` && r.request().method() === 'POST');
@@ -96,7 +96,6 @@ async function signInThroughProvider(login: string): Promise<SignInSeen> {
   await page.getByRole('button', { name: 'Continue' }).click();
   const response = await tokenResponse;
   const tokens = (await response.json()) as { id_token: string; access_token: string };
-  await page.locator('#identity').waitFor();
   return { authorizeUrl, tokenRequest: new URLSearchParams(response.request().postData() ?? ''), idToken: tokens.id_token, accessToken: tokens.access_token };
 }
 
@@ -105,6 +104,7 @@ it('signs a support lead in through the identity provider with PKCE and lets her
   const seen = await withRefundRun(env, bundle, order(740), async (handle) => {
     await waitUntilListed(baseUrl, machine, handle.workflowId);
     const signIn = await signInThroughProvider('carol');
+    await page.locator('#identity').waitFor();
     const card = page.locator(`article.card[data-workflow-id="${handle.workflowId}"]`);
     await card.waitFor();
     const who = await page.locator('#who').textContent();
@@ -142,6 +142,7 @@ it('signs a support lead in through the identity provider with PKCE and lets her
 it('shows the signed-in identity with the inbox, and the API takes the access token but refuses the ID token', async () => {
   const signIn = await signInThroughProvider('carol');
   await page.locator('#queue').waitFor();
+  await page.locator('#identity').waitFor();
   expect(await page.locator('#who').textContent()).toBe('carol (support-lead) · acme');
 
   const withAccessToken = await httpCall(baseUrl, { path: '/approvals', token: signIn.accessToken });
@@ -171,11 +172,35 @@ it('refuses a sign-in answer this tab did not start, without sending its code to
   page.on('request', (r) => {
     if (r.url().startsWith(provider.issuer)) providerCalls.push(r.url());
   });
+  // A sign-in of this tab's own is under way (its state kept) when a callback with someone else's code arrives.
+  await page.goto(baseUrl);
+  await page.getByRole('button', { name: 'Sign in with your company account' }).click();
+  await page.locator('input[name="login"]').waitFor();
   await page.goto(`${baseUrl}/?code=planted-code&state=planted-state`);
   await page.locator('#provider-sign-in-error', { hasText: 'does not match a sign-in started in this tab' }).waitFor();
   expect(page.url()).toBe(`${baseUrl}/`);
   expect(await page.locator('#queue').isVisible()).toBe(false);
   expect(providerCalls.filter((url) => url.endsWith('/token'))).toEqual([]);
+});
+
+it('refuses a sign-in whose ID token was issued for another sign-in (a replayed ID token), and calls no API', async () => {
+  const earlier = await signInThroughProvider('carol');
+  await page.context().close();
+  page = await (await browser.newContext()).newPage();
+  const apiCalls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(`${baseUrl}/approvals`)) apiCalls.push(r.url());
+  });
+  // The provider's real answer, with the ID token of the earlier sign-in in place of this one's.
+  await page.route(`${provider.issuer}/token`, async (route) => {
+    const response = await route.fetch();
+    const tokens = (await response.json()) as Record<string, unknown>;
+    await route.fulfill({ response, json: { ...tokens, id_token: earlier.idToken } });
+  });
+  await signInThroughProvider('carol');
+  await page.locator('#provider-sign-in-error', { hasText: 'returned an ID token for another sign-in' }).waitFor();
+  expect(await page.locator('#queue').isVisible()).toBe(false);
+  expect(apiCalls).toEqual([]);
 });
 
 it('tells the page its sign-in settings without a token, and lets the page connect to the provider only', async () => {
