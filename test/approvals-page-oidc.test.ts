@@ -114,7 +114,7 @@ it('signs a support lead in through the identity provider with PKCE and lets her
       signIn,
       who,
       address: page.url(),
-      stored: await page.evaluate(() => Object.keys(sessionStorage)),
+      stored: await page.evaluate('Object.keys(sessionStorage)'),
       result: await handle.result(),
       decisions: (await handle.query(approvalQuery))?.decisions,
     };
