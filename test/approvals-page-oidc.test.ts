@@ -3,6 +3,8 @@
 // workflow: authorization code with PKCE, the provider's login and consent forms, the callback's
 // checks, the access token in memory, and the endpoint verifying it against the provider's keys.
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -15,6 +17,8 @@ import { order, waitUntilListed, withRefundRun } from './helpers/http-approvals'
 import { httpCall } from './helpers/http-client';
 import { API_AUDIENCE, OTHER_AUDIENCE, PAGE_CLIENT_ID, startTestProvider, type TestProvider } from './helpers/oidc-provider';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
+
+const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-approvals-sign-in.png');
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -178,6 +182,7 @@ it('refuses a sign-in answer this tab did not start, without sending its code to
   await page.locator('input[name="login"]').waitFor();
   await page.goto(`${baseUrl}/?code=planted-code&state=planted-state`);
   await page.locator('#provider-sign-in-error', { hasText: 'does not match a sign-in started in this tab' }).waitFor();
+  await page.screenshot({ path: SCREENSHOT_PATH });
   expect(page.url()).toBe(`${baseUrl}/`);
   expect(await page.locator('#queue').isVisible()).toBe(false);
   expect(providerCalls.filter((url) => url.endsWith('/token'))).toEqual([]);
