@@ -74,11 +74,25 @@ function keySource(config: AuthConfig): { key: JWTVerifyGetKey; algorithms: stri
   if ('jwksUrl' in config) {
     checkKeySourceUrl(config.jwksUrl, 'the JWKS URL');
     if (!config.issuer || !config.audience) throw new AuthConfigError('a JWKS URL needs the issuer and the audience tokens must carry');
-    return { key: createRemoteJWKSet(new URL(config.jwksUrl)), algorithms: ASYMMETRIC_ALGORITHMS, issuer: config.issuer, audience: config.audience };
+    return { key: keysFetchedFrom(new URL(config.jwksUrl)), algorithms: ASYMMETRIC_ALGORITHMS, issuer: config.issuer, audience: config.audience };
   }
   if (!config.secret) throw new AuthConfigError('token verification needs a secret or a JWKS URL');
   const secret = new TextEncoder().encode(config.secret);
   return { key: () => secret, algorithms: ['HS256'] };
+}
+
+/** The provider's keys; a failed fetch (refused, timed out, not a JWKS) is said as such, not as a bad token. */
+function keysFetchedFrom(url: URL): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url);
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw err;
+      throw new AuthError('token keys could not be fetched');
+    }
+  };
 }
 
 /**

@@ -165,6 +165,27 @@ describe('clock tolerance', () => {
   });
 });
 
+test('refuses a token that is not valid yet (nbf beyond the tolerance)', async () => {
+  const notYet = await new SignJWT({ ...LEAD, nbf: Math.floor(Date.now() / 1000) + 120 })
+    .setProtectedHeader({ alg: 'RS256', kid: 'idp-key-1' })
+    .setSubject('carol')
+    .setIssuer('https://idp.test')
+    .setAudience('arbiter')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey);
+  expect(await refusalOf(verify, notYet)).toBe('token is not valid yet (nbf)');
+});
+
+test('says the keys could not be fetched when nothing answers at the JWKS URL', async () => {
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  const unreachable = createTokenVerifier({ ...providerConfig(), jwksUrl: `http://127.0.0.1:${port}/jwks` });
+  expect(await refusalOf(unreachable, await idpToken(LEAD))).toBe('token keys could not be fetched');
+});
+
 test('will not build a verifier that fetches keys over plain http off loopback', () => {
   expect(() => createTokenVerifier({ ...providerConfig(), jwksUrl: 'http://idp.test/jwks' })).toThrow(/must be an https:\/\/ URL/);
 });
