@@ -10,8 +10,8 @@ export interface OidcSignIn {
   issuer: string;
   clientId: string;
   scopes: string[];
-  /** The API the access token is requested for (RFC 8707 resource indicator): the token's audience. */
-  resource: string;
+  /** The API the access token is requested for (RFC 8707 resource indicator): the token's audience. Absent when turned off. */
+  resource?: string;
 }
 
 export interface EndpointAuth {
@@ -75,7 +75,9 @@ function oidcSignInFromEnv(env: NodeJS.ProcessEnv, tokens: { issuer: string; aud
   const scopes = env.ARBITER_OIDC_SCOPES ? env.ARBITER_OIDC_SCOPES.split(/[\s,]+/).filter(Boolean) : DEFAULT_OIDC_SCOPES;
   if (!scopes.includes('openid')) throw new AuthConfigError('ARBITER_OIDC_SCOPES must include openid');
   if (!scopes.every((scope) => /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))) throw new AuthConfigError('ARBITER_OIDC_SCOPES holds a character a scope may not have');
-  return { issuer, clientId, scopes, resource: tokens.audience };
+  // Some providers refuse the `resource` parameter and take the API from a scope instead.
+  const resource = env.ARBITER_OIDC_RESOURCE?.trim() || tokens.audience;
+  return resource === 'off' ? { issuer, clientId, scopes } : { issuer, clientId, scopes, resource };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string, why: string): string {

@@ -123,6 +123,11 @@ describe('the page signing in through the provider (ARBITER_OIDC_*)', () => {
     expect(endpointAuthFromEnv({ ...SIGN_IN, ARBITER_OIDC_SCOPES: 'openid api://arbiter/approve' }).signIn?.scopes).toEqual(['openid', 'api://arbiter/approve']);
   });
 
+  it('asks for another resource than the audience with ARBITER_OIDC_RESOURCE, and for none with "off"', () => {
+    expect(endpointAuthFromEnv({ ...SIGN_IN, ARBITER_OIDC_RESOURCE: 'api://arbiter' }).signIn?.resource).toBe('api://arbiter');
+    expect(endpointAuthFromEnv({ ...SIGN_IN, ARBITER_OIDC_RESOURCE: 'off' }).signIn).not.toHaveProperty('resource');
+  });
+
   it('refuses scopes without openid', () => {
     expect(refusal({ ...SIGN_IN, ARBITER_OIDC_SCOPES: 'profile' })).toBe('ARBITER_OIDC_SCOPES must include openid');
   });

@@ -78,8 +78,8 @@ export async function beginSignIn(config) {
     nonce: pending.nonce,
     code_challenge: challenge,
     code_challenge_method: 'S256',
-    resource: config.resource,
   };
+  if (config.resource) params.resource = config.resource;
   for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
   window.location.assign(target.href);
 }
@@ -105,8 +105,8 @@ export async function completeSignIn(config) {
     redirect_uri: redirectUri(),
     client_id: config.clientId,
     code_verifier: pending.verifier,
-    resource: config.resource,
   });
+  if (config.resource) body.set('resource', config.resource);
   let tokens;
   try {
     const response = await fetch(metadata.token_endpoint, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body, cache: 'no-store' });
