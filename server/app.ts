@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { closeServer, listenOn } from '../runtime/http-entry';
 import { temporalApprovalSource, type ApprovalSourceOptions } from './approvals-source';
 import { AuthError, type Caller, type TokenVerifier } from './auth';
+import type { OidcSignIn } from './auth-config';
 import { bearerToken, HttpError, sendError, sendJson } from './http';
 import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
@@ -23,6 +24,8 @@ export interface ApprovalServerDeps {
   audit?: AuditSink;
   /** Every agent id of every policy (see `policyAgentIdsIn`): a token under one of them is refused. */
   agentIds?: ReadonlySet<string>;
+  /** The identity provider the page signs people in with; without it the page asks for a token. */
+  signIn?: OidcSignIn;
 }
 
 export interface ApprovalServer {
@@ -36,8 +39,8 @@ const DEFAULT_LIMITS = { bodyBytes: 16 * 1024, ratePerSecond: 20, burst: 40 };
 /** In-flight requests get this long to finish when the server closes; idle keep-alive sockets close at once. */
 const CLOSE_GRACE_MS = 5_000;
 
-/** `health` and `page` need no token; every other route is an API call with a caller. */
-type RouteName = 'health' | 'page' | keyof ApprovalRoutes;
+/** `health`, `page` and `signInConfig` need no token; every other route is an API call with a caller. */
+type RouteName = 'health' | 'page' | 'signInConfig' | keyof ApprovalRoutes;
 interface Route {
   method: 'GET' | 'POST';
   pattern: RegExp;
@@ -46,7 +49,8 @@ interface Route {
 
 const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, name: 'health' },
-  { method: 'GET', pattern: /^\/(?:app\.js|style\.css)?$/, name: 'page' },
+  { method: 'GET', pattern: /^\/(?:app\.js|oidc\.js|style\.css)?$/, name: 'page' },
+  { method: 'GET', pattern: /^\/auth\/config$/, name: 'signInConfig' },
   { method: 'GET', pattern: /^\/approvals$/, name: 'list' },
   { method: 'GET', pattern: /^\/approvals\/([^/]+)$/, name: 'show' },
   { method: 'POST', pattern: /^\/approvals\/([^/]+)\/decision$/, name: 'decide' },
@@ -63,7 +67,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     agentIds: deps.agentIds,
   });
   const agentIds = deps.agentIds ?? new Set<string>();
-  const servePage = loadPage();
+  const servePage = loadPage(undefined, deps.signIn);
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
@@ -90,6 +94,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     }
     if (route.name === 'health') return sendJson(res, 200, { ok: true });
     if (route.name === 'page') return servePage(res, pathname as PagePath);
+    if (route.name === 'signInConfig') return sendJson(res, 200, deps.signIn ? { signIn: 'oidc', ...deps.signIn } : { signIn: 'token' });
     const caller = await authenticate(req);
     seen.callerId = caller.id;
     // Authentic tokens that grant nothing: no tenant (fail closed, never every tenant), or an

@@ -1,16 +1,31 @@
-// Who is calling the approvers' endpoint: a JWT, checked against a shared secret (HS256) or an
-// identity provider's published keys (RS256/ES256), turned into the caller's id, roles and tenant.
-import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+// Who is calling the approvers' endpoint: a JWT, checked against a shared secret (HS256, local
+// runs) or an identity provider's published keys (RS256/ES256, issuer and audience pinned), within
+// a clock tolerance and a maximum lifetime, turned into the caller's id, roles and tenant.
+// Settings come from the environment through auth-config.ts; docs/identity.md explains them.
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { approverSchema } from '../common/approval-schemas';
 import { externalIdSchema } from '../common/refund-schemas';
+import { AuthConfigError, checkKeySourceUrl, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_MAX_TTL_SECONDS } from './auth-config';
 
-export interface AuthConfig {
-  secret?: string;
-  jwksUrl?: string;
-  issuer?: string;
-  audience?: string;
+interface TokenRules {
+  /** Seconds a token's exp and nbf may be off by, for clocks that drift (default 30). */
+  clockToleranceSeconds?: number;
+  /** The longest lifetime (exp - iat) accepted, in seconds (default 12 h); tokens without iat are refused. */
+  maxTtlSeconds?: number;
 }
+/** Local runs: HS256 with a shared secret. */
+export interface LocalSecretConfig extends TokenRules {
+  secret: string;
+}
+/** An identity provider: its published keys, and the issuer and audience every token must carry. */
+export interface IdentityProviderConfig extends TokenRules {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+}
+/** One or the other, never both: a shared secret beside the provider's keys would be a second way in. */
+export type AuthConfig = LocalSecretConfig | IdentityProviderConfig;
 
 /** The tenant claim of an operator of the whole installation; never implied by a missing claim. */
 export const ALL_TENANTS = '*';
@@ -31,35 +46,22 @@ export class AuthError extends Error {
   override name = 'AuthError';
 }
 
-export class AuthConfigError extends Error {
-  override name = 'AuthConfigError';
-}
+export { AuthConfigError };
 
-const MIN_SECRET_LENGTH = 32;
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
 
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
-  const secret = config.secret ? new TextEncoder().encode(config.secret) : undefined;
-  const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
-  if (!secret && !jwks) throw new AuthConfigError('token verification needs a secret or a JWKS URL');
-  // The algorithm comes from the token header, so the allowed list is what stops a token that
-  // picks its own (alg "none", or HS256 signed with a public key).
-  const algorithms = [...(secret ? ['HS256'] : []), ...(jwks ? ASYMMETRIC_ALGORITHMS : [])];
-  const keyFor: JWTVerifyGetKey = async (header, token) => {
-    if (header.alg === 'HS256' && secret) return secret;
-    if (jwks) return jwks(header, token);
-    throw new AuthError(`token algorithm ${String(header.alg)} is not accepted`);
-  };
+  const clockTolerance = config.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const maxTtlSeconds = config.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS;
+  const { key, algorithms, issuer, audience } = keySource(config);
 
   return async (token) => {
-    let payload: unknown;
+    let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keyFor, {
-        algorithms,
-        issuer: config.issuer,
-        audience: config.audience,
-        requiredClaims: ['exp', 'sub'],
-      }));
+      // The algorithm comes from the token header, so the allowed list is what stops a token that
+      // picks its own (alg "none", or HS256 signed with the provider's public key).
+      ({ payload } = await jwtVerify(token, key, { algorithms, issuer, audience, clockTolerance, requiredClaims: ['exp', 'iat', 'sub'] }));
+      checkLifetime(payload, clockTolerance, maxTtlSeconds);
     } catch (err) {
       throw new AuthError(describeRefusal(err));
     }
@@ -73,10 +75,52 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   };
 }
 
+function keySource(config: AuthConfig): { key: JWTVerifyGetKey; algorithms: string[]; issuer?: string; audience?: string } {
+  if ('jwksUrl' in config) {
+    checkKeySourceUrl(config.jwksUrl, 'the JWKS URL');
+    if (!config.issuer || !config.audience) throw new AuthConfigError('a JWKS URL needs the issuer and the audience tokens must carry');
+    return { key: keysFetchedFrom(new URL(config.jwksUrl)), algorithms: ASYMMETRIC_ALGORITHMS, issuer: config.issuer, audience: config.audience };
+  }
+  if (!config.secret) throw new AuthConfigError('token verification needs a secret or a JWKS URL');
+  const secret = new TextEncoder().encode(config.secret);
+  return { key: () => secret, algorithms: ['HS256'] };
+}
+
+/** The provider's keys; a failed fetch (refused, timed out, not a JWKS) is said as such, not as a bad token. */
+function keysFetchedFrom(url: URL): JWTVerifyGetKey {
+  const jwks = createRemoteJWKSet(url);
+  return async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw err;
+      throw new AuthError('token keys could not be fetched');
+    }
+  };
+}
+
+/**
+ * A stolen token is good until it expires, so a provider misconfigured to issue long-lived tokens
+ * is refused here: exp - iat must stay within the maximum, and iat may not lie in the future
+ * (a future iat would stretch the window the lifetime check measures).
+ */
+function checkLifetime(payload: JWTPayload, clockTolerance: number, maxTtlSeconds: number): void {
+  const { iat, exp } = payload as { iat: number; exp: number };
+  if (iat > Date.now() / 1000 + clockTolerance) throw new AuthError('token issued-at time (iat) is in the future');
+  if (exp - iat > maxTtlSeconds) throw new AuthError(`token lifetime (iat to exp) is longer than the ${formatSeconds(maxTtlSeconds)} allowed`);
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 /** jose's error codes to fixed sentences: its messages are safe today, ours stay safe tomorrow. */
 function describeRefusal(err: unknown): string {
   if (err instanceof AuthError) return err.message;
-  const code = (err as { code?: unknown } | null)?.code;
+  const { code, claim, reason } = (err ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return 'token expired';
@@ -85,7 +129,7 @@ function describeRefusal(err: unknown): string {
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
       return 'token algorithm is not accepted';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      return `token claim ${String((err as { claim?: unknown }).claim ?? '')} is missing or invalid`;
+      return describeClaimRefusal(claim, reason);
     case 'ERR_JWKS_NO_MATCHING_KEY':
       return 'token was signed with an unknown key';
     case 'ERR_JWKS_TIMEOUT':
@@ -93,6 +137,24 @@ function describeRefusal(err: unknown): string {
       return 'token keys could not be fetched';
     default:
       return 'token is malformed';
+  }
+}
+
+function describeClaimRefusal(claim: unknown, reason: unknown): string {
+  switch (claim) {
+    case 'iss':
+      return 'token issuer (iss) is not the one this endpoint trusts';
+    case 'aud':
+      return 'token audience (aud) is not this endpoint';
+    case 'nbf':
+      return 'token is not valid yet (nbf)';
+    case 'iat':
+      return reason === 'missing' ? 'token has no issued-at time (iat), so its lifetime cannot be checked' : 'token issued-at time (iat) is invalid';
+    case 'exp':
+    case 'sub':
+      return `token claim ${claim} is missing or invalid`;
+    default:
+      return 'token claims are invalid';
   }
 }
 
@@ -113,18 +175,4 @@ export async function mintLocalToken(secret: string, claims: LocalTokenClaims): 
     .setIssuedAt()
     .setExpirationTime(claims.expiresIn ?? '8h')
     .sign(new TextEncoder().encode(secret));
-}
-
-/** Reads the token settings; without a secret or a JWKS URL the server must not start. */
-export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const secret = env.ARBITER_JWT_SECRET || undefined;
-  const jwksUrl = env.ARBITER_JWKS_URL || undefined;
-  if (!secret && !jwksUrl) {
-    throw new AuthConfigError('set ARBITER_JWT_SECRET (at least 32 characters) or ARBITER_JWKS_URL: the approvals endpoint does not run without token verification');
-  }
-  if (secret && secret.length < MIN_SECRET_LENGTH) {
-    throw new AuthConfigError(`ARBITER_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long`);
-  }
-  if (jwksUrl && !URL.canParse(jwksUrl)) throw new AuthConfigError('ARBITER_JWKS_URL is not a valid URL');
-  return { secret, jwksUrl, issuer: env.ARBITER_JWT_ISSUER || undefined, audience: env.ARBITER_JWT_AUDIENCE || undefined };
 }

@@ -9,7 +9,8 @@ import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
 import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../policies/load';
 import { createApprovalServer } from './app';
-import { authConfigFromEnv, createTokenVerifier, type TokenVerifier } from './auth';
+import { createTokenVerifier, type TokenVerifier } from './auth';
+import { endpointAuthFromEnv, type EndpointAuth } from './auth-config';
 
 const DEFAULT_PORT = 8080;
 const logger = createLogger('arbiter-approvals');
@@ -24,16 +25,19 @@ runHttpEntry({
   logger,
   async start() {
     // Checked before anything connects or listens: an endpoint that cannot check tokens must not run.
+    let auth: EndpointAuth;
     let verifyToken: TokenVerifier;
     let port: number;
     let agentIds: Set<string>;
     try {
-      verifyToken = createTokenVerifier(authConfigFromEnv());
+      auth = endpointAuthFromEnv();
+      verifyToken = createTokenVerifier(auth.tokens);
       port = portFromEnv('ARBITER_PORT', DEFAULT_PORT);
       agentIds = policyAgentIdsIn(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR);
     } catch (err) {
       return refuse((err as Error).message);
     }
+    for (const notice of auth.notices) logger.warn(notice);
     const host = hostFromEnv('ARBITER_HOST');
 
     const settings = readTemporalSettings();
@@ -41,7 +45,7 @@ runHttpEntry({
     const temporal = new Client({ connection, namespace: settings.namespace });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds });
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, signIn: auth.signIn });
 
     const bound = await approvals.listen(port, host);
     logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on ${httpUrl(host, bound)}/`);

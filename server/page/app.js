@@ -1,7 +1,8 @@
-// The approvers' page (plain DOM, no build step): a token kept in sessionStorage, the cards waiting
-// for the caller, decisions and proposals. Card text goes in via textContent only, never as markup.
-/* global document, window, fetch, sessionStorage, crypto, atob */
-'use strict';
+// The approvers' page (plain DOM, no build step): sign-in through the identity provider (token in
+// memory) or, for local runs, a pasted token (in sessionStorage); the cards waiting for the caller,
+// decisions and proposals. Card text goes in via textContent only, never as markup.
+/* global document, window, fetch, sessionStorage, crypto */
+import { beginSignIn, claimsOf, completeSignIn, isSignInCallback, SignInError } from './oidc.js';
 
 const TOKEN_KEY = 'arbiter.approvals.token';
 const REFRESH_MS = 20000;
@@ -25,21 +26,23 @@ function el(tag, attributes, ...children) {
 
 // ---- token ------------------------------------------------------------------------------
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
+/** From GET /auth/config: `{ signIn: 'oidc', issuer, clientId, scopes, resource }` or `{ signIn: 'token' }`. */
+let signInConfig = { signIn: 'token' };
+/**
+ * A token from the identity provider stays in this variable only: gone on reload or close, out of
+ * reach of anything that reads storage later; the provider's own session makes signing in again a
+ * redirect. A pasted token (local runs) is kept in sessionStorage, so a reload does not ask again.
+ */
+let providerToken = null;
 
-/** Shown only for orientation; the server checks the token on every call. */
-function claimsOf(jwt) {
-  try {
-    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), '=')));
-  } catch {
-    return {};
-  }
+const usesProvider = () => signInConfig.signIn === 'oidc';
+
+function token() {
+  return usesProvider() ? providerToken : sessionStorage.getItem(TOKEN_KEY);
 }
 
 function signOut(message) {
+  providerToken = null;
   sessionStorage.removeItem(TOKEN_KEY);
   cardsById.clear();
   $('cards').replaceChildren();
@@ -49,9 +52,10 @@ function signOut(message) {
 function showSignIn(message) {
   $('queue').hidden = true;
   $('identity').hidden = true;
-  $('sign-in').hidden = false;
-  $('sign-in-error').textContent = message || '';
-  $('token').focus();
+  $('sign-in').hidden = usesProvider();
+  $('provider-sign-in').hidden = !usesProvider();
+  $(usesProvider() ? 'provider-sign-in-error' : 'sign-in-error').textContent = message || '';
+  $(usesProvider() ? 'provider-sign-in-button' : 'token').focus();
 }
 
 function showQueue() {
@@ -283,7 +287,25 @@ async function refresh() {
 
 // ---- start ------------------------------------------------------------------------------
 
-function start() {
+async function loadSignInConfig() {
+  try {
+    const response = await fetch('/auth/config', { cache: 'no-store' });
+    if (response.ok) signInConfig = await response.json();
+  } catch {
+    // Unreachable endpoint: the token form still works once it is back.
+  }
+}
+
+function signInThroughProvider() {
+  $('provider-sign-in-error').textContent = '';
+  beginSignIn(signInConfig).catch((err) => {
+    $('provider-sign-in-error').textContent = err instanceof SignInError ? err.message : 'Sign-in could not start.';
+  });
+}
+
+async function start() {
+  await loadSignInConfig();
+  $('provider-sign-in-button').addEventListener('click', signInThroughProvider);
   $('token-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const value = $('token').value.trim().replace(/^Bearer\s+/i, '');
@@ -296,6 +318,13 @@ function start() {
   $('sign-out').addEventListener('click', () => signOut(''));
   $('refresh').addEventListener('click', () => void refresh());
   window.setInterval(() => void refresh(), REFRESH_MS);
+  if (usesProvider() && isSignInCallback()) {
+    try {
+      providerToken = await completeSignIn(signInConfig);
+    } catch (err) {
+      return showSignIn(err instanceof SignInError ? err.message : 'Sign-in failed; sign in again.');
+    }
+  }
   if (token()) {
     showQueue();
     void refresh();
@@ -304,4 +333,4 @@ function start() {
   }
 }
 
-start();
+void start();
