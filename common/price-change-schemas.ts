@@ -85,8 +85,11 @@ export type PriceChangeProposal = z.infer<typeof priceChangeProposalSchema>;
 export const submittedPriceChangeProposalSchema = z.strictObject({
   proposal: priceChangeProposalSchema,
   submittedBy: externalIdSchema,
-  /** The roles the proposer's token carried: the workflow checks them against the policy's proposers. */
-  roles: z.array(z.string().min(1).max(64)).max(32),
+  /**
+   * The roles the proposer's token carried: the workflow checks them against the policy's
+   * proposers. Optional only so signals of runs from before the check replay; none is no role.
+   */
+  roles: z.array(z.string().min(1).max(64)).max(32).optional(),
 });
 export type SubmittedPriceChangeProposal = z.infer<typeof submittedPriceChangeProposalSchema>;
 

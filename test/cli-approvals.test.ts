@@ -36,10 +36,22 @@ async function arbiter(args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
+describe('arbiter token', () => {
+  it('refuses to mint a token without a tenant, and mints every tenant only when told so out loud', async () => {
+    const without = await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead']);
+    const starred = await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead', '--tenant', '*']);
+    const all = await arbiter(['token', '--sub', 'ops-olga', '--roles', 'operator', '--all-tenants']);
+    expect([without.code, without.stderr]).toEqual([2, expect.stringContaining('exactly one of --tenant <t> and --all-tenants')]);
+    expect(starred.code).toBe(2);
+    expect(all.code).toBe(0);
+    expect(JSON.parse(Buffer.from(all.stdout.trim().split('.')[1]!, 'base64url').toString())).toMatchObject({ sub: 'ops-olga', tenant: '*' });
+  });
+});
+
 describe('arbiter approver commands', () => {
   it('mints a token, lists the waiting card, and approves it so the run completes', async () => {
     const { listed, approved, result } = await withRefundRun(env, bundle, order(740), async (handle) => {
-      const token = (await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead'])).stdout.trim();
+      const token = (await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead', '--tenant', 'acme'])).stdout.trim();
       await waitUntilListed(endpoint.baseUrl, token, handle.workflowId);
       const listed = await arbiter(['approvals', '--token', token]);
       const approved = await arbiter(['approve', handle.workflowId, '--token', token, '--comment', 'photos checked']);
@@ -54,8 +66,8 @@ describe('arbiter approver commands', () => {
 
   it('reports the endpoint refusing a decision by someone without the role, with exit 1', async () => {
     const refused = await withRefundRun(env, bundle, order(740), async (handle) => {
-      const token = (await arbiter(['token', '--sub', 'fin-1', '--roles', 'finance'])).stdout.trim();
-      await waitUntilListed(endpoint.baseUrl, (await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead'])).stdout.trim(), handle.workflowId);
+      const token = (await arbiter(['token', '--sub', 'fin-1', '--roles', 'finance', '--tenant', 'acme'])).stdout.trim();
+      await waitUntilListed(endpoint.baseUrl, (await arbiter(['token', '--sub', 'carol', '--roles', 'support-lead', '--tenant', 'acme'])).stdout.trim(), handle.workflowId);
       return arbiter(['reject', handle.workflowId, '--token', token]);
     });
     expect(refused.code).toBe(1);

@@ -71,7 +71,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
         },
         [request.requestedBy],
         bundle.policy.manualProposalTimeout,
-        bundle.policy.proposers.roles,
+        run.proposerRoles,
       ),
   });
   run.setStage(SagaStage.proposing);

@@ -2,7 +2,7 @@
 // attributes, saga, decision trace and audit trail, the pinned policy, the approval gate, the
 // record of the proposal it acts on, and the end of the run. A process file keeps only what is
 // its own: its request, its proposal, its policy facts and its saga steps.
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
@@ -14,6 +14,9 @@ import type { ObtainedProposal } from './proposal';
 import { Saga } from './saga';
 import { RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
+
+/** The patch marker of runs whose manual proposals are checked against the policy's proposers. */
+const CHECKS_PROPOSERS = 'proposers-checked';
 
 export interface ProcessRunOptions {
   /** The process name policies, audit events and search attributes use: `refund`, `price-change`. */
@@ -63,6 +66,10 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
 
   const agentIds = policyAgentIds(bundle.policy);
+  // A run pinned before policies named proposer roles has none: nobody may propose (fail closed),
+  // and such a run waiting for a person's proposal ends rejected at its manual timeout.
+  const proposerRoles = bundle.policy.proposers?.roles ?? [];
+  const checksProposers = patched(CHECKS_PROPOSERS);
   const gate = new ApprovalGate({
     audit,
     trace,
@@ -85,7 +92,9 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     undo,
     models,
     /** Who may supply a proposal on the manual path, for the ProposalDesk. */
-    proposers: { proposerRoles: bundle.policy.proposers.roles, excluded: [requestedBy], agentIds },
+    // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
+    proposers: checksProposers ? { proposerRoles, excluded: [requestedBy], agentIds } : undefined,
+    proposerRoles,
     /** What every card of this run shows, whatever it asks for. */
     cardBasics: { process, tenant, action: bundle.policy.action, policyRef: bundle.ref, requestedBy },
 

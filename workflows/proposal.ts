@@ -41,11 +41,14 @@ export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source
   return obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'person', id: obtained.by };
 }
 
-export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles: string[] }>> {
+export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles?: string[] }>> {
   /** The schema a person's submission must pass: the same proposal schema the AI output passes. */
   submissionSchema: S;
-  /** Who may supply a proposal: the policy's proposer roles; never the requester, never an agent's id. */
-  proposers: { proposerRoles: string[]; excluded: string[]; agentIds: string[] };
+  /**
+   * Who may supply a proposal: the policy's proposer roles; never the requester, never an agent's
+   * id. Undefined only for runs started before proposers were checked, which replay as they ran.
+   */
+  proposers: { proposerRoles: string[]; excluded: string[]; agentIds: string[] } | undefined;
   aiEnabled: boolean;
   agent: string;
   trace: DecisionTrace;
@@ -54,7 +57,7 @@ export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; su
   onAwaitingHuman: (why: string) => void;
 }
 
-export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles: string[] }>> {
+export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles?: string[] }>> {
   private aiEnabled: boolean;
   private submission: z.infer<S> | undefined;
   private acceptingSubmissions = false;
@@ -164,7 +167,7 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
       return;
     }
     // Checked here too, whichever way the proposal came: the endpoint checks, a raw signal does not.
-    const check = checkProposer({ id: submittedBy, roles }, this.options.proposers);
+    const check = this.options.proposers ? checkProposer({ id: submittedBy, roles: roles ?? [] }, this.options.proposers) : { ok: true as const };
     if (!check.ok) {
       this.options.trace.note(`submitProposal from ${submittedBy} refused: ${check.reason}`);
       this.options.audit.record({

@@ -4,6 +4,7 @@
 // drafts (and the workflow checks). A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
+import { patched } from '@temporalio/workflow';
 import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
 import { FUNDS_UNAVAILABLE } from '../common/error-types';
 import { draftCustomerReply } from './customer-reply';
@@ -27,6 +28,9 @@ export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval'
 export { setAiEnabledSignal, submitProposalSignal } from './proposal';
 export { explainQuery } from './trace';
 
+/** The patch marker of runs that read their order from payments before policy decides. */
+const READS_ORDER_FROM_PAYMENTS = 'refund-reads-order-from-payments';
+
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
   // 1. The run's machinery, and the policy pinned for the whole run.
@@ -40,14 +44,22 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const { attributes, saga, trace, audit, gate, bundle, systems, undo, models, cardBasics, finish } = run;
 
   // 2. The order as payments records it: policy decides on this, never on what the request claims.
-  const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
-  const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
-  if (!recorded?.success) {
-    const reason = recorded ? `payments answered a malformed record for order ${request.order.id}` : `order ${request.order.id} is not known to the payments system`;
-    trace.note(reason);
-    return finish({ outcome: 'denied', reason });
+  // Runs started before the read existed replay without it (they decided, or will, on the claim;
+  // payments still refuses a reservation beyond what the order has left).
+  let order: OrderRecord;
+  const readsOrder = patched(READS_ORDER_FROM_PAYMENTS);
+  if (readsOrder) {
+    const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
+    const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
+    if (!recorded?.success) {
+      const reason = recorded ? `payments answered a malformed record for order ${request.order.id}` : `order ${request.order.id} is not known to the payments system`;
+      trace.note(reason);
+      return finish({ outcome: 'denied', reason });
+    }
+    order = recorded.data;
+  } else {
+    order = { orderId: request.order.id, amount: request.order.amount, currency: request.order.currency, customerId: request.customer.id, refunded: 0, reserved: 0 };
   }
-  const order = recorded.data;
   const riskFlags = orderMismatch(request, order) ? ['order-mismatch'] : [];
   if (riskFlags.length) trace.note(`the request's order details differ from payments' record of order ${order.orderId}`);
   // The agent reads the recorded order too, not the claim.
@@ -66,11 +78,14 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         {
           ...cardBasics,
           title: `Propose a refund for order ${request.order.id}`,
-          summary: `The customer paid ${order.amount} ${order.currency}, ${order.refunded} already refunded. Their message: ${request.message}`,
+          summary: readsOrder
+            ? `The customer paid ${order.amount} ${order.currency}, ${order.refunded} already refunded. Their message: ${request.message}`
+            : `The customer paid ${order.amount} ${order.currency}. Their message: ${request.message}`,
           parameters: {
             orderId: order.orderId,
             orderAmount: order.amount,
-            alreadyRefunded: order.refunded,
+            // A card's hash covers its parameters: runs from before the read show the card they showed.
+            ...(readsOrder && { alreadyRefunded: order.refunded }),
             currency: order.currency,
             customerTier: request.customer.tier,
             region: request.customer.region,
@@ -80,7 +95,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         },
         [request.requestedBy],
         bundle.policy.manualProposalTimeout,
-        bundle.policy.proposers.roles,
+        run.proposerRoles,
       ),
   });
   run.setStage(SagaStage.proposing);
@@ -140,7 +155,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         currency: proposal.currency,
         orderId: order.orderId,
         orderAmount: order.amount,
-        alreadyRefunded: order.refunded,
+        ...(readsOrder && { alreadyRefunded: order.refunded }),
         customerTier: request.customer.tier,
         region: request.customer.region,
         category: proposal.category,
