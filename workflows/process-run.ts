@@ -47,6 +47,9 @@ interface ProcessResult {
  */
 export async function startProcessRun<Result extends ProcessResult>(options: ProcessRunOptions) {
   const { process, tenant, requestedBy } = options;
+  // Patch markers are asked for first, before any await, so every run records them in its first
+  // workflow task, ahead of the policy's local activity marker.
+  const checksProposers = patched(CHECKS_PROPOSERS);
   const attributes = new RunAttributes(process, tenant);
   const setStage = attributes.setStage;
   const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
@@ -69,7 +72,6 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   // A run pinned before policies named proposer roles has none: nobody may propose (fail closed),
   // and such a run waiting for a person's proposal ends rejected at its manual timeout.
   const proposerRoles = bundle.policy.proposers?.roles ?? [];
-  const checksProposers = patched(CHECKS_PROPOSERS);
   const gate = new ApprovalGate({
     audit,
     trace,

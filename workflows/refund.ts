@@ -33,6 +33,8 @@ const READS_ORDER_FROM_PAYMENTS = 'refund-reads-order-from-payments';
 
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
+  // Asked before any await, so the marker lands in the run's first workflow task.
+  const readsOrder = patched(READS_ORDER_FROM_PAYMENTS);
   // 1. The run's machinery, and the policy pinned for the whole run.
   const run = await startProcessRun<RefundResult>({
     process: 'refund',
@@ -47,7 +49,6 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   // Runs started before the read existed replay without it (they decided, or will, on the claim;
   // payments still refuses a reservation beyond what the order has left).
   let order: OrderRecord;
-  const readsOrder = patched(READS_ORDER_FROM_PAYMENTS);
   if (readsOrder) {
     const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
     const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
