@@ -24,6 +24,7 @@ import {
 } from '../common/approval-schemas';
 import { integrationsTaskQueue } from '../common/constants';
 import { contentHash } from '../common/content-hash';
+import { withoutPersonalValues, type PersonalValue } from '../common/personal-data';
 import { describeIssues } from '../common/validation';
 import {
   applyDecision,
@@ -57,6 +58,8 @@ export interface ApprovalGateHooks {
   onPendingChange: (pending: boolean, stage: string) => void;
   /** The pinned policy's agent ids: a decision under one of them is refused, an agent never approves. */
   agentIds: string[];
+  /** The request's personal values (the policy's `ai.personalFields`): masked in the audit trail's copy of a card. */
+  personal: PersonalValue[];
 }
 
 type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open'; reason: string };
@@ -140,7 +143,8 @@ export class ApprovalGate {
       actor: { kind: 'policy', id: authority },
       authority,
       summary: `${describeOutcome('approve', requirement)}; expires after ${requirement.expireAfter}`,
-      shown: { card: this.card, cardHash: this.cardHash },
+      // The hash covers the card as shown; the trail keeps it without the customer's personal data.
+      shown: { card: withoutPersonalValues(this.card, this.hooks.personal), cardHash: this.cardHash },
     });
 
     const settled = () => state.status !== 'pending';

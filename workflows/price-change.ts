@@ -39,6 +39,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   const run = await startProcessRun<PriceChangeResult>({
     process: 'price-change',
     requestId: request.requestId,
+    request,
     tenant: request.tenant,
     requestedBy: request.requestedBy,
     startedSummary: `price review requested for ${request.skus.length} SKU(s) on ${request.channels.join(', ')}: ${request.brief.slice(0, 200)}`,

@@ -6,6 +6,7 @@ import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@t
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import { personalValuesOf } from '../common/personal-data';
 import { policyAgentIds } from '../policies/approvals';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
@@ -26,6 +27,8 @@ export interface ProcessRunOptions {
   requestedBy: string;
   /** One line for the audit trail's `run.started` event. */
   startedSummary: string;
+  /** The request, whose fields the policy names personal (`ai.personalFields`) are kept out of the audit trail's card copies. */
+  request: unknown;
   /** True when the saga's steps are independent of each other, so their undos may run at once. */
   parallelCompensation?: boolean;
 }
@@ -76,6 +79,7 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     audit,
     trace,
     agentIds,
+    personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
     onPendingChange: (pending, stage) => {
       attributes.note({ key: ArbiterApprovalPending, value: pending });
       if (pending) setStage(stage);

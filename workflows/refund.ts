@@ -39,6 +39,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const run = await startProcessRun<RefundResult>({
     process: 'refund',
     requestId: request.requestId,
+    request,
     tenant: request.tenant,
     requestedBy: request.requestedBy,
     startedSummary: `refund requested for order ${request.order.id} (${request.order.amount} ${request.order.currency})`,
