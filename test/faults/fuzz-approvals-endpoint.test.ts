@@ -196,6 +196,25 @@ test('answers 401 to every missing, forged, unsigned, expired or malformed crede
   console.log(`fuzz-approvals-endpoint: bad credentials, all answered 401: ${JSON.stringify(tally(seen))}`);
 });
 
+test("answers 403 to every authentic token that names no tenant or an agent's id, on every route, even with a body that would approve", async () => {
+  const seen: string[] = [];
+  const authentic = fc.oneof(
+    fc.constantFrom('carol', 'fin-1', 'ops-olga').map((sub) => ({ kind: 'no tenant', code: 'tenant', token: () => tokenFor(sub, ['support-lead', 'finance'], { tenant: undefined }) })),
+    fc.constantFrom('support-bot', 'pricing-bot').map((sub) => ({ kind: "an agent's id", code: 'not-a-person', token: () => tokenFor(sub, ['support-lead', 'support-agent'], { tenant: '*' }) })),
+  );
+  await check(fc.tuple(authentic, fc.constantFrom('list', 'show', 'decision', 'proposal') as fc.Arbitrary<keyof typeof paths>), async ([credential, route]) => {
+    const authorization = `Bearer ${await credential.token()}`;
+    const answer =
+      route === 'list' || route === 'show'
+        ? await send({ method: 'GET', path: paths[route](), authorization })
+        : await postJsonWith(authorization, paths[route](), route === 'decision' ? validDecision() : { cardHash, proposal: {} });
+    expectClearRefusal(answer);
+    expect([answer.status, answer.body?.code]).toEqual([403, credential.code]);
+    seen.push(credential.kind);
+  });
+  console.log(`fuzz-approvals-endpoint: authentic tokens that grant nothing, all answered 403: ${JSON.stringify(tally(seen))}`);
+});
+
 test('answers a wrong method on every route with 405', async () => {
   const seen: string[] = [];
   const methods: RawRequest['method'][] = ['PUT', 'DELETE', 'PATCH'];
