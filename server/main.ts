@@ -4,11 +4,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { auditSinkFromEnv } from '../activities/audit';
 import { clientConnectionOptions, readTemporalSettings } from '../runtime/config';
+import { encryptingDataConverter, payloadKeysFromEnv } from '../runtime/data-converter';
+import type { PayloadKeyRing } from '../runtime/payload-keys';
 import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http-entry';
 import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
 import { createApprovalServer } from './app';
 import { authConfigFromEnv, createTokenVerifier, type TokenVerifier } from './auth';
+import { codecSettingsFromEnv, type CodecSettings } from './codec-settings';
 
 const DEFAULT_PORT = 8080;
 const logger = createLogger('arbiter-approvals');
@@ -25,9 +28,14 @@ runHttpEntry({
     // Checked before anything connects or listens: an endpoint that cannot check tokens must not run.
     let verifyToken: TokenVerifier;
     let port: number;
+    let payloadKeys: PayloadKeyRing;
+    let codec: CodecSettings;
     try {
       verifyToken = createTokenVerifier(authConfigFromEnv());
       port = portFromEnv('ARBITER_PORT', DEFAULT_PORT);
+      // Cards come back from queries encrypted; the same keys serve the Web UI's codec routes.
+      payloadKeys = payloadKeysFromEnv();
+      codec = codecSettingsFromEnv();
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -35,10 +43,10 @@ runHttpEntry({
 
     const settings = readTemporalSettings();
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    const temporal = new Client({ connection, namespace: settings.namespace });
+    const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys) });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit });
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, codec: { ...codec, keyRing: payloadKeys } });
 
     const bound = await approvals.listen(port, host);
     logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on ${httpUrl(host, bound)}/`);
