@@ -83,6 +83,12 @@ afterAll(async () => {
   if (devServer) await stopProcessGroup(devServer, 5_000);
 });
 
+/** A payload as `temporal workflow show --output json` writes it. */
+interface Payload {
+  metadata?: { encoding?: string };
+  data?: string;
+}
+
 /** Every payload's bytes in a history exported as JSON, decoded from base64, as one string. */
 function payloadBytesOf(historyJson: string): string {
   const found: string[] = [];
@@ -113,6 +119,18 @@ describe('the raw history', () => {
     const encoding = Buffer.from(started?.input?.payloads?.[0]?.metadata?.encoding ?? new Uint8Array()).toString();
     expect(encoding).toBe('binary/encrypted');
     expect(Buffer.from(started?.input?.payloads?.[0]?.data ?? new Uint8Array()).toString('latin1')).not.toContain(MARKER);
+  });
+  it('keeps the search attributes plain for visibility queries, and encrypts the summaries, which the SDK sends through the codec', () => {
+    const history = JSON.parse(execFileSync(findTemporalCli(), ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json'], { encoding: 'utf8' })) as {
+      events: { userMetadata?: { summary?: Payload }; upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes: { indexedFields: Record<string, Payload> } } }[];
+    };
+    const encodingOf = (payload: Payload | undefined) => Buffer.from(payload?.metadata?.encoding ?? '', 'base64').toString();
+    const summaries = history.events.flatMap((e) => (e.userMetadata?.summary ? [encodingOf(e.userMetadata.summary)] : []));
+    const searchAttributes = history.events.flatMap((e) => Object.values(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes.indexedFields ?? {}).map(encodingOf));
+    expect(summaries.length).toBeGreaterThan(3); // the run's static summary and its activities'
+    expect(new Set(summaries)).toEqual(new Set(['binary/encrypted']));
+    expect(searchAttributes.length).toBeGreaterThan(3);
+    expect(new Set(searchAttributes)).toEqual(new Set(['json/plain']));
   });
 });
 
