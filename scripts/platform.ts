@@ -139,7 +139,7 @@ export class Platform {
   ensurePayloadKeys(say: (line: string) => void): void {
     if (process.env[PAYLOAD_KEYS_VARIABLE]) return;
     process.env[PAYLOAD_KEYS_VARIABLE] = localPayloadKeys({ create: true });
-    say(`Payloads: no ${PAYLOAD_KEYS_VARIABLE} set, so Temporal payloads are encrypted with a generated local key (${path.relative(REPO_ROOT, localPayloadKeysPath())})`);
+    say(`Payloads: no ${PAYLOAD_KEYS_VARIABLE} set, so Temporal payloads are encrypted with the local key in ${path.relative(REPO_ROOT, localPayloadKeysPath())} (made on first start)`);
   }
 
   /** Everything `npm start` and the demo need, in dependency order, reusing what already runs. */
