@@ -4,6 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ArbiterClient } from '../client';
+import { readTemporalSettings } from '../runtime/config';
+import { PayloadKeyConfigError } from '../runtime/payload-keys';
 import { REPO_ROOT } from '../runtime/temporal-cli';
 
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
@@ -13,10 +16,10 @@ beforeAll(() => (dataDir = mkdtempSync(path.join(tmpdir(), 'arbiter-no-keys-')))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs an entry point with only the given Arbiter settings (no local key file in its data folder). */
-function run(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+function run(script: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number | null; output: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(TEMPORAL_|ARBITER_|OPENAI_)/.test(key)));
   // Nothing listens there: a process that got past its key check would fail later, and differently.
-  const child = spawn(TSX, [path.join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { ...clean, TEMPORAL_ADDRESS: '127.0.0.1:1', ARBITER_DATA_DIR: dataDir, ...env } });
+  const child = spawn(TSX, [path.join(REPO_ROOT, script), ...args], { cwd: REPO_ROOT, env: { ...clean, TEMPORAL_ADDRESS: '127.0.0.1:1', ARBITER_DATA_DIR: dataDir, ...env } });
   let output = '';
   for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
@@ -41,3 +44,17 @@ it('the approvals endpoint refuses to start without ARBITER_PAYLOAD_KEYS', async
   expect(output).toContain('refusing to start');
   expect(output).toContain('ARBITER_PAYLOAD_KEYS');
 }, 30_000);
+
+it('the CLI says to set ARBITER_PAYLOAD_KEYS, not that Temporal is down', async () => {
+  const { code, output } = await run('bin/arbiter.js', {}, ['status', 'refund-r-1']);
+  expect(output).toContain('set ARBITER_PAYLOAD_KEYS');
+  expect(output).not.toContain('cannot reach Temporal');
+  expect(code).not.toBe(0);
+}, 30_000);
+
+it('the typed client refuses malformed payloadKeys before it connects, naming the option', async () => {
+  const settings = readTemporalSettings({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const refused = await ArbiterClient.connect(settings, { payloadKeys: 'k1' }).catch((err: unknown) => err as Error);
+  expect(refused).toBeInstanceOf(PayloadKeyConfigError);
+  expect((refused as Error).message).toContain('payloadKeys entry 1');
+});
