@@ -96,8 +96,9 @@ export function codecRoutes(deps: CodecRoutesDeps) {
 
   async function authenticate(req: IncomingMessage, fromAllowedOrigin: boolean): Promise<Caller> {
     const cookie = cookieToken(req);
-    // A bearer token is sent on purpose; a cookie rides along with any request, so it needs the UI's Origin.
-    const token = req.headers.authorization !== undefined || !cookie || !fromAllowedOrigin ? bearerToken(req) : cookie;
+    // A bearer token is sent on purpose; a cookie rides along with any request, so it counts only with the UI's Origin.
+    const useCookie = req.headers.authorization === undefined && cookie !== undefined && fromAllowedOrigin;
+    const token = useCookie ? cookie : bearerToken(req);
     try {
       return await deps.verifyToken(token);
     } catch (err) {

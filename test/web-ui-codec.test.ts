@@ -2,13 +2,14 @@
 // UI pointed at the endpoint's codec routes), a refund run with encryption on, the raw history
 // holding no customer message, and the Web UI in a real Chromium showing the decoded input to an
 // operator who signed in on the approvers' page, and not to anyone else.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ArbiterClient } from '../client';
 import { readTemporalSettings } from '../runtime/config';
@@ -24,6 +25,7 @@ import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows } from './helpers/temporal';
 import { withArbiterWorkers } from './helpers/workers';
 
+const execFileAsync = promisify(execFile);
 const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-web-ui-codec.png');
 /** What a customer wrote: it must reach the operator's screen and nowhere else. */
 const MARKER = `Vase-${randomUUID().slice(0, 8)}`;
@@ -41,6 +43,8 @@ let endpointUrl: string;
 let workflowId: string;
 
 beforeAll(async () => {
+  // Test output keeps to errors, as test/helpers/temporal.ts sets it for the servers it starts.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const [temporalPort, uiPort, endpointPort] = [await freePort(), await freePort(), await freePort()];
   address = `127.0.0.1:${temporalPort}`;
   uiUrl = `http://127.0.0.1:${uiPort}`;
@@ -110,6 +114,13 @@ describe('the raw history', () => {
     expect(json).toContain('YmluYXJ5L2VuY3J5cHRlZA=='); // binary/encrypted: the run did encrypt
     expect(json).not.toContain(MARKER);
     expect(payloadBytesOf(json)).not.toContain(MARKER);
+  });
+
+  it('shows the message to an operator reading through the codec with `temporal workflow show --codec-endpoint`', async () => {
+    const operatorToken = await tokenFor('olga', ['operator']);
+    // Asynchronously: the codec server answering the CLI runs in this very process.
+    const { stdout } = await execFileAsync(findTemporalCli(), ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json', '--codec-endpoint', `${endpointUrl}/codec`, '--codec-auth', `Bearer ${operatorToken}`], { encoding: 'utf8', timeout: 20_000 });
+    expect(payloadBytesOf(stdout)).toContain(CUSTOMER_MESSAGE);
   });
 
   it("holds only ciphertext as the run's input for a client without the key", async () => {
