@@ -7,6 +7,8 @@ module.exports = {
   // The fault suite runs apart, with `npm run test:faults` (jest.faults.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // Every test process and the processes it spawns encrypt payloads with the committed test key.
+  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts'],
   maxWorkers: 2,
   testTimeout: 60_000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

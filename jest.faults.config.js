@@ -7,6 +7,8 @@ module.exports = {
   roots: ['<rootDir>/test/faults'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // Every test process and the processes it spawns encrypt payloads with the committed test key.
+  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts'],
   maxWorkers: 1,
   testTimeout: 180_000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEV_SERVER_DYNAMIC_CONFIG, dynamicConfigArgs, freePort, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { findTemporalCli } from '../runtime/temporal-cli';
+import { testDataConverter } from '../test/helpers/payload-keys';
 import type { BenchOptions, Persistence } from './options';
 
 /** What a bench dev server is started with: its persistence, and dynamic config over Arbiter's defaults. */
@@ -96,7 +97,9 @@ export async function startDevServer(settings: ServerSettings): Promise<DevServe
       child,
       outputHint: () => output.join('').slice(-2000),
     });
-    const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
+    // The bench's workers are the tests' (test/helpers/workers.ts): payloads encrypted with the test
+    // key, so both sagas pay for encryption as production does.
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address, client: { dataConverter: testDataConverter() } });
     return {
       persistence,
       address,

@@ -1,10 +1,13 @@
 // `arbiter status <workflowId>` and `arbiter explain <workflowId>`: what a run is doing and why,
 // read from the run itself (search attributes and the `explain` query), for operators.
 import { ArbiterClient, type Explanation } from '../client';
+import { PayloadKeyConfigError } from '../runtime/payload-keys';
 import { parseOptions, UsageError, UserError, type Command, type Io } from './command';
 
 async function withClient<T>(fn: (client: ArbiterClient) => Promise<T>): Promise<T> {
   const client = await ArbiterClient.connect().catch((err: unknown) => {
+    // A missing payload key is a setting to fix, not Temporal being down.
+    if (err instanceof PayloadKeyConfigError) throw new UserError(err.message);
     throw new UserError(`cannot reach Temporal (${(err as Error).message}); is it running? (npm start)`);
   });
   try {

@@ -2,6 +2,7 @@
 // before anything is sent, and says whether it started a run or found the request's existing one.
 import { readFileSync } from 'node:fs';
 import { ArbiterClient } from '../client';
+import { PayloadKeyConfigError } from '../runtime/payload-keys';
 import { describeIssues } from '../common/validation';
 import { parseOptions, UsageError, UserError, type Command } from './command';
 import { startableProcesses } from './processes';
@@ -28,7 +29,9 @@ export const startCommand: Command = {
     if (!parsed.success) throw new UserError(`invalid ${name} request: ${describeIssues(parsed.error)}`);
 
     const client = await ArbiterClient.connect().catch((err: unknown) => {
-      throw new UserError(`cannot reach Temporal (${(err as Error).message}); is it running? (npm start)`);
+      // A missing payload key is a setting to fix, not Temporal being down.
+    if (err instanceof PayloadKeyConfigError) throw new UserError(err.message);
+    throw new UserError(`cannot reach Temporal (${(err as Error).message}); is it running? (npm start)`);
     });
     try {
       const run = await definition.start(client, parsed.data);

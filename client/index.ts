@@ -2,6 +2,7 @@
 // It validates with the same zod schemas the workflows use, so a malformed request is
 // refused here with the field named and no workflow is started.
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { z } from 'zod';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../common/constants';
 import { INVALID_INPUT } from '../common/error-types';
@@ -12,6 +13,8 @@ import type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/app
 import type { Explanation } from '../workflows/trace';
 import { describeIssues, issueFields } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
+import { dataConverterFromEnv, encryptingDataConverter } from '../runtime/data-converter';
+import { parsePayloadKeys } from '../runtime/payload-keys';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
 export type { PriceChangeRequest, PriceChangeResult } from '../common/price-change-schemas';
@@ -47,6 +50,20 @@ export interface ProcessStatus {
   webUiUrl: string;
 }
 
+export interface ConnectOptions {
+  /** The converter for every payload; by default the encrypting one, keyed from ARBITER_PAYLOAD_KEYS. */
+  dataConverter?: DataConverter;
+  /** Payload keys as `kid:base64key,...` (the first encrypts), instead of ARBITER_PAYLOAD_KEYS. */
+  payloadKeys?: string;
+}
+
+/** Payloads are encrypted like the workers' (runtime/payload-codec.ts); a client without keys refuses to connect. */
+function dataConverterFor(options: ConnectOptions): DataConverter {
+  if (options.dataConverter) return options.dataConverter;
+  if (options.payloadKeys !== undefined) return encryptingDataConverter(parsePayloadKeys(options.payloadKeys, 'payloadKeys'));
+  return dataConverterFromEnv();
+}
+
 /** The request as the schema parsed it, or an InvalidRequestError naming every bad field. */
 function parseRequest<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const parsed = schema.safeParse(input);
@@ -60,9 +77,11 @@ export class ArbiterClient {
     readonly settings: TemporalSettings,
   ) {}
 
-  static async connect(settings: TemporalSettings = readTemporalSettings()): Promise<ArbiterClient> {
+  static async connect(settings: TemporalSettings = readTemporalSettings(), options: ConnectOptions = {}): Promise<ArbiterClient> {
+    // Before connecting: a missing or malformed key is a configuration error, not a network one.
+    const dataConverter = dataConverterFor(options);
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    return new ArbiterClient(new Client({ connection, namespace: settings.namespace }), settings);
+    return new ArbiterClient(new Client({ connection, namespace: settings.namespace, dataConverter }), settings);
   }
 
   /** Starts a refund; the same requestId twice returns the existing run, never a second refund. */

@@ -43,6 +43,8 @@ export interface DevServerLaunch {
   persistenceArgs: readonly string[];
   /** Defaults to DEV_SERVER_DYNAMIC_CONFIG; the bench overrides values to compare them. */
   dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
+  /** Where the Web UI decodes payloads (the endpoint's /codec routes), so operators read them there. */
+  codecEndpoint?: string;
 }
 
 /** The arguments of `temporal server start-dev`; the search attributes exist from the first start. */
@@ -53,6 +55,7 @@ export function startDevArgs(launch: DevServerLaunch): string[] {
     '--ip', launch.host,
     '--port', String(launch.port),
     ...(launch.ui === 'headless' ? ['--headless'] : ['--ui-port', String(launch.ui)]),
+    ...(launch.ui !== 'headless' && launch.codecEndpoint ? ['--ui-codec-endpoint', launch.codecEndpoint] : []),
     '--log-level', launch.logLevel,
     ...dynamicConfigArgs(launch.dynamicConfig),
     ...ARBITER_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE[key.type]}`]),

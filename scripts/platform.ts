@@ -9,6 +9,7 @@ import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
 import { startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
+import { localPayloadKeys, localPayloadKeysPath, PAYLOAD_KEYS_VARIABLE } from '../runtime/payload-keys';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
 
@@ -53,6 +54,7 @@ export class Platform {
       host,
       port,
       ui: Number(new URL(this.settings.webUiUrl).port || 8233),
+      codecEndpoint: codecEndpointUrl(),
       logLevel: 'warn',
       // One SQLite connection is the dev server's bottleneck; WAL with NORMAL sync keeps it durable across restarts.
       persistenceArgs: ['--db-filename', path.join(DATA_DIR, 'temporal.sqlite'), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'],
@@ -130,8 +132,20 @@ export class Platform {
     say(`Worker: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
   }
 
+  /**
+   * Payloads are encrypted everywhere (runtime/payload-codec.ts). Without ARBITER_PAYLOAD_KEYS a
+   * local key is generated once in the data folder and handed to every process started from here.
+   */
+  ensurePayloadKeys(say: (line: string) => void): void {
+    if (process.env[PAYLOAD_KEYS_VARIABLE]) return;
+    process.env[PAYLOAD_KEYS_VARIABLE] = localPayloadKeys({ create: true });
+    say(`Payloads: no ${PAYLOAD_KEYS_VARIABLE} set, so Temporal payloads are encrypted with the local key in ${path.relative(REPO_ROOT, localPayloadKeysPath())} (made on first start)`);
+  }
+
   /** Everything `npm start` and the demo need, in dependency order, reusing what already runs. */
   async bringUp(say: (line: string) => void): Promise<void> {
+    // First: the demo's own client and every child read the key from the environment.
+    this.ensurePayloadKeys(say);
     await this.ensureTemporal(say);
     await this.ensureSandbox(say);
     // Before the worker: it reads ARBITER_MODEL_URL, which this sets.
@@ -213,6 +227,11 @@ async function httpAnswers(url: string): Promise<boolean> {
 
 function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner: ManagedProcess): Promise<void> {
   return waitUntilAnswering(probe, { what, timeoutMs, child: owner.child, outputHint: () => owner.logHint });
+}
+
+/** The endpoint's codec routes, which the dev server's Web UI decodes payloads through. */
+export function codecEndpointUrl(): string {
+  return `http://127.0.0.1:${Number(process.env.ARBITER_PORT || 8080)}/codec`;
 }
 
 function splitAddress(address: string): [string, number] {

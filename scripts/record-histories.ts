@@ -1,6 +1,9 @@
 // `npm run record-histories`: runs each process's scenarios on a fresh dev server and writes
 // their event histories to test/histories/, which the replay test runs on every change.
 // Re-record after an intended change to a workflow, and say so in the commit.
+// The test harness's client and workers encrypt payloads with the committed test key
+// (test/fixtures/payload-test-key), so the recorded histories hold ciphertext as production's do,
+// and the replay test decodes them with that key.
 import { registerOrderOf } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

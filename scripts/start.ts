@@ -1,6 +1,6 @@
 // `npm start`: the whole platform on one machine until Ctrl-C, which stops what it started.
 import { readTemporalSettings } from '../runtime/config';
-import { Platform } from './platform';
+import { codecEndpointUrl, Platform } from './platform';
 
 async function main(): Promise<void> {
   const settings = readTemporalSettings();
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   }
   say(`Temporal gRPC   ${settings.address} (namespace ${settings.namespace})`);
   say(`Temporal Web UI ${settings.webUiUrl}`);
+  say(`  payloads are encrypted; the UI decodes them at ${codecEndpointUrl()} for operators (docs/payload-encryption.md)`);
   say(`Sandbox systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);
   say(`Approvals page  http://127.0.0.1:${process.env.ARBITER_PORT || 8080}/  (token: npx arbiter token --sub carol --roles support-lead)`);
   say('up; Ctrl-C stops everything started here');

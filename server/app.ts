@@ -7,6 +7,7 @@ import { closeServer, listenOn } from '../runtime/http-entry';
 import { temporalApprovalSource, type ApprovalSourceOptions } from './approvals-source';
 import { AuthError, type Caller, type TokenVerifier } from './auth';
 import type { OidcSignIn } from './auth-config';
+import { codecRoutes, isCodecPath, type CodecRoutesDeps } from './codec-routes';
 import { bearerToken, HttpError, sendError, sendJson } from './http';
 import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
@@ -26,6 +27,8 @@ export interface ApprovalServerDeps {
   agentIds?: ReadonlySet<string>;
   /** The identity provider the page signs people in with; without it the page asks for a token. */
   signIn?: OidcSignIn;
+  /** The codec routes for the Temporal Web UI (server/codec-routes.ts); without it they answer 404. */
+  codec?: Omit<CodecRoutesDeps, 'verifyToken'>;
 }
 
 export interface ApprovalServer {
@@ -69,6 +72,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
   const agentIds = deps.agentIds ?? new Set<string>();
   const servePage = loadPage(undefined, deps.signIn);
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
+  const codec = deps.codec && codecRoutes({ ...deps.codec, verifyToken });
 
   async function authenticate(req: IncomingMessage): Promise<Caller> {
     const token = bearerToken(req);
@@ -81,6 +85,8 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, pathname: string, seen: { callerId?: string }): Promise<void> {
+    // The codec has its own rate, body limit, CORS and authentication (a cookie for the Web UI).
+    if (codec && isCodecPath(pathname)) return codec.handle(req, res, pathname, seen);
     const address = req.socket.remoteAddress ?? 'unknown';
     const rate = allow(address);
     if (!rate.allowed) {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { auditSinkFromEnv } from '../activities/audit';
 import { clientConnectionOptions, readTemporalSettings } from '../runtime/config';
+import { encryptingDataConverter, payloadKeysFromEnv } from '../runtime/data-converter';
+import type { PayloadKeyRing } from '../runtime/payload-keys';
 import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http-entry';
 import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
@@ -11,6 +13,7 @@ import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../policies/load';
 import { createApprovalServer } from './app';
 import { createTokenVerifier, type TokenVerifier } from './auth';
 import { endpointAuthFromEnv, type EndpointAuth } from './auth-config';
+import { codecSettingsFromEnv, type CodecSettings } from './codec-settings';
 
 const DEFAULT_PORT = 8080;
 const logger = createLogger('arbiter-approvals');
@@ -29,11 +32,16 @@ runHttpEntry({
     let verifyToken: TokenVerifier;
     let port: number;
     let agentIds: Set<string>;
+    let payloadKeys: PayloadKeyRing;
+    let codec: CodecSettings;
     try {
       auth = endpointAuthFromEnv();
       verifyToken = createTokenVerifier(auth.tokens);
       port = portFromEnv('ARBITER_PORT', DEFAULT_PORT);
       agentIds = policyAgentIdsIn(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR);
+      // Cards come back from queries encrypted; the same keys serve the Web UI's codec routes.
+      payloadKeys = payloadKeysFromEnv();
+      codec = codecSettingsFromEnv();
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -42,10 +50,10 @@ runHttpEntry({
 
     const settings = readTemporalSettings();
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    const temporal = new Client({ connection, namespace: settings.namespace });
+    const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys) });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, signIn: auth.signIn });
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, signIn: auth.signIn, codec: { ...codec, keyRing: payloadKeys } });
 
     const bound = await approvals.listen(port, host);
     logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on ${httpUrl(host, bound)}/`);

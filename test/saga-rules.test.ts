@@ -7,6 +7,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import type { ProbeActivities, ProbeStep } from './workflows/saga-probe';
 import { bundleWorkflows, startTestServer, uniqueId, uniqueQueue } from './helpers/temporal';
+import { testDataConverter } from './helpers/payload-keys';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -44,6 +45,7 @@ async function runProbe(steps: ProbeStep[], options: { failures?: Record<string,
   const taskQueue = uniqueQueue('probe');
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter(),
     taskQueue,
     workflowBundle: bundle,
     activities: systems.activities,

@@ -110,6 +110,8 @@ beforeAll(async () => {
       // No configured secret: npm start generates a local one and says so.
       ARBITER_JWT_SECRET: '',
       ARBITER_JWKS_URL: '',
+      // No payload keys either: npm start generates a local one for every process it starts.
+      ARBITER_PAYLOAD_KEYS: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: false,
@@ -174,6 +176,18 @@ test('starts the stand-in model server, which says what it is', async () => {
   const response = await fetch(`http://127.0.0.1:${modelPort}/v1/models`);
   expect(response.status).toBe(200);
   expect(output).toMatch(/stand-in model server \(rule-based, not a language model\)/);
+});
+
+test('encrypts payloads with a local key it generated in ARBITER_DATA_DIR, readable by its owner only', () => {
+  const file = join(dataDir, 'payload-keys');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(readFileSync(file, 'utf8')).toMatch(/^local-1:[A-Za-z0-9+/]{43}=\n$/);
+  expect(output).toContain('Payloads: no ARBITER_PAYLOAD_KEYS set');
+});
+
+test("points the Web UI's codec at the approvals endpoint, so operators read payloads there", async () => {
+  const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
+  expect(settings.Codec?.Endpoint).toBe(`http://127.0.0.1:${approvalsPort}/codec`);
 });
 
 test('keeps the dev server database in ARBITER_DATA_DIR', () => {

@@ -18,6 +18,7 @@ import type { LedgerEntry } from '../sandbox/ledger';
 import type { SandboxState } from '../sandbox/schemas';
 import { descendantsOf, isRunning, killAll, type ProcessRef } from './helpers/proc-tree';
 import { refundRequest } from './helpers/refund-fixtures';
+import { TEST_PAYLOAD_KEYS } from './helpers/payload-keys';
 import { startTestServer, uniqueQueue } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
@@ -152,6 +153,7 @@ function startWorker(taskQueue: string): Service {
     ARBITER_MODEL_URL: modelUrl,
     ARBITER_DATA_DIR: dataDir,
     ARBITER_AUDIT_FILE: path.join(dataDir, 'audit.jsonl'),
+    ARBITER_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
   });
 }
 

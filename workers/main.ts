@@ -19,6 +19,7 @@ import { modelsFileSchema } from '../policies/schema';
 import { integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { REPO_ROOT } from '../runtime/temporal-cli';
 import { readTemporalSettings, workerConnectionOptions } from '../runtime/config';
+import { dataConverterFromEnv } from '../runtime/data-converter';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../runtime/workflow-bundle';
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger);
   const settings = readTemporalSettings();
   const roles = readRoles();
+  // Before connecting: without a payload key the worker refuses to start rather than write plain payloads.
+  const dataConverter = dataConverterFromEnv();
   const connection = await NativeConnection.connect(workerConnectionOptions(settings));
   const workers: Worker[] = [];
   const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
         await Worker.create({
           connection,
           namespace: settings.namespace,
+          dataConverter,
           taskQueue: settings.workflowTaskQueue,
           workflowsPath: require.resolve('../workflows'),
           bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
         await Worker.create({
           connection,
           namespace: settings.namespace,
+          dataConverter,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
           // Compensations and escalation notices; also steps that runs started before steps became eager left here.
           activities: integrationActivities(),
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
         await Worker.create({
           connection,
           namespace: settings.namespace,
+          dataConverter,
           taskQueue: llmTaskQueue(settings.workflowTaskQueue),
           // Provider addresses and keys are deployment settings, read from the environment by name.
           activities: createChatProposerActivities({

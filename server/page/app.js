@@ -44,6 +44,7 @@ function token() {
 function signOut(message) {
   providerToken = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  void fetch('/codec/session', { method: 'DELETE' }).catch(() => undefined);
   cardsById.clear();
   $('cards').replaceChildren();
   showSignIn(message);
@@ -65,6 +66,16 @@ function showQueue() {
   $('sign-in').hidden = true;
   $('identity').hidden = false;
   $('queue').hidden = false;
+}
+
+/**
+ * An operator's sign-in also lets the Temporal Web UI read payloads: the endpoint keeps the token
+ * in an HttpOnly cookie that only its /codec routes read (server/codec-routes.ts).
+ */
+function openCodecSession(jwt) {
+  const roles = claimsOf(jwt).roles;
+  if (!Array.isArray(roles) || !roles.includes('operator')) return;
+  void fetch('/codec/session', { method: 'POST', headers: { Authorization: `Bearer ${jwt}` } }).catch(() => undefined);
 }
 
 // ---- API --------------------------------------------------------------------------------
@@ -311,6 +322,7 @@ async function start() {
     const value = $('token').value.trim().replace(/^Bearer\s+/i, '');
     if (!value) return;
     sessionStorage.setItem(TOKEN_KEY, value);
+    openCodecSession(value);
     $('token').value = '';
     showQueue();
     void refresh();

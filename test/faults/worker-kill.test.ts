@@ -14,6 +14,7 @@ import { readTemporalSettings } from '../../runtime/config';
 import { CRM_REJECT_PREFIX } from '../../sandbox/crm';
 import { FLAKY_ORDER_PREFIX } from '../../sandbox/idempotency';
 import { refundRequest } from '../helpers/refund-fixtures';
+import { TEST_PAYLOAD_KEYS } from '../helpers/payload-keys';
 import { startTestServer, uniqueQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
 import { compensatedEntry, completedEntry, effectCount, sandboxState } from './helpers/sandbox-ledger';
@@ -57,6 +58,7 @@ function startWorker(taskQueue: string): Service {
     ARBITER_MODEL_URL: modelUrl,
     ARBITER_DATA_DIR: dataDir,
     ARBITER_AUDIT_FILE: path.join(dataDir, 'audit.jsonl'),
+    ARBITER_PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
   });
 }
 

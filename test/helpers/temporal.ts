@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@tempo
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
 import { dynamicConfigArgs } from '../../runtime/dev-server';
 import { findTemporalCli } from '../../runtime/temporal-cli';
+import { testDataConverter } from './payload-keys';
 import { bundleArbiterWorkflows } from '../../runtime/workflow-bundle';
 
 let runtimeInstalled = false;
@@ -27,6 +28,8 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
       // The same dynamic config as `npm start`, so tests run on the platform users get.
       extraArgs: [...dynamicConfigArgs(), '--log-level', 'error'],
     },
+    // The test's client encrypts payloads as the workers do (test/helpers/workers.ts).
+    client: { dataConverter: testDataConverter() },
   });
 }
 

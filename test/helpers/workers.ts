@@ -21,6 +21,7 @@ import { createLogger } from '../../runtime/logger';
 import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import { workflowWorkerTuning } from '../../runtime/worker-tuning';
+import { testDataConverter } from './payload-keys';
 import { uniqueQueue } from './temporal';
 
 export interface WorkerSetup {
@@ -52,8 +53,11 @@ export async function withArbiterWorkers<T>(
   const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-workers-'));
   const auditPath = setup.auditPath ?? path.join(scratch, 'audit.jsonl');
   const budgetLedger = setup.budgetLedger ?? createFileBudgetLedger(path.join(scratch, 'model-budget.json'));
+  // Payloads encrypted with the test key, as workers/main.ts encrypts with the configured one.
+  const dataConverter = testDataConverter();
   const workflowWorker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter,
     taskQueue,
     workflowBundle: bundle,
     ...workflowWorkerTuning(),
@@ -67,6 +71,7 @@ export async function withArbiterWorkers<T>(
   });
   const integrationsWorker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter,
     taskQueue: integrationsTaskQueue(taskQueue),
     activities: setup.integrations,
   });
@@ -74,6 +79,7 @@ export async function withArbiterWorkers<T>(
   const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
   const llmWorker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter,
     taskQueue: llmTaskQueue(taskQueue),
     activities:
       setup.proposer ??

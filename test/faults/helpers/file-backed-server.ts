@@ -6,6 +6,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../../common/constants';
 import { dynamicConfigArgs } from '../../../runtime/dev-server';
 import { findTemporalCli } from '../../../runtime/temporal-cli';
+import { testDataConverter } from '../../helpers/payload-keys';
 
 let runtimeInstalled = false;
 
@@ -28,6 +29,7 @@ export async function startFileBackedServer(dbFilename: string, port?: number): 
       searchAttributes: [...ARBITER_SEARCH_ATTRIBUTES],
       extraArgs: [...dynamicConfigArgs(), '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL', '--log-level', 'error'],
     },
+    client: { dataConverter: testDataConverter() },
   });
 }
 
