@@ -69,7 +69,7 @@ beforeAll(async () => {
     codec: { keyRing: parsePayloadKeys(KEYS), allowedOrigins: [UI_ORIGIN] },
   });
   baseUrl = `http://127.0.0.1:${await approvals.listen(0)}`;
-  operator = await tokenFor('olga', ['operator']);
+  operator = await tokenFor('olga', ['operator'], { tenant: '*' });
 });
 
 afterAll(async () => {
@@ -111,6 +111,15 @@ describe('POST /codec/decode and /codec/encode', () => {
     const answer = await call('POST', '/codec/decode', bearer(approver), await encryptedBody());
     expect(answer.status).toBe(403);
     expect(answer.body.error).toContain('operator');
+  });
+
+  it('answers 403 to an operator whose token names one tenant, or none: a payload does not say whose it is', async () => {
+    const [oneTenant, noTenant] = await Promise.all([tokenFor('olga', ['operator']), tokenFor('olga', ['operator'], { tenant: undefined })]);
+    const answers = [await call('POST', '/codec/decode', bearer(oneTenant), await encryptedBody()), await call('POST', '/codec/decode', bearer(noTenant), await encryptedBody())];
+    expect(answers.map((a) => [a.status, a.body.code])).toEqual([
+      [403, 'tenant'],
+      [403, 'tenant'],
+    ]);
   });
 
   it('answers 413 to a body over the codec limit before reading it', async () => {
@@ -189,7 +198,7 @@ describe('the Web UI cookie', () => {
   const cookieOf = (answer: Answer) => String(answer.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
 
   it('is set for an operator as HttpOnly, SameSite=Strict, limited to /codec and to the token lifetime', async () => {
-    const answer = await signIn(await tokenFor('olga', ['operator'], { expiresIn: '15m' }));
+    const answer = await signIn(await tokenFor('olga', ['operator'], { tenant: '*', expiresIn: '15m' }));
     expect(answer.status).toBe(204);
     const cookie = answer.headers['set-cookie']?.[0] ?? '';
     expect(cookie).toMatch(new RegExp(`^${CODEC_COOKIE}=`));

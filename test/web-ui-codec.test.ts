@@ -117,7 +117,7 @@ describe('the raw history', () => {
   });
 
   it('shows the message to an operator reading through the codec with `temporal workflow show --codec-endpoint`', async () => {
-    const operatorToken = await tokenFor('olga', ['operator']);
+    const operatorToken = await tokenFor('olga', ['operator'], { tenant: '*' });
     // Asynchronously: the codec server answering the CLI runs in this very process.
     const { stdout } = await execFileAsync(findTemporalCli(), ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--output', 'json', '--codec-endpoint', `${endpointUrl}/codec`, '--codec-auth', `Bearer ${operatorToken}`], { encoding: 'utf8', timeout: 20_000 });
     expect(payloadBytesOf(stdout)).toContain(CUSTOMER_MESSAGE);
@@ -181,7 +181,7 @@ describe('the Web UI through the codec routes', () => {
   }
 
   it("shows an operator the run's decoded input, the customer's message, on the workflow page", async () => {
-    await signInOnApprovalsPage(await tokenFor('olga', ['operator']), true);
+    await signInOnApprovalsPage(await tokenFor('olga', ['operator'], { tenant: '*' }), true);
     await includeCredentialsForCodec();
     const decodes: number[] = [];
     page.on('response', (response) => {
