@@ -53,7 +53,13 @@ export type OrderRecord = z.infer<typeof orderRecordSchema>;
 /** What the triage agent (or, on the manual path, a person) proposes. Only ever input to policy. */
 export const refundProposalSchema = z.strictObject({
   action: z.enum(['refund', 'deny', 'escalate']),
-  amount: z.number().finite().nonnegative().max(1_000_000_000),
+  // Money: at most two decimals, so what policy decides on is what payments can pay.
+  amount: z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(1_000_000_000)
+    .refine((n) => Math.round(n * 100) === Number((n * 100).toFixed(6)), 'at most 2 decimals'),
   currency: currencySchema,
   category: z.string().min(1).max(64),
   confidence: z.number().min(0).max(1),

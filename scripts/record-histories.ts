@@ -4,7 +4,7 @@
 // The test harness's client and workers encrypt payloads with the committed test key
 // (test/fixtures/payload-test-key), so the recorded histories hold ciphertext as production's do,
 // and the replay test decodes them with that key.
-import { registerOrderOf } from '../test/helpers/payments-record';
+import { registerOrderOf, registeringOrders } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +78,10 @@ async function main(): Promise<void> {
   const sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
   const sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
   const viaSandbox = () =>
-    createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl, catalogUrl: sandboxUrl, channelsUrl: sandboxUrl });
+    registeringOrders(
+      createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl, catalogUrl: sandboxUrl, channelsUrl: sandboxUrl }),
+      sandboxUrl,
+    );
   const [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
   const cli = findTemporalCli();
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from '../common/approval-schemas';
 import { priceChangeProposalSchema } from '../common/price-change-schemas';
 import { refundProposalSchema } from '../common/refund-schemas';
-import { awaitsCaller, decisionRefusal, proposalRefusal, visibleView } from './approval-rules';
+import { awaitsCaller, decisionRefusal, proposalRefusal, tenantAllows, visibleView } from './approval-rules';
 import type { ApprovalSource } from './approvals-source';
 import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError, parseBody, readJsonBody, sendJson } from './http';
@@ -61,7 +61,9 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const view = await source.view(workflowId);
       const refusal = decisionRefusal(view, caller, body.cardHash, now());
       if (refusal) {
-        await deps.recordRefusal?.(workflowId, view, caller, refusal);
+        // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
+        // in, and a write only for runs that exist would tell them which do.
+        if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal);
         throw refusal;
       }
       const decision: ApprovalDecision = {

@@ -108,7 +108,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
   const decided: SkuChange[] = paired.changes.map(({ current, change }) => ({
     current,
     change,
-    decision: evaluatePolicy(bundle, proposerOf(obtained), priceChangeFacts(request, current, change, proposal.confidence)),
+    decision: evaluatePolicy(bundle, proposerOf(obtained, run.distinguishesPeople), priceChangeFacts(request, current, change, proposal.confidence)),
   }));
   for (const { change, decision } of decided) {
     trace.data.decisions.push(decision);

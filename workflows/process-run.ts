@@ -78,7 +78,8 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   const gate = new ApprovalGate({
     audit,
     trace,
-    agentIds,
+    // Runs from before agents' ids were refused as approvers replay as they ran.
+    agentIds: checksProposers ? agentIds : [],
     personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
     onPendingChange: (pending, stage) => {
       attributes.note({ key: ArbiterApprovalPending, value: pending });
@@ -101,6 +102,8 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
     proposers: checksProposers ? { proposerRoles, excluded: [requestedBy], agentIds } : undefined,
     proposerRoles,
+    /** False for runs from before a person's proposal was told apart from an agent's (see proposerOf). */
+    distinguishesPeople: checksProposers,
     /** What every card of this run shows, whatever it asks for. */
     cardBasics: { process, tenant, action: bundle.policy.action, policyRef: bundle.ref, requestedBy },
 

@@ -36,8 +36,13 @@ export type ObtainedProposal<P> =
   | { source: 'human'; by: string; proposal: P }
   | { source: 'none'; reason: string };
 
-/** Who policy evaluates a proposal as: the agent, or a person, whatever their id happens to be. */
-export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source: 'none' }>): Proposer {
+/**
+ * Who policy evaluates a proposal as: the agent, or a person, whatever their id happens to be.
+ * Runs from before people were told apart from agents (`distinguishesPeople` false) replay as
+ * they ran, with the proposer's id looked up among the agents.
+ */
+export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source: 'none' }>, distinguishesPeople: boolean): Proposer {
+  if (!distinguishesPeople) return obtained.by;
   return obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'person', id: obtained.by };
 }
 

@@ -53,7 +53,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   if (readsOrder) {
     const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
     const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
-    if (!recorded?.success) {
+    if (!recorded?.success || recorded.data.orderId !== request.order.id) {
       const reason = recorded ? `payments answered a malformed record for order ${request.order.id}` : `order ${request.order.id} is not known to the payments system`;
       trace.note(reason);
       return finish({ outcome: 'denied', reason });
@@ -62,8 +62,9 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   } else {
     order = { orderId: request.order.id, amount: request.order.amount, currency: request.order.currency, customerId: request.customer.id, refunded: 0, reserved: 0 };
   }
-  const riskFlags = orderMismatch(request, order) ? ['order-mismatch'] : [];
-  if (riskFlags.length) trace.note(`the request's order details differ from payments' record of order ${order.orderId}`);
+  const differing = differingOrderFields(request, order);
+  const riskFlags = differing.length ? ['order-mismatch'] : [];
+  if (differing.length) trace.note(`the request's ${differing.join(', ')} differ(s) from payments' record of order ${order.orderId}`);
   // The agent reads the recorded order too, not the claim.
   const facts = { ...request, order: { id: order.orderId, amount: order.amount, currency: order.currency } };
 
@@ -131,7 +132,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   }
 
   // 4. Policy decides. A person's proposal is a person's, whatever their id: someone else reviews it.
-  const decision = evaluatePolicy(bundle, proposerOf(obtained), refundFacts(order, request, proposal, riskFlags));
+  const decision = evaluatePolicy(bundle, proposerOf(obtained, run.distinguishesPeople), refundFacts(order, request, proposal, riskFlags));
   trace.data.decisions.push(decision);
   attributes.note({ key: ArbiterRiskTier, value: riskTier(decision) });
   audit.record({
@@ -158,6 +159,8 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         orderId: order.orderId,
         orderAmount: order.amount,
         ...(readsOrder && { alreadyRefunded: order.refunded }),
+        // What the request claimed differently from payments' record, so the approver sees why it was flagged.
+        ...(differing.length && { differsFromPayments: differing.join(', ') }),
         customerTier: request.customer.tier,
         region: request.customer.region,
         category: proposal.category,
@@ -217,7 +220,8 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     );
     const message = await saga.pivot('send-customer-reply', (idempotencyKey) =>
       systems.sendCustomerMessage.executeWithOptions({ summary: `tell customer about refund ${issued.refundId}` }, [
-        { idempotencyKey, customerId: customer.id, orderId: order.orderId, text },
+        // The customer payments recorded for the order, not the one the request names.
+        { idempotencyKey, customerId: readsOrder ? order.customerId : customer.id, orderId: order.orderId, text },
       ]),
     );
     return { refundId: issued.refundId, messageId: message.messageId };
@@ -254,10 +258,14 @@ export function refundFacts(order: OrderRecord, request: RefundRequest, proposal
   };
 }
 
-/** True when what the request claims about the order differs from what payments recorded. */
-export function orderMismatch(request: RefundRequest, order: OrderRecord): boolean {
+/** What the request claims about the order differently from what payments recorded: amount, currency, customer. */
+export function differingOrderFields(request: RefundRequest, order: OrderRecord): string[] {
   const cents = (n: number) => Math.round(n * 100);
-  return cents(request.order.amount) !== cents(order.amount) || request.order.currency !== order.currency || request.customer.id !== order.customerId;
+  return [
+    ...(cents(request.order.amount) !== cents(order.amount) ? ['amount'] : []),
+    ...(request.order.currency !== order.currency ? ['currency'] : []),
+    ...(request.customer.id !== order.customerId ? ['customer'] : []),
+  ];
 }
 
 function riskTier(decision: PolicyDecision): 'low' | 'medium' | 'high' {

@@ -41,3 +41,18 @@ export function registerRequestOrder(sandboxUrl: string, request: RefundRequest)
     reserved: 0,
   });
 }
+
+/**
+ * The integration activities with `getOrder` registering the test's order (see refundRequest())
+ * with the stand-in payments just before the refund reads it, as a shop registers an order at checkout.
+ */
+export function registeringOrders<A extends { getOrder(input: { orderId: string }): Promise<OrderRecord | null> }>(activities: A, sandboxUrl: string): A {
+  return {
+    ...activities,
+    async getOrder(input: { orderId: string }) {
+      const order = testOrder(input.orderId);
+      if (order) await registerSandboxOrder(sandboxUrl, order);
+      return activities.getOrder(input);
+    },
+  };
+}

@@ -14,7 +14,7 @@ import type { SandboxState } from '../../sandbox/schemas';
 import type { SandboxServer } from '../../sandbox/server';
 import { startSandboxServer } from './sandbox-fixture';
 import { bundleWorkflows, startTestServer } from './temporal';
-import { registerSandboxOrder, testOrder } from './payments-record';
+import { registeringOrders } from './payments-record';
 import { withArbiterWorkers, type WorkerSetup } from './workers';
 
 /** What the sandbox's `GET /state` answers: the records, and the ledgers summed over them. */
@@ -69,16 +69,7 @@ export function useSandboxedArbiter(options: SandboxedArbiterOptions): Sandboxed
       catalogUrl: sandboxUrl,
       channelsUrl: sandboxUrl,
     });
-    const integrations = {
-      ...systems,
-      // The stand-in payments learns a test's order (see payments-record.ts: refundRequest()
-      // registers it) just before the refund reads it, as a shop registers an order at checkout.
-      async getOrder(input: { orderId: string }) {
-        const order = testOrder(input.orderId);
-        if (order) await registerSandboxOrder(sandboxUrl, order);
-        return systems.getOrder(input);
-      },
-    };
+    const integrations = registeringOrders(systems, sandboxUrl);
     return withArbiterWorkers(env, bundle, { integrations, ...setup }, (taskQueue) =>
       fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
     );
