@@ -164,7 +164,9 @@ describe('the entry point (server/main.ts)', () => {
 
   /** Runs the entry point until it exits or prints `until`, then stops it; resolves with its output and exit code. */
   function runMain(env: NodeJS.ProcessEnv, until?: string): Promise<{ output: string; code: number | null }> {
-    const child = spawn(TSX, [MAIN], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ARBITER_PORT: '0', TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // The payload keys the test setup put in the environment: without them the entry point refuses to start before it reads tokens.
+    const base = { PATH: process.env.PATH, HOME: process.env.HOME, ARBITER_PAYLOAD_KEYS: process.env.ARBITER_PAYLOAD_KEYS, ARBITER_PORT: '0', TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const child = spawn(TSX, [MAIN], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     return new Promise((resolve) => {
       const collect = (chunk: Buffer) => {
