@@ -21,8 +21,11 @@ export type ListedApproval = ApprovalView & { workflowId: string };
 export type ProposalSubmission = { submittedBy: string; roles: string[]; proposal: unknown };
 
 export interface ApprovalSource {
-  /** The workflow's card, or undefined when there is no such workflow or it shows no card. */
-  view(workflowId: string): Promise<ApprovalView | undefined>;
+  /**
+   * The workflow's card, or undefined when there is no such workflow or it shows no card. With a
+   * tenant, a run of another tenant is undefined too, decided before its worker is asked.
+   */
+  view(workflowId: string, tenant?: string): Promise<ApprovalView | undefined>;
   /** Cards of running workflows that wait, optionally of one tenant. */
   waiting(tenant: string | undefined): Promise<ListedApproval[]>;
   decide(workflowId: string, decision: ApprovalDecision): Promise<DecisionReceipt>;
@@ -53,7 +56,21 @@ export function temporalApprovalSource(temporal: Client, logger: Logger, options
     }
   }
 
-  async function view(workflowId: string): Promise<ApprovalView | undefined> {
+  /** The run's tenant as its search attribute says; undefined when there is no such run. */
+  async function tenantOf(workflowId: string): Promise<string | undefined> {
+    try {
+      const description = await withinTimeout(() => temporal.workflow.getHandle(workflowId).describe());
+      return description.typedSearchAttributes.get(ArbiterTenant);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw unavailable();
+    }
+  }
+
+  async function view(workflowId: string, tenant?: string): Promise<ApprovalView | undefined> {
+    // Another tenant's run must answer as a missing one even when its worker is slow or gone, so
+    // its tenant is read from visibility first and its worker is never asked.
+    if (tenant !== undefined && (await tenantOf(workflowId)) !== tenant) return undefined;
     try {
       return (await withinTimeout(() => temporal.workflow.getHandle(workflowId).query(approvalQuery))) ?? undefined;
     } catch (err) {

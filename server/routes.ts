@@ -52,13 +52,13 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     },
 
     async show({ res, caller, workflowId }: RouteContext): Promise<void> {
-      const view = visibleView(await source.view(workflowId), caller);
+      const view = visibleView(await source.view(workflowId, ownTenant(caller)), caller);
       sendJson(res, 200, { ...view, workflowId });
     },
 
     async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
-      const view = await source.view(workflowId);
+      const view = await source.view(workflowId, ownTenant(caller));
       const refusal = decisionRefusal(view, caller, body.cardHash, now());
       if (refusal) {
         // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
@@ -84,7 +84,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     async propose({ req, res, caller, workflowId }: RouteContext): Promise<void> {
       const raw = await readJsonBody(req, bodyBytes);
       const envelope = parseBody(proposalEnvelopeSchema, raw);
-      const view = await source.view(workflowId);
+      const view = await source.view(workflowId, ownTenant(caller));
       const refusal = proposalRefusal(view, caller, envelope.cardHash, now(), agentIds);
       if (refusal) throw refusal;
       const schema = view && PROPOSAL_SCHEMAS[view.card.process];
@@ -99,3 +99,8 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
 }
 
 export type ApprovalRoutes = ReturnType<typeof approvalRoutes>;
+
+/** The one tenant a caller's cards are read in; undefined for an explicit every-tenant token. */
+function ownTenant(caller: Caller): string | undefined {
+  return caller.tenant === ALL_TENANTS ? undefined : caller.tenant;
+}

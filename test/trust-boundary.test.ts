@@ -3,9 +3,11 @@
 // proposer roles propose (never the requester), and tenants fail closed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
+import { ArbiterTenant } from '../common/constants';
 import { priceChange } from '../workflows/price-change';
 import { approvalDecisionSignal, approvalQuery, explainQuery, submitProposalSignal } from '../workflows/refund';
 import { httpCall } from './helpers/http-client';
@@ -198,4 +200,28 @@ describe('tenants fail closed', () => {
     expect([seen.foreignCard.status, seen.foreignCard.body]).toEqual([seen.missingCard.status, seen.missingCard.body]);
     expect(seen.listedForForeign).not.toContain(seen.workflowId);
   });
+
+  it("answers another tenant's run whose worker is gone as a missing one, where its own tenant hears 503", async () => {
+    const request = order(740);
+    const workflowId = `refund-${request.requestId}`;
+    // A queue no worker polls: the run exists, with its tenant set at start, and nobody answers its queries.
+    const handle = await env.client.workflow.start('refund', {
+      taskQueue: `nobody-${request.requestId}`,
+      workflowId,
+      args: [request],
+      typedSearchAttributes: new TypedSearchAttributes([{ key: ArbiterTenant, value: 'acme' }]),
+    });
+    try {
+      const [own, foreign] = await Promise.all([tokenFor('carol', ['support-lead']), tokenFor('carol', ['support-lead'], { tenant: 'globex' })]);
+      const foreignAnswer = await httpCall(baseUrl, { path: `/approvals/${workflowId}`, token: foreign });
+      const missingAnswer = await httpCall(baseUrl, { path: `/approvals/${workflowId}-missing`, token: foreign });
+      const ownAnswer = await httpCall(baseUrl, { path: `/approvals/${workflowId}`, token: own });
+      expect([foreignAnswer.status, foreignAnswer.body]).toEqual([missingAnswer.status, missingAnswer.body]);
+      expect(foreignAnswer.status).toBe(404);
+      expect(ownAnswer.status).toBe(503);
+    } finally {
+      await handle.terminate('test finished');
+    }
+  });
 });
+
