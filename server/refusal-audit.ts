@@ -1,5 +1,5 @@
-// Decisions the endpoint refuses before they reach the workflow still belong in the audit
-// trail: who tried, on which card, and why it was refused.
+// Decisions and proposals the endpoint refuses before they reach the workflow still belong in the
+// audit trail: who tried, on which card, and why it was refused.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApprovalView } from '../common/approval-schemas';
@@ -8,10 +8,16 @@ import type { AuditSink } from '../activities/audit';
 import type { Caller } from './auth';
 import type { HttpError } from './http';
 
-export type RefusalRecorder = (workflowId: string, view: ApprovalView | null | undefined, caller: Caller, refusal: HttpError) => Promise<void>;
+export type RefusalRecorder = (
+  workflowId: string,
+  view: ApprovalView | null | undefined,
+  caller: Caller,
+  refusal: HttpError,
+  attempted?: 'decision' | 'proposal',
+) => Promise<void>;
 
 export function refusalRecorder(sink: AuditSink | undefined, logger: Logger): RefusalRecorder {
-  return async (workflowId, view, caller, refusal) => {
+  return async (workflowId, view, caller, refusal, attempted = 'decision') => {
     // Without a card there is no process or tenant to file the event under; the request log has it.
     if (!sink || !view) return;
     try {
@@ -27,10 +33,10 @@ export function refusalRecorder(sink: AuditSink | undefined, logger: Logger): Re
           process: view.card.process,
           tenant: view.card.tenant,
           at: new Date().toISOString(),
-          type: 'approval.refused',
+          type: attempted === 'proposal' ? 'proposal.refused' : 'approval.refused',
           actor: { kind: 'human', id: caller.id },
           authority: `token roles ${caller.roles.join(', ') || '(none)'}`,
-          summary: `decision by ${caller.id} refused by the endpoint (${refusal.status} ${refusal.code}): ${refusal.message}`,
+          summary: `${attempted} by ${caller.id} refused by the endpoint (${refusal.status} ${refusal.code}): ${refusal.message}`,
           shown: { cardHash: view.cardHash },
         },
         GENESIS_HASH,
@@ -38,7 +44,7 @@ export function refusalRecorder(sink: AuditSink | undefined, logger: Logger): Re
       await sink.append([event]);
     } catch (err) {
       // The caller still gets the refusal; a trail that could not be written is an operator's alarm.
-      logger.error({ err: (err as Error).message, workflowId }, 'could not write a refused decision to the audit trail');
+      logger.error({ err: (err as Error).message, workflowId }, `could not write a refused ${attempted} to the audit trail`);
     }
   };
 }

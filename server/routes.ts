@@ -86,7 +86,11 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const envelope = parseBody(proposalEnvelopeSchema, raw);
       const view = await source.view(workflowId, ownTenant(caller));
       const refusal = proposalRefusal(view, caller, envelope.cardHash, now(), agentIds);
-      if (refusal) throw refusal;
+      if (refusal) {
+        // As for decisions: written only in the caller's own tenant's trail.
+        if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal, 'proposal');
+        throw refusal;
+      }
       const schema = view && PROPOSAL_SCHEMAS[view.card.process];
       if (!schema) throw new HttpError(404, 'not-pending', 'proposals for this process are not taken here');
       // Parsed inside the envelope again, so a bad field is named by its full path (proposal.amount).

@@ -12,6 +12,7 @@ import { createApprovalServer, type ApprovalServer } from '../server/app';
 import { createTokenVerifier } from '../server/auth';
 import { httpCall } from './helpers/http-client';
 import { order, TEST_SECRET, tokenFor, waitForCard, withRefundRun } from './helpers/http-approvals';
+import { copyPolicies } from './helpers/policies';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -61,4 +62,46 @@ test('records a refused decision by the requester in the audit trail, with who, 
       summary: expect.stringMatching(/^decision by alice refused by the endpoint \(403 /),
     }),
   ]);
+});
+
+const eventsOf = (workflowId: string) =>
+  readFileSync(auditPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AuditEvent)
+    .filter((e) => e.workflowId === workflowId);
+
+test('records a refused proposal by a person without a proposer role', async () => {
+  const aiOff = copyPolicies((p) => void (p.ai.enabled = false));
+  const { status, workflowId } = await withRefundRun(
+    env,
+    bundle,
+    order(300),
+    async (handle) => {
+      const card = await waitForCard(baseUrl, await tokenFor('dan', ['support-agent']), handle.workflowId, 'proposal');
+      const proposal = { action: 'refund', amount: 250, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' };
+      const answer = await httpCall(baseUrl, { method: 'POST', path: `/approvals/${handle.workflowId}/proposal`, token: await tokenFor('carol', ['support-lead']), json: { cardHash: card.cardHash, proposal } });
+      return { status: answer.status, workflowId: handle.workflowId };
+    },
+    { policyDir: aiOff },
+  );
+  expect(status).toBe(403);
+  expect(eventsOf(workflowId)).toEqual([
+    expect.objectContaining({ type: 'proposal.refused', actor: { kind: 'human', id: 'carol' }, summary: expect.stringMatching(/^proposal by carol refused by the endpoint \(403 role\)/) }),
+  ]);
+});
+
+test("writes nothing in a tenant's trail for a decision someone of another tenant sends", async () => {
+  const { status, workflowId } = await withRefundRun(env, bundle, order(740), async (handle) => {
+    const card = await waitForCard(baseUrl, await tokenFor('carol', ['support-lead']), handle.workflowId, 'approval');
+    const answer = await httpCall(baseUrl, {
+      method: 'POST',
+      path: `/approvals/${handle.workflowId}/decision`,
+      token: await tokenFor('mallory', ['support-lead'], { tenant: 'globex' }),
+      json: { decision: 'approve', cardHash: card.cardHash },
+    });
+    return { status: answer.status, workflowId: handle.workflowId };
+  });
+  expect(status).toBe(404);
+  expect(eventsOf(workflowId)).toEqual([]);
 });
