@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createIntegrationActivities, type IntegrationActivities } from '../activities';
 import type { OrderRecord, RefundRequest } from '../common/refund-schemas';
 import { createLogger } from '../runtime/logger';
+import { orderOfRequest, registerStandInOrder } from '../sandbox/order-client';
 import { createSandboxServer } from '../sandbox/server';
 import type { Systems } from './options';
 
@@ -19,8 +20,7 @@ export interface BenchSystems {
 const benchOrders = new Map<string, OrderRecord>();
 
 export function registerBenchOrder(request: RefundRequest): void {
-  const { id, amount, currency } = request.order;
-  benchOrders.set(id, { orderId: id, amount, currency, customerId: request.customer.id, refunded: 0, reserved: 0 });
+  benchOrders.set(request.order.id, { ...orderOfRequest(request), refunded: 0, reserved: 0 });
 }
 
 export async function startSystems(mode: Systems): Promise<BenchSystems> {
@@ -40,10 +40,7 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
       // would have registered it at checkout; the registration's HTTP call is part of the figure.
       async getOrder(input) {
         const order = benchOrders.get(input.orderId);
-        if (order) {
-          const { orderId, amount, currency, customerId } = order;
-          await fetch(`${url}/payments/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orderId, amount, currency, customerId }) });
-        }
+        if (order) await registerStandInOrder(url, order);
         return activities.getOrder(input);
       },
     },

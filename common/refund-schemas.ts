@@ -1,5 +1,6 @@
 // The refund process's request and result. Parsed by the client before a start and again by
 // the workflow, so a malformed request is refused with the field named and nothing is started.
+import { hasAtMostTwoDecimals } from './money';
 import { z } from 'zod';
 import { stepErrorSchema } from './saga-schemas';
 
@@ -17,7 +18,7 @@ export const moneyAmountSchema = z
   .finite()
   .positive()
   .max(1_000_000_000)
-  .refine((n) => Math.round(n * 100) === Number((n * 100).toFixed(6)), 'at most 2 decimals');
+  .refine(hasAtMostTwoDecimals, 'at most 2 decimals');
 
 export const refundRequestSchema = z.strictObject({
   requestId: externalIdSchema,
@@ -59,7 +60,7 @@ export const refundProposalSchema = z.strictObject({
     .finite()
     .nonnegative()
     .max(1_000_000_000)
-    .refine((n) => Math.round(n * 100) === Number((n * 100).toFixed(6)), 'at most 2 decimals'),
+    .refine(hasAtMostTwoDecimals, 'at most 2 decimals'),
   currency: currencySchema,
   category: z.string().min(1).max(64),
   confidence: z.number().min(0).max(1),

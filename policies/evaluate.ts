@@ -1,5 +1,6 @@
 // Pure evaluation of a pinned policy against the facts of one proposed action. No I/O, no clock:
 // workflows call it directly, and the same facts always give the same decision.
+import { toCents } from '../common/money';
 import type {
   ApprovalRequirement,
   Condition,
@@ -154,7 +155,7 @@ function constraintHolds(constraint: Constraint, type: FactType, value: FactValu
         if (operand.minus === undefined) return referenced;
         const subtracted = facts[operand.minus];
         // In cents, as money is: 40 - 12.1 must be 27.9, not 27.900000000000002.
-        return typeof subtracted === 'number' ? (Math.round(referenced * 100) - Math.round(subtracted * 100)) / 100 : null;
+        return typeof subtracted === 'number' ? (toCents(referenced) - toCents(subtracted)) / 100 : null;
       };
       const checks: [NumberOperand | undefined, (limit: number) => boolean][] = [
         [c.gt, (l) => value > l],

@@ -1,5 +1,6 @@
 // Per-order (refunds) and per-SKU (price changes) totals over the sandbox state, so a test or
 // demo can check that each effect happened exactly once and that compensations undid what they should.
+import { toCents } from '../common/money';
 import type { SandboxState } from './schemas';
 
 export interface LedgerEntry {
@@ -88,9 +89,6 @@ export function buildLedger(state: SandboxState): LedgerEntry[] {
     }));
 }
 
-function toCents(amount: number): number {
-  return Math.round(amount * 100);
-}
 
 export interface PriceLedgerEntry {
   sku: string;

@@ -3,6 +3,8 @@
 // may not take more than what is still refundable, so two refunds racing on one order cannot
 // both pass.
 import type { IncomingMessage } from 'node:http';
+import { toCents } from '../common/money';
+import type { OrderRecord } from '../common/refund-schemas';
 import { firstIssuePath } from '../common/validation';
 import { badRequest, parseJson, readBody, type Reply } from './http';
 import type { HttpRoute, PathParams } from './routes';
@@ -10,21 +12,7 @@ import { registerOrderBodySchema, type Order, type SandboxState } from './schema
 import type { StateStore } from './store';
 
 /** What `GET /payments/orders/:orderId` answers: the order and where its money stands now. */
-export interface OrderStanding {
-  orderId: string;
-  amount: number;
-  currency: string;
-  customerId: string;
-  /** Refunds issued and not reversed. */
-  refunded: number;
-  /** Reservations still held by refunds in flight. */
-  reserved: number;
-}
-
-// Sums in cents: adding floats like 0.1 + 0.2 would drift away from what was paid.
-const toCents = (amount: number) => Math.round(amount * 100);
-
-export function orderStanding(state: SandboxState, orderId: string): OrderStanding | undefined {
+export function orderStanding(state: SandboxState, orderId: string): OrderRecord | undefined {
   const order = state.orders.find((o) => o.orderId === orderId);
   if (!order) return undefined;
   const refundedCents = state.refunds

@@ -2,6 +2,7 @@
 // typed client (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
 // run's stage as it moves, and prints outcomes with the policy's reasons, the sandbox ledger and
 // Web UI links. Exits 0 only when every outcome is the one the scenario expects.
+import { orderOfRequest, registerStandInOrder } from '../sandbox/order-client';
 import { ArbiterClient, type PriceChangeRequest, type PriceChangeResult, type RefundRequest, type RefundResult } from '../client';
 import { localJwtSecret } from '../runtime/local-secret';
 import { mintLocalToken } from '../server/auth';
@@ -144,17 +145,6 @@ const priceScenarios: PriceScenario[] = [
   },
 ];
 
-/** Registers the order the request refers to, as a shop does at checkout. */
-async function registerOrder(sandboxUrl: string, request: RefundRequest): Promise<void> {
-  const { id: orderId, amount, currency } = request.order;
-  const response = await fetch(`${sandboxUrl}/payments/orders`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ orderId, amount, currency, customerId: request.customer.id }),
-  });
-  if (!response.ok) throw new Error(`payments refused order ${orderId}: HTTP ${response.status}`);
-}
-
 async function main(): Promise<number> {
   const settings = readTemporalSettings();
   const platform = new Platform(settings, 'files');
@@ -172,7 +162,7 @@ async function main(): Promise<number> {
 
     console.log('\nStarting the scenarios through the typed client:');
     // Payments knows what was paid: each refund's facts come from these records, never from the request.
-    await Promise.all(scenarios.map((s) => registerOrder(sandboxUrl, s.request)));
+    await Promise.all(scenarios.map((s) => registerStandInOrder(sandboxUrl, orderOfRequest(s.request))));
     say(`registered ${scenarios.length} orders with payments (the facts policy decides on)`);
     const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
     const duplicate = await client.startRefund(scenarios[0]!.request);

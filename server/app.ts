@@ -63,13 +63,13 @@ const ROUTES: Route[] = [
 export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
   const { temporal, verifyToken, logger } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const agentIds = deps.agentIds ?? new Set<string>();
   const routes = approvalRoutes({
     source: temporalApprovalSource(temporal, logger, deps.temporalCalls),
     bodyBytes: limits.bodyBytes,
     recordRefusal: refusalRecorder(deps.audit, logger),
-    agentIds: deps.agentIds,
+    agentIds,
   });
-  const agentIds = deps.agentIds ?? new Set<string>();
   const servePage = loadPage(undefined, deps.signIn);
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });
   const codec = deps.codec && codecRoutes({ ...deps.codec, verifyToken });

@@ -47,7 +47,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
   return {
     async list({ res, caller }: RouteContext): Promise<void> {
       const at = now();
-      const approvals = (await source.waiting(caller.tenant === ALL_TENANTS ? undefined : caller.tenant)).filter((view) => awaitsCaller(view, caller, at));
+      const approvals = (await source.waiting(ownTenant(caller))).filter((view) => awaitsCaller(view, caller, at));
       sendJson(res, 200, { approvals });
     },
 

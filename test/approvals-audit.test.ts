@@ -11,8 +11,8 @@ import { createLogger } from '../runtime/logger';
 import { createApprovalServer, type ApprovalServer } from '../server/app';
 import { createTokenVerifier } from '../server/auth';
 import { httpCall } from './helpers/http-client';
-import { order, TEST_SECRET, tokenFor, waitForCard, withRefundRun } from './helpers/http-approvals';
-import { copyPolicies } from './helpers/policies';
+import { damagedRefund, order, TEST_SECRET, tokenFor, waitForCard, withRefundRun } from './helpers/http-approvals';
+import { refundAiOff } from './helpers/policies';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -72,18 +72,21 @@ const eventsOf = (workflowId: string) =>
     .filter((e) => e.workflowId === workflowId);
 
 test('records a refused proposal by a person without a proposer role', async () => {
-  const aiOff = copyPolicies((p) => void (p.ai.enabled = false));
   const { status, workflowId } = await withRefundRun(
     env,
     bundle,
     order(300),
     async (handle) => {
       const card = await waitForCard(baseUrl, await tokenFor('dan', ['support-agent']), handle.workflowId, 'proposal');
-      const proposal = { action: 'refund', amount: 250, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' };
-      const answer = await httpCall(baseUrl, { method: 'POST', path: `/approvals/${handle.workflowId}/proposal`, token: await tokenFor('carol', ['support-lead']), json: { cardHash: card.cardHash, proposal } });
+      const answer = await httpCall(baseUrl, {
+        method: 'POST',
+        path: `/approvals/${handle.workflowId}/proposal`,
+        token: await tokenFor('carol', ['support-lead']),
+        json: { cardHash: card.cardHash, proposal: damagedRefund(250) },
+      });
       return { status: answer.status, workflowId: handle.workflowId };
     },
-    { policyDir: aiOff },
+    { policyDir: refundAiOff() },
   );
   expect(status).toBe(403);
   expect(eventsOf(workflowId)).toEqual([

@@ -6,8 +6,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { approvalQuery } from '../workflows/refund';
 import { httpCall } from './helpers/http-client';
-import { listedIds, order, startTestEndpoint, TEST_SECRET, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
-import { copyPolicies, shortenApprovals } from './helpers/policies';
+import { damagedRefund, listedIds, order, startTestEndpoint, TEST_SECRET, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
+import { copyPolicies, refundAiOff, shortenApprovals } from './helpers/policies';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -37,8 +37,6 @@ function propose(workflowId: string, token: string, body: Record<string, unknown
   return httpCall(baseUrl, { path: `/approvals/${workflowId}/proposal`, token, json: body });
 }
 
-const damagedRefund = (amount: number) => ({ action: 'refund', amount, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' });
-const aiOff = () => copyPolicies((p) => void (p.ai.enabled = false));
 
 describe('deciding an approval', () => {
   it('accepts a support-lead approval with 202 and the receipt, and the run completes', async () => {
@@ -283,7 +281,7 @@ describe('supplying a proposal when AI is off', () => {
         const byLead = await decide(handle.workflowId, lead, { decision: 'approve', cardHash: approvalCard.cardHash });
         return { submitted, excluded: approvalCard.card.excluded, byProposer, byLead, result: await handle.result() };
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect(outcome.submitted.status).toBe(202);
     expect(outcome.excluded).toEqual(expect.arrayContaining(['alice', 'agent-dan']));
@@ -302,7 +300,7 @@ describe('supplying a proposal when AI is off', () => {
         const { cardHash } = await waitForCard(baseUrl, dan, handle.workflowId, 'proposal');
         return propose(handle.workflowId, dan, { cardHash, proposal: { ...damagedRefund(250), amount: 'lots' } });
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect([answer.status, answer.body.field]).toEqual([400, 'proposal.amount']);
   });
@@ -317,7 +315,7 @@ describe('supplying a proposal when AI is off', () => {
         const { cardHash } = await waitForCard(baseUrl, requester, handle.workflowId, 'proposal');
         return propose(handle.workflowId, requester, { cardHash, proposal: damagedRefund(250) });
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect([answer.status, answer.body.code]).toEqual([403, 'segregation-of-duties']);
   });
@@ -332,7 +330,7 @@ describe('supplying a proposal when AI is off', () => {
         const { cardHash } = await waitForCard(baseUrl, dan, handle.workflowId, 'proposal');
         return decide(handle.workflowId, lead, { decision: 'approve', cardHash });
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect([answer.status, answer.body.code]).toEqual([404, 'not-pending']);
   });
@@ -356,7 +354,7 @@ describe('supplying a proposal when AI is off', () => {
         await waitForCard(baseUrl, dan, handle.workflowId, 'proposal');
         return propose(handle.workflowId, dan, { cardHash: OTHER_HASH, proposal: damagedRefund(250) });
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect([answer.status, answer.body.code]).toEqual([409, 'stale-card']);
   });

@@ -11,8 +11,8 @@ import { ArbiterTenant } from '../common/constants';
 import { priceChange } from '../workflows/price-change';
 import { approvalDecisionSignal, approvalQuery, explainQuery, submitProposalSignal } from '../workflows/refund';
 import { httpCall } from './helpers/http-client';
-import { order, startTestEndpoint, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
-import { copyPolicies } from './helpers/policies';
+import { damagedRefund, order, startTestEndpoint, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
+import { copyPolicies, refundAiOff } from './helpers/policies';
 import { priceChangeRequest } from './helpers/price-fixtures';
 import { recordingSystems } from './helpers/recording-systems';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
@@ -35,8 +35,6 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const aiOff = () => copyPolicies((p) => void (p.ai.enabled = false));
-const refundOf = (amount: number) => ({ action: 'refund', amount, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' });
 const NO_CARD = 'a'.repeat(64);
 
 /** The run's notes, once one matching `pattern` is there. */
@@ -51,7 +49,7 @@ describe('people are not agents', () => {
       httpCall(baseUrl, { path: '/approvals', token: asBot }),
       httpCall(baseUrl, { path: '/approvals/refund-x', token: asBot }),
       httpCall(baseUrl, { path: '/approvals/refund-x/decision', token: asBot, json: { decision: 'approve', cardHash: NO_CARD } }),
-      httpCall(baseUrl, { path: '/approvals/refund-x/proposal', token: asBot, json: { cardHash: NO_CARD, proposal: refundOf(50) } }),
+      httpCall(baseUrl, { path: '/approvals/refund-x/proposal', token: asBot, json: { cardHash: NO_CARD, proposal: damagedRefund(50) } }),
       httpCall(baseUrl, { path: '/approvals', token: asPricingBot }),
     ]);
     expect(answers.map((a) => [a.status, a.body.code])).toEqual(Array(5).fill([403, 'not-a-person']));
@@ -65,16 +63,16 @@ describe('people are not agents', () => {
       async (handle) => {
         await waitFor(async () => (await handle.query(approvalQuery))?.card.kind === 'proposal', 'a proposal card');
         // Before: a person whose id was `support-bot` got the agent's rights, and the money moved unreviewed.
-        await handle.signal(submitProposalSignal, { submittedBy: 'support-bot', roles: ['support-agent'], proposal: refundOf(40) });
+        await handle.signal(submitProposalSignal, { submittedBy: 'support-bot', roles: ['support-agent'], proposal: damagedRefund(40) });
         const refusal = await noteMatching(handle, /support-bot refused/);
-        await handle.signal(submitProposalSignal, { submittedBy: 'dan', roles: ['support-agent'], proposal: refundOf(40) });
+        await handle.signal(submitProposalSignal, { submittedBy: 'dan', roles: ['support-agent'], proposal: damagedRefund(40) });
         const card = await waitFor(async () => {
           const view = await handle.query(approvalQuery);
           return view?.card.kind === 'approval' ? view.card : undefined;
         }, 'an approval card');
         return { refusal, card, moved: (await handle.query(explainQuery)).outcome };
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect(refusal).toBe("submitProposal from support-bot refused: support-bot is an agent's id; a person proposes under their own");
     expect(card).toMatchObject({ ruleId: 'refund-small', roles: ['support-lead'], excluded: expect.arrayContaining(['alice', 'dan']) });
@@ -102,11 +100,11 @@ describe('who may supply a proposal', () => {
       async (handle) => {
         const { cardHash } = await waitForCard(baseUrl, agentDan, handle.workflowId, 'proposal');
         const read = await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}`, token: lead });
-        const proposed = await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}/proposal`, token: lead, json: { cardHash, proposal: refundOf(250) } });
-        await handle.signal(submitProposalSignal, { submittedBy: 'carol', roles: ['support-lead'], proposal: refundOf(250) });
+        const proposed = await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}/proposal`, token: lead, json: { cardHash, proposal: damagedRefund(250) } });
+        await handle.signal(submitProposalSignal, { submittedBy: 'carol', roles: ['support-lead'], proposal: damagedRefund(250) });
         return { read, proposed, note: await noteMatching(handle, /from carol refused/), stillWaiting: (await handle.query(approvalQuery))?.card.kind };
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect([outcome.read.status, outcome.read.body.code]).toEqual([403, 'role']);
     expect([outcome.proposed.status, outcome.proposed.body.code]).toEqual([403, 'role']);
@@ -121,10 +119,10 @@ describe('who may supply a proposal', () => {
       order(300),
       async (handle) => {
         await waitFor(async () => (await handle.query(approvalQuery))?.card.kind === 'proposal', 'a proposal card');
-        await handle.signal(submitProposalSignal, { submittedBy: 'alice', roles: ['support-agent'], proposal: refundOf(300) });
+        await handle.signal(submitProposalSignal, { submittedBy: 'alice', roles: ['support-agent'], proposal: damagedRefund(300) });
         return noteMatching(handle, /from alice refused/);
       },
-      { policyDir: aiOff() },
+      { policyDir: refundAiOff() },
     );
     expect(note).toBe('submitProposal from alice refused: alice requested this action and may not propose it');
   });

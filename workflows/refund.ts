@@ -7,6 +7,7 @@
 import { patched } from '@temporalio/workflow';
 import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
 import { FUNDS_UNAVAILABLE } from '../common/error-types';
+import { toCents } from '../common/money';
 import { draftCustomerReply } from './customer-reply';
 import { askModels, estimateInputTokens } from './model-call';
 import {
@@ -260,9 +261,8 @@ export function refundFacts(order: OrderRecord, request: RefundRequest, proposal
 
 /** What the request claims about the order differently from what payments recorded: amount, currency, customer. */
 export function differingOrderFields(request: RefundRequest, order: OrderRecord): string[] {
-  const cents = (n: number) => Math.round(n * 100);
   return [
-    ...(cents(request.order.amount) !== cents(order.amount) ? ['amount'] : []),
+    ...(toCents(request.order.amount) !== toCents(order.amount) ? ['amount'] : []),
     ...(request.order.currency !== order.currency ? ['currency'] : []),
     ...(request.customer.id !== order.customerId ? ['customer'] : []),
   ];

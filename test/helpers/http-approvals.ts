@@ -53,6 +53,9 @@ export function order(amount: number): RefundRequest {
   return request;
 }
 
+/** A person's refund proposal of `amount` EUR for damage, as a proposer would submit it. */
+export const damagedRefund = (amount: number) => ({ action: 'refund', amount, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' });
+
 /** Starts the refund with its workers; a run still going when the test ends is terminated. */
 export async function withRefundRun<T>(
   env: TestWorkflowEnvironment,

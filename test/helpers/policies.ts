@@ -27,6 +27,11 @@ export function rewriteRefundPolicy(dir: string, change: (refund: RawPolicy) => 
   writeFileSync(file, stringify(policy));
 }
 
+/** A copy of the shipped policies with AI switched off for refunds: a person supplies every proposal. */
+export function refundAiOff(): string {
+  return copyPolicies((p) => void (p.ai.enabled = false));
+}
+
 /** Sets every approval duration in the refund policy, so escalation and expiry happen within a test. */
 export function shortenApprovals(policy: RawPolicy, escalateAfter: string, expireAfter: string): void {
   for (const outcome of [policy.proposeOnlyReview, ...policy.rules.map((r) => r.outcome)]) {
