@@ -7,8 +7,9 @@ module.exports = {
   // The fault suite runs apart, with `npm run test:faults` (jest.faults.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  // Every test process and the processes it spawns encrypt payloads with the committed test key.
-  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts'],
+  // Every test process and the processes it spawns encrypt payloads with the committed test key,
+  // and sign and check people's decisions with the committed test signing key.
+  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts', '<rootDir>/test/helpers/decision-key-env.ts'],
   maxWorkers: 2,
   testTimeout: 60_000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

@@ -8,7 +8,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   // Every test process and the processes it spawns encrypt payloads with the committed test key.
-  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts'],
+  setupFiles: ['<rootDir>/test/helpers/payload-keys-env.ts', '<rootDir>/test/helpers/decision-key-env.ts'],
   maxWorkers: 1,
   testTimeout: 180_000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],

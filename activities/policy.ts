@@ -3,16 +3,24 @@
 import { statSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { POLICY_INVALID } from '../common/error-types';
-import { DEFAULT_POLICY_DIR, pinBundle, policyFilesOf, PolicyValidationError, readPolicyFiles } from '../policies/load';
+import type { DecisionKey } from '../common/decision-receipt';
+import { DEFAULT_POLICY_DIR, pinBundle, policyFilesOf, PolicyValidationError, readPolicyFiles, type LoadedFiles } from '../policies/load';
 import type { PolicyBundle } from '../policies/schema';
+import { decisionPublicKeysFromEnv } from '../runtime/decision-key';
 
 export interface PolicyDeps {
   /** Folder of the policy files; tests point it at a copy they can change mid-run. */
   policyDir?: string;
+  /**
+   * Public keys trusted beside trust.yaml's (by default ARBITER_DECISION_PUBLIC_KEYS): the local
+   * endpoint's generated key under `npm start`. Pinned into the bundle, so history shows them.
+   */
+  decisionKeys?: DecisionKey[];
 }
 
 export function createPolicyActivities(deps: PolicyDeps = {}) {
   const dir = deps.policyDir ?? DEFAULT_POLICY_DIR;
+  const extraKeys = deps.decisionKeys ?? decisionPublicKeysFromEnv();
   // Every run starts by pinning its policy, so parsing and validating the same files each time
   // was most of a run's start. A bundle is reused while its files are unchanged on disk: any
   // write or replacement of a file changes its stamp, and the next run reads it afresh.
@@ -24,7 +32,7 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
         const stamp = filesStamp(Object.values(policyFilesOf(dir, process)));
         const cached = pinned.get(process);
         if (stamp && cached?.stamp === stamp) return cached.bundle;
-        const bundle = pinBundle(readPolicyFiles(dir, process));
+        const bundle = pinBundle(withTrustedKeys(readPolicyFiles(dir, process), extraKeys));
         if (stamp) pinned.set(process, { stamp, bundle });
         return bundle;
       } catch (err) {
@@ -36,6 +44,22 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
       }
     },
   };
+}
+
+/** trust.yaml's keys plus the environment's; one id naming two different keys is a configuration error. */
+function withTrustedKeys(files: LoadedFiles, extra: DecisionKey[]): LoadedFiles {
+  if (extra.length === 0) return files;
+  const keys = [...files.trust.decisionKeys];
+  for (const key of extra) {
+    const listed = keys.find((k) => k.id === key.id);
+    if (!listed) keys.push(key);
+    else if (listed.publicKey !== key.publicKey) {
+      throw new PolicyValidationError([
+        { file: 'trust.yaml', field: 'decisionKeys', message: `key id "${key.id}" names another key in ARBITER_DECISION_PUBLIC_KEYS`, severity: 'error' },
+      ]);
+    }
+  }
+  return { ...files, trust: { ...files.trust, decisionKeys: keys } };
 }
 
 /** Size, modification time (in nanoseconds) and inode of each file; undefined if one is missing, so it is read and reported. */

@@ -6,6 +6,7 @@ import { createLogger } from '../runtime/logger';
 import { createApprovalServer } from '../server/app';
 import { createTokenVerifier, mintLocalToken } from '../server/auth';
 import { APPROVER } from './awaiting-approval';
+import { decisionKeyFromEnv } from '../runtime/decision-key';
 
 export interface BenchEndpoint {
   /** POSTs an approval of `workflowId`'s card; resolves when the 202 has arrived, throws on any other answer. */
@@ -14,7 +15,7 @@ export interface BenchEndpoint {
 
 export async function withApprovalEndpoint<T>(temporal: Client, fn: (endpoint: BenchEndpoint) => Promise<T>): Promise<T> {
   const secret = randomBytes(32).toString('hex');
-  const approvals = createApprovalServer({
+  const approvals = createApprovalServer({ decisionKey: decisionKeyFromEnv(),
     temporal,
     verifyToken: createTokenVerifier({ secret }),
     logger: createLogger('bench-approvals', { level: 'silent' }),

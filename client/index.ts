@@ -9,7 +9,10 @@ import { INVALID_INPUT } from '../common/error-types';
 import { priceChangeRequestSchema, priceChangeWorkflowId, type PriceChangeResult } from '../common/price-change-schemas';
 import { refundRequestSchema, refundWorkflowId, type RefundResult } from '../common/refund-schemas';
 import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
-import type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
+import { approvalDecisionSchema, type ApprovalDecision, type ApprovalView, type SetAiEnabled } from '../common/approval-schemas';
+import { decisionStatement } from '../common/signed-statements';
+import type { DecisionSigningKey } from '../runtime/decision-key';
+import { approvalDecisionSignal } from '../workflows/approval';
 import type { Explanation } from '../workflows/trace';
 import { describeIssues, issueFields } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
@@ -21,6 +24,7 @@ export type { PriceChangeRequest, PriceChangeResult } from '../common/price-chan
 export type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
 export type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 export type { Explanation } from '../workflows/trace';
+export { parseDecisionKey, type DecisionSigningKey } from '../runtime/decision-key';
 
 /** A request that failed its schema; `message` names each bad field. */
 export class InvalidRequestError extends Error {
@@ -174,9 +178,20 @@ export class ArbiterClient {
     return this.temporal.workflow.getHandle(workflowId).query<ApprovalView | null>('approval');
   }
 
-  /** Signals an approver's decision; the workflow checks it again and refuses what breaks a rule. */
-  async decide(workflowId: string, decision: ApprovalDecision): Promise<void> {
-    await this.temporal.workflow.getHandle(workflowId).signal('approvalDecision', decision);
+  /**
+   * Signs an approver's decision with `key` and signals it. For a service that authenticates its
+   * approvers itself and whose key the workers trust (policies/trust.yaml); the run checks the
+   * signature, then every rule, and refuses (and lists) what fails. Unsigned decisions are refused.
+   */
+  async decide(workflowId: string, decision: Omit<ApprovalDecision, 'signature'>, key: DecisionSigningKey): Promise<void> {
+    const parsed = parseRequest(approvalDecisionSchema.omit({ signature: true }), decision, 'decision');
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    // Signed for the run's own tenant, which the run checks against its own.
+    const tenant = (await handle.describe()).typedSearchAttributes.get(ArbiterTenant);
+    if (!tenant) throw new Error(`run ${workflowId} is not an Arbiter run (no ${ArbiterTenant.name})`);
+    const at = new Date().toISOString();
+    const signature = { keyId: key.keyId, value: key.sign(decisionStatement({ workflowId, tenant }, parsed, at)), at };
+    await handle.signal(approvalDecisionSignal, { ...parsed, signature });
   }
 
   /** The operator's kill switch for one running run. */

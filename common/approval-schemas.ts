@@ -3,14 +3,15 @@
 // endpoint, the page and the CLI.
 import { z } from 'zod';
 import { externalIdSchema } from './refund-schemas';
+import { cardHashSchema, statementSignatureSchema } from './signed-statements';
+
+export { cardHashSchema } from './signed-statements';
 
 export const approverSchema = z.strictObject({
   id: externalIdSchema,
   roles: z.array(z.string().min(1).max(64)).max(32),
 });
 export type Approver = z.infer<typeof approverSchema>;
-
-export const cardHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex cardHash of the card the decision was made on');
 
 export const approvalDecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
@@ -19,6 +20,11 @@ export const approvalDecisionSchema = z.strictObject({
   cardHash: cardHashSchema,
   /** Temporal does not deduplicate signals: a decision sent twice with one id counts once. */
   decisionId: z.string().min(1).max(128).optional(),
+  /**
+   * The approvers' endpoint's signature over the canonical decision (common/signed-statements.ts).
+   * Without a valid one the run refuses the decision, unless its policy takes unsigned ones.
+   */
+  signature: statementSignatureSchema.optional(),
 });
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { currencySchema, externalIdSchema, moneyAmountSchema } from './refund-schemas';
 import { stepErrorSchema } from './saga-schemas';
+import { cardHashSchema, statementSignatureSchema } from './signed-statements';
 
 /**
  * SKUs end up in step names and idempotency keys (`<workflowId>/publish-price:<channel>:<sku>:compensate`),
@@ -90,6 +91,9 @@ export const submittedPriceChangeProposalSchema = z.strictObject({
    * proposers. Optional only so signals of runs from before the check replay; none is no role.
    */
   roles: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** The proposal card the person answered, and the endpoint's signature over the submission. */
+  cardHash: cardHashSchema.optional(),
+  signature: statementSignatureSchema.optional(),
 });
 export type SubmittedPriceChangeProposal = z.infer<typeof submittedPriceChangeProposalSchema>;
 

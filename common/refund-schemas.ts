@@ -3,6 +3,7 @@
 import { hasAtMostTwoDecimals } from './money';
 import { z } from 'zod';
 import { stepErrorSchema } from './saga-schemas';
+import { cardHashSchema, statementSignatureSchema } from './signed-statements';
 
 /** Ids end up in workflow ids and idempotency keys: keep them to characters that are safe in both. */
 export const externalIdSchema = z
@@ -77,6 +78,9 @@ export const submittedProposalSchema = z.strictObject({
    * proposers. Optional only so signals of runs from before the check replay; none is no role.
    */
   roles: z.array(z.string().min(1).max(64)).max(32).optional(),
+  /** The proposal card the person answered, and the endpoint's signature over the submission. */
+  cardHash: cardHashSchema.optional(),
+  signature: statementSignatureSchema.optional(),
 });
 export type SubmittedProposal = z.infer<typeof submittedProposalSchema>;
 

@@ -1,6 +1,6 @@
 // Reads policy files from disk, validates them against the schema and pins them with a content
 // hash. Used by the policy-loading activity and the `arbiter policy` commands, never by workflows.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -10,10 +10,12 @@ import {
   modelsFileSchema,
   processPolicySchema,
   rolesFileSchema,
+  trustFileSchema,
   type ModelsFile,
   type PolicyBundle,
   type ProcessPolicy,
   type RolesFile,
+  type TrustFile,
 } from './schema';
 
 export const DEFAULT_POLICY_DIR = path.resolve(__dirname);
@@ -81,14 +83,22 @@ export interface LoadedFiles {
   policy: ProcessPolicy;
   roles: RolesFile;
   models: ModelsFile;
+  trust: TrustFile;
 }
+
+/** What a policy folder without trust.yaml trusts: no key, no unsigned decision; every human decision is refused. */
+export const TRUST_NOBODY: TrustFile = { decisionKeys: [], unsignedOperatorDecisions: false };
 
 /** The files a process's pinned policy is read from: its own, and the shared ones beside it. */
-export function policyFilesOf(dir: string, process: string, policyFile = policyFilePath(dir, process)): { policy: string; roles: string; models: string } {
-  return { policy: policyFile, roles: path.join(dir, 'roles.yaml'), models: path.join(dir, 'models.yaml') };
+export function policyFilesOf(
+  dir: string,
+  process: string,
+  policyFile = policyFilePath(dir, process),
+): { policy: string; roles: string; models: string; trust: string } {
+  return { policy: policyFile, roles: path.join(dir, 'roles.yaml'), models: path.join(dir, 'models.yaml'), trust: path.join(dir, 'trust.yaml') };
 }
 
-/** Reads a process policy and the shared files beside it (roles.yaml, models.yaml). */
+/** Reads a process policy and the shared files beside it (roles.yaml, models.yaml, trust.yaml). */
 export function readPolicyFiles(dir: string, process: string, policyFile = policyFilePath(dir, process)): LoadedFiles {
   const files = policyFilesOf(dir, process, policyFile);
   const issues: PolicyIssue[] = [];
@@ -104,13 +114,15 @@ export function readPolicyFiles(dir: string, process: string, policyFile = polic
   const policy = attempt(() => readPolicyFile(files.policy, processPolicySchema));
   const roles = attempt(() => readPolicyFile(files.roles, rolesFileSchema));
   const models = attempt(() => readPolicyFile(files.models, modelsFileSchema));
-  if (issues.length || !policy || !roles || !models) throw new PolicyValidationError(issues);
+  // Optional so a folder of process policies alone still loads; without it, it fails closed.
+  const trust = existsSync(files.trust) ? attempt(() => readPolicyFile(files.trust, trustFileSchema)) : TRUST_NOBODY;
+  if (issues.length || !policy || !roles || !models || !trust) throw new PolicyValidationError(issues);
   if (policy.process !== process) {
     throw new PolicyValidationError([
       { file: path.basename(policyFile), field: 'process', message: `is "${policy.process}", expected "${process}"`, severity: 'error' },
     ]);
   }
-  return { policy, roles, models };
+  return { policy, roles, models, trust };
 }
 
 /** Pins what was read: the hash covers the parsed content, so formatting and comments do not change it. */

@@ -1,6 +1,7 @@
 // The shape of a policy: what an agent may do alone, what needs which approvers, what is never
 // allowed, and whether AI may act at all. Policies are data; this schema is their contract.
 import { z } from 'zod';
+import { decisionKeySchema } from '../common/decision-receipt';
 
 /** "90s", "15m", "24h", "3d" (or "500ms"): short enough for tests, readable in a review. */
 export const policyDurationSchema = z
@@ -179,11 +180,35 @@ export const modelsFileSchema = z.strictObject({
 });
 export type ModelsFile = z.infer<typeof modelsFileSchema>;
 
+/** policies/trust.yaml: the keys whose signatures make a person's decision or proposal count. */
+export const trustFileSchema = z
+  .object({
+    decisionKeys: z.array(decisionKeySchema).superRefine((keys, ctx) => {
+      const seen = new Set<string>();
+      keys.forEach((key, index) => {
+        if (seen.has(key.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate key id "${key.id}"` });
+        seen.add(key.id);
+      });
+    }),
+    /**
+     * Break glass: a decision or proposal without the endpoint's signature (a raw signal from the
+     * `temporal` CLI or the Web UI) counts, audited as unsigned. False refuses and lists it.
+     */
+    unsignedOperatorDecisions: z.boolean(),
+  })
+  .strict();
+export type TrustFile = z.infer<typeof trustFileSchema>;
+
 /** Everything one run pins at its start: the process policy and the shared files it relies on. */
 export interface PolicyBundle {
   policy: ProcessPolicy;
   roles: RolesFile;
   models: ModelsFile;
+  /**
+   * trust.yaml, with the keys the worker's environment adds. Absent in runs pinned before
+   * decisions were signed; such runs never look at it.
+   */
+  trust?: TrustFile;
   /** sha256 of the bundle's canonical JSON: two runs with one hash used the same policy. */
   hash: string;
   /** `refund@3`, for traces and audit lines. */

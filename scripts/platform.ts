@@ -8,6 +8,14 @@ import { temporal } from '@temporalio/proto';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
 import { startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
+import {
+  DECISION_KEY_VARIABLE,
+  DECISION_PUBLIC_KEYS_VARIABLE,
+  localDecisionKey,
+  localDecisionKeyPath,
+  parseDecisionKey,
+  publicKeyEntry,
+} from '../runtime/decision-key';
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { localPayloadKeys, localPayloadKeysPath, PAYLOAD_KEYS_VARIABLE } from '../runtime/payload-keys';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
@@ -142,10 +150,26 @@ export class Platform {
     say(`Payloads: no ${PAYLOAD_KEYS_VARIABLE} set, so Temporal payloads are encrypted with the local key in ${path.relative(REPO_ROOT, localPayloadKeysPath())} (made on first start)`);
   }
 
+  /**
+   * A run takes a person's decision only with the endpoint's signature (common/signed-statements.ts).
+   * Without ARBITER_DECISION_KEY a local key is generated once in the data folder; without
+   * ARBITER_DECISION_PUBLIC_KEYS the workers started here trust the endpoint started here.
+   */
+  ensureDecisionKey(say: (line: string) => void): void {
+    if (!process.env[DECISION_KEY_VARIABLE]) {
+      process.env[DECISION_KEY_VARIABLE] = localDecisionKey({ create: true });
+      say(`Decisions: no ${DECISION_KEY_VARIABLE} set, so the endpoint signs decisions with the local key in ${path.relative(REPO_ROOT, localDecisionKeyPath())} (made on first start)`);
+    }
+    if (process.env[DECISION_PUBLIC_KEYS_VARIABLE] === undefined) {
+      process.env[DECISION_PUBLIC_KEYS_VARIABLE] = publicKeyEntry(parseDecisionKey(process.env[DECISION_KEY_VARIABLE]!));
+    }
+  }
+
   /** Everything `npm start` and the demo need, in dependency order, reusing what already runs. */
   async bringUp(say: (line: string) => void): Promise<void> {
-    // First: the demo's own client and every child read the key from the environment.
+    // First: the demo's own client and every child read the keys from the environment.
     this.ensurePayloadKeys(say);
+    this.ensureDecisionKey(say);
     await this.ensureTemporal(say);
     await this.ensureSandbox(say);
     // Before the worker: it reads ARBITER_MODEL_URL, which this sets.

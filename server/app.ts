@@ -13,6 +13,7 @@ import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
 import { refusalRecorder } from './refusal-audit';
 import type { AuditSink } from '../activities/audit';
+import type { DecisionSigningKey } from '../runtime/decision-key';
 import { loadPage, type PagePath } from './static-page';
 
 export interface ApprovalServerDeps {
@@ -27,6 +28,8 @@ export interface ApprovalServerDeps {
   agentIds?: ReadonlySet<string>;
   /** The identity provider the page signs people in with; without it the page asks for a token. */
   signIn?: OidcSignIn;
+  /** Signs every decision and proposal forwarded to a run; the run takes none unsigned (runtime/decision-key.ts). */
+  decisionKey: DecisionSigningKey;
   /** The codec routes for the Temporal Web UI (server/codec-routes.ts); without it they answer 404. */
   codec?: Omit<CodecRoutesDeps, 'verifyToken'>;
 }
@@ -69,6 +72,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     bodyBytes: limits.bodyBytes,
     recordRefusal: refusalRecorder(deps.audit, logger),
     agentIds,
+    decisionKey: deps.decisionKey,
   });
   const servePage = loadPage(undefined, deps.signIn);
   const allow = createRateLimiter({ ratePerSecond: limits.ratePerSecond, burst: limits.burst });

@@ -100,6 +100,10 @@ export function refusalForWorkflowError(message: string): HttpError | undefined 
       return new HttpError(409, code, reason);
     case 'stale-card':
       return staleCard();
+    case 'unsigned':
+    case 'bad-signature':
+      // The endpoint signed it: the workers do not trust this endpoint's key. A setup fault, not the caller's.
+      return new HttpError(503, 'signature-not-trusted', 'the run does not trust this endpoint\'s signing key; an operator must list it in policies/trust.yaml');
     case 'malformed decision':
       return new HttpError(400, 'invalid-body', reason, '(root)');
     default:

@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { ApprovalDecision, ApprovalView, DecisionReceipt } from '../common/approval-schemas';
 import { ArbiterApprovalPending, ArbiterTenant } from '../common/constants';
+import type { StatementSignature } from '../common/signed-statements';
 import { externalIdSchema } from '../common/refund-schemas';
 import { approvalQuery, decideUpdate } from '../workflows/approval';
 import { submitProposalSignal } from '../workflows/proposal';
@@ -17,8 +18,8 @@ import { refusalForWorkflowError } from './approval-rules';
 import { HttpError } from './http';
 
 export type ListedApproval = ApprovalView & { workflowId: string };
-/** What the `submitProposal` signal carries: the proposal, and who sent it with the roles their token holds. */
-export type ProposalSubmission = { submittedBy: string; roles: string[]; proposal: unknown };
+/** What the `submitProposal` signal carries: the proposal, who sent it with the roles their token holds, the card it answers, and the endpoint's signature. */
+export type ProposalSubmission = { submittedBy: string; roles: string[]; cardHash: string; proposal: unknown; signature: StatementSignature };
 
 export interface ApprovalSource {
   /**

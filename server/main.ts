@@ -1,5 +1,6 @@
 // Entry point of the approvers' endpoint (`npx tsx server/main.ts`): token settings and Temporal
-// connection from the environment; refuses to start without token verification.
+// connection from the environment; refuses to start without token verification or a key to sign
+// decisions with.
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { auditSinkFromEnv } from '../activities/audit';
@@ -7,6 +8,7 @@ import { clientConnectionOptions, readTemporalSettings } from '../runtime/config
 import { encryptingDataConverter, payloadKeysFromEnv } from '../runtime/data-converter';
 import type { PayloadKeyRing } from '../runtime/payload-keys';
 import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http-entry';
+import { decisionKeyFromEnv, type DecisionSigningKey } from '../runtime/decision-key';
 import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
 import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../policies/load';
@@ -34,6 +36,7 @@ runHttpEntry({
     let agentIds: Set<string>;
     let payloadKeys: PayloadKeyRing;
     let codec: CodecSettings;
+    let decisionKey: DecisionSigningKey;
     try {
       auth = endpointAuthFromEnv();
       verifyToken = createTokenVerifier(auth.tokens);
@@ -42,6 +45,8 @@ runHttpEntry({
       // Cards come back from queries encrypted; the same keys serve the Web UI's codec routes.
       payloadKeys = payloadKeysFromEnv();
       codec = codecSettingsFromEnv();
+      // Runs take a person's decision only with this key's signature: no key, no endpoint.
+      decisionKey = decisionKeyFromEnv();
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -53,10 +58,10 @@ runHttpEntry({
     const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys) });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, signIn: auth.signIn, codec: { ...codec, keyRing: payloadKeys } });
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, decisionKey, signIn: auth.signIn, codec: { ...codec, keyRing: payloadKeys } });
 
     const bound = await approvals.listen(port, host);
-    logger.info({ namespace: settings.namespace, temporal: settings.address }, `approvals endpoint on ${httpUrl(host, bound)}/`);
+    logger.info({ namespace: settings.namespace, temporal: settings.address, decisionKeyId: decisionKey.keyId }, `approvals endpoint on ${httpUrl(host, bound)}/`);
     return {
       close: async () => {
         await approvals.close();

@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from '../common/approval-schemas';
 import { priceChangeProposalSchema } from '../common/price-change-schemas';
+import { decisionStatement, proposalStatement } from '../common/signed-statements';
+import type { DecisionSigningKey } from '../runtime/decision-key';
 import { refundProposalSchema } from '../common/refund-schemas';
 import { awaitsCaller, decisionRefusal, proposalRefusal, tenantAllows, visibleView } from './approval-rules';
 import type { ApprovalSource } from './approvals-source';
@@ -26,6 +28,8 @@ export interface ApprovalRoutesDeps {
   recordRefusal?: RefusalRecorder;
   /** Every agent id of every policy: such an id is never a person's. */
   agentIds?: ReadonlySet<string>;
+  /** Vouches for the caller's identity, as this endpoint verified it, to the run. */
+  decisionKey: DecisionSigningKey;
 }
 
 /** A person's proposal passes the same schema as the AI's, per process. */
@@ -43,6 +47,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
   const { source, bodyBytes } = deps;
   const now = deps.now ?? Date.now;
   const agentIds = deps.agentIds ?? new Set<string>();
+  const sign = (statement: Record<string, unknown>, at: string) => ({ keyId: deps.decisionKey.keyId, value: deps.decisionKey.sign(statement), at });
 
   return {
     async list({ res, caller }: RouteContext): Promise<void> {
@@ -66,13 +71,17 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
         if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal);
         throw refusal;
       }
-      const decision: ApprovalDecision = {
+      const unsigned: ApprovalDecision = {
         decision: body.decision,
         approver: { id: caller.id, roles: caller.roles },
         cardHash: body.cardHash,
         ...(body.comment === undefined ? {} : { comment: body.comment }),
         ...(body.decisionId === undefined ? {} : { decisionId: body.decisionId }),
       };
+      // Signed for the run the card belongs to: the run rebuilds this statement and checks it.
+      const at = new Date(now()).toISOString();
+      const run = { workflowId, tenant: view!.card.tenant };
+      const decision = { ...unsigned, signature: sign(decisionStatement(run, unsigned, at), at) };
       // The workflow's validator has the last word (someone may have decided meanwhile).
       const receipt = await source.decide(workflowId, decision).catch(async (err: unknown) => {
         if (err instanceof HttpError) await deps.recordRefusal?.(workflowId, view, caller, err);
@@ -96,7 +105,10 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       // Parsed inside the envelope again, so a bad field is named by its full path (proposal.amount).
       const { proposal } = parseBody(z.strictObject({ cardHash: cardHashSchema, proposal: schema }), raw);
       // A signal has no answer: the workflow re-validates and may still refuse (someone was faster).
-      await source.submitProposal(workflowId, { submittedBy: caller.id, roles: caller.roles, proposal });
+      const submission = { submittedBy: caller.id, roles: caller.roles, cardHash: envelope.cardHash, proposal };
+      const at = new Date(now()).toISOString();
+      const statement = proposalStatement({ workflowId, tenant: view.card.tenant }, submission, at);
+      await source.submitProposal(workflowId, { ...submission, signature: sign(statement, at) });
       sendJson(res, 202, { workflowId, submitted: true });
     },
   };

@@ -14,6 +14,7 @@ import { httpCall } from './helpers/http-client';
 import { damagedRefund, order, TEST_SECRET, tokenFor, waitForCard, withRefundRun } from './helpers/http-approvals';
 import { refundAiOff } from './helpers/policies';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { testDecisionKey } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -23,7 +24,7 @@ const auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-endpoint-au
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
-  approvals = createApprovalServer({
+  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger: createLogger('approvals-test', { level: 'silent' }),

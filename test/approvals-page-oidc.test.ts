@@ -17,6 +17,7 @@ import { order, waitUntilListed, withRefundRun } from './helpers/http-approvals'
 import { httpCall } from './helpers/http-client';
 import { API_AUDIENCE, OTHER_AUDIENCE, PAGE_CLIENT_ID, startTestProvider, type TestProvider } from './helpers/oidc-provider';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { testDecisionKey } from './helpers/decision-key';
 
 const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-approvals-sign-in.png');
 
@@ -60,7 +61,7 @@ beforeAll(async () => {
     ARBITER_OIDC_CLIENT_ID: PAGE_CLIENT_ID,
   });
   const logger = createLogger('approvals-oidc-test', { level: 'warn' });
-  approvals = createApprovalServer({ temporal: env.client, verifyToken: createTokenVerifier(auth.tokens), logger, signIn: auth.signIn });
+  approvals = createApprovalServer({ decisionKey: testDecisionKey(), temporal: env.client, verifyToken: createTokenVerifier(auth.tokens), logger, signIn: auth.signIn });
   await approvals.listen(port, '127.0.0.1');
 }, 180_000);
 

@@ -14,6 +14,7 @@ import { arbiter } from './helpers/audit-trails';
 import { order, withRefundRun } from './helpers/http-approvals';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { signedFor } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -37,7 +38,7 @@ async function approvedRefund(auditPath: string): Promise<{ workflowId: string; 
     order(740),
     async (handle) => {
       const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
-      await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash }] });
+      await handle.executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash })] });
       return { workflowId: handle.workflowId, result: await handle.result() };
     },
     { auditPath },

@@ -12,6 +12,7 @@ import { createTokenVerifier } from '../server/auth';
 import { CODEC_BODY_BYTES, CODEC_COOKIE } from '../server/codec-routes';
 import { payloadToJson } from '../server/codec-payloads';
 import { TEST_SECRET, tokenFor } from './helpers/http-approvals';
+import { testDecisionKey } from './helpers/decision-key';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const OTHER_ORIGIN = 'http://127.0.0.1:9999';
@@ -61,7 +62,7 @@ async function encryptedBody(): Promise<string> {
 }
 
 beforeAll(async () => {
-  approvals = createApprovalServer({
+  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
     // The codec routes never call Temporal; a lazy client never connects.
     temporal: new Client(),
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),

@@ -5,6 +5,7 @@ import type { ArbiterClient } from '../client';
 import type { ApprovalView } from '../common/approval-schemas';
 import type { PriceChangeResult } from '../common/price-change-schemas';
 import { priceChangeRequest } from './helpers/price-fixtures';
+import { testDecisionKey } from './helpers/decision-key';
 import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 import { waitFor } from './helpers/wait';
 
@@ -20,7 +21,7 @@ const manager = (id: string) => ({ id, roles: ['pricing-manager'] });
 /** Decides on the card as it is now, as an approver would. */
 async function decide(client: ArbiterClient, workflowId: string, decision: 'approve' | 'reject', approver: { id: string; roles: string[] }): Promise<ApprovalView> {
   const view = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-  await client.decide(workflowId, { decision, approver, cardHash: view.cardHash });
+  await client.decide(workflowId, { decision, approver, cardHash: view.cardHash }, testDecisionKey());
   return view;
 }
 

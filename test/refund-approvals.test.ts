@@ -15,6 +15,7 @@ import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer, uniqueQueue } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 import { withArbiterWorkers } from './helpers/workers';
+import { signalSignedDecision, signedFor } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -52,7 +53,7 @@ async function refusals(handle: WorkflowHandle, count: number): Promise<string[]
 }
 
 describe('approval guard in the workflow', () => {
-  it('refuses a decision signalled with the temporal CLI by the requester, and one on a stale card', async () => {
+  it('refuses an unsigned decision signalled with the temporal CLI, and signed ones by the requester or on a stale card', async () => {
     const cli = findTemporalCli();
     const { reasons, status } = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities }, async (taskQueue) => {
       const { handle, cardHash } = await startAwaiting(taskQueue);
@@ -61,18 +62,22 @@ describe('approval guard in the workflow', () => {
           'workflow', 'signal', '--address', env.address, '--workflow-id', handle.workflowId,
           '--name', 'approvalDecision', '--input', JSON.stringify(payload),
         ]);
-      await signal({ decision: 'approve', approver: { id: 'alice', roles: ['support-lead'] }, cardHash });
-      await signal({ decision: 'approve', approver: carol, cardHash: 'f'.repeat(64) });
+      // Anyone who can reach Temporal can claim carol's id and role; without the endpoint's signature it does not count.
+      await signal({ decision: 'approve', approver: carol, cardHash });
       await signal({ decision: 'approve', approver: carol });
-      const reasons = await refusals(handle, 3);
+      // Signed as the endpoint would sign them, the run still applies its own rules.
+      await signalSignedDecision(handle, { decision: 'approve', approver: { id: 'alice', roles: ['support-lead'] }, cardHash });
+      await signalSignedDecision(handle, { decision: 'approve', approver: carol, cardHash: 'f'.repeat(64) });
+      const reasons = await refusals(handle, 4);
       const status = (await handle.query(approvalQuery))?.status;
       await handle.terminate('test done');
       return { reasons, status };
     });
     expect(reasons).toEqual([
+      'not signed by the approvers endpoint, and the policy takes no unsigned decisions',
+      expect.stringMatching(/^malformed decision: cardHash/),
       'alice requested or proposed this action and may not decide it',
       'the decision was made on an outdated card; reload it and decide again',
-      expect.stringMatching(/^malformed decision: cardHash/),
     ]);
     expect(status).toBe('pending');
   });
@@ -80,11 +85,11 @@ describe('approval guard in the workflow', () => {
   it('counts a decision delivered five times once', async () => {
     const { decisions, result } = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities }, async (taskQueue) => {
       const { handle, cardHash } = await startAwaiting(taskQueue, 3000);
-      const fin1 = { decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] }, cardHash, decisionId: 'd-1' };
+      const fin1 = await signedFor(handle, { decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] }, cardHash, decisionId: 'd-1' });
       for (let i = 0; i < 5; i++) await handle.signal(approvalDecisionSignal, fin1);
       await waitFor(async () => (await handle.query(approvalQuery))?.decisions.length === 1, 'one decision');
       const decisions = (await handle.query(approvalQuery))?.decisions.length;
-      await handle.signal(approvalDecisionSignal, { ...fin1, approver: { id: 'fin-2', roles: ['finance'] }, decisionId: 'd-2' });
+      await signalSignedDecision(handle, { ...fin1, signature: undefined, approver: { id: 'fin-2', roles: ['finance'] }, decisionId: 'd-2' });
       return { decisions, result: await handle.result() };
     });
     expect(decisions).toBe(1);
@@ -100,11 +105,11 @@ describe('approval guard in the workflow', () => {
         const { handle, cardHash } = await startAwaiting(taskQueue, 3000);
         const lengthBefore = (await handle.describe()).historyLength;
         const error = await handle
-          .executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: carol, cardHash }] })
+          .executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: carol, cardHash })] })
           .catch((e: unknown) => e);
         const lengthAfter = (await handle.describe()).historyLength;
         const receipt = await handle.executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] }, cardHash }],
+          args: [await signedFor(handle, { decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] }, cardHash })],
         });
         await handle.terminate('test done');
         return { receipt, error, lengthBefore, lengthAfter };
@@ -140,7 +145,7 @@ describe('approval guard in the workflow', () => {
         const batch = requests.slice(i, i + 10).map(async (r) => {
           const handle = env.client.workflow.getHandle<typeof refund>(`refund-${r.requestId}`);
           const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'the approval card', 60_000);
-          await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: carol, cardHash: view.cardHash });
+          await signalSignedDecision(handle, { decision: 'approve', approver: carol, cardHash: view.cardHash });
           return handle.result();
         });
         finished.push(...(await Promise.all(batch)));

@@ -10,13 +10,14 @@ import { ArbiterStage } from '../common/constants';
 import type { RefundProposal } from '../common/refund-schemas';
 import type { FaultName } from '../model-server/faults';
 import type { ModelCallRecord } from '../workflows/trace';
-import { approvalDecisionSignal, approvalQuery, explainQuery, refund, submitProposalSignal } from '../workflows/refund';
+import { approvalQuery, explainQuery, refund } from '../workflows/refund';
 import { BACKUP, chatProposerFor, policiesWithBackupModel, PRIMARY, startStandin, type Standin } from './helpers/model-faults';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 import { withArbiterWorkers } from './helpers/workers';
+import { signalSignedDecision, signalSignedProposal } from './helpers/decision-key';
 
 /**
  * Long enough that a 100 ms `slow` answer never races it on a loaded machine, short enough that
@@ -222,13 +223,13 @@ describe('refund run under model faults', () => {
     };
     const { waiting, result, explanation } = await withRefundRun(async (handle) => {
       const waiting = await onHumanPath(handle);
-      await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', roles: ['support-agent'], proposal: personsProposal });
+      await signalSignedProposal(handle, { submittedBy: 'agent-dan', roles: ['support-agent'], proposal: personsProposal });
       // A person's proposal is reviewed by another: policy knows agent-dan as no agent of its own.
       const review = await waitFor(async () => {
         const view = await handle.query(approvalQuery);
         return view?.card.kind === 'approval' ? view : undefined;
       }, 'the review card');
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: review.cardHash });
+      await signalSignedDecision(handle, { decision: 'approve', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: review.cardHash });
       return { waiting, result: await handle.result(), explanation: await handle.query(explainQuery) };
     });
     expect(attemptsOf(waiting.modelCall)).toEqual([

@@ -3,6 +3,7 @@
 // its order, an order payments never saw, and an order already refunded.
 import { registerTestOrder } from './helpers/payments-record';
 import { refundRequest } from './helpers/refund-fixtures';
+import { testDecisionKey } from './helpers/decision-key';
 import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 import { waitFor } from './helpers/wait';
 
@@ -37,7 +38,7 @@ describe('refund facts from the payments record', () => {
     const view = await withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       const card = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: card.cardHash });
+      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: card.cardHash }, testDecisionKey());
       expect(await client.refundResult(workflowId)).toMatchObject({ outcome: 'rejected' });
       return card;
     });

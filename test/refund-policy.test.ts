@@ -16,13 +16,14 @@ import type { ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, ArbiterStage } from '../common/constants';
 import type { AuditEvent } from '../common/audit-schemas';
 import type { RefundRequest } from '../common/refund-schemas';
-import { approvalDecisionSignal, approvalQuery, explainQuery, refund, setAiEnabledSignal, submitProposalSignal } from '../workflows/refund';
+import { approvalQuery, explainQuery, refund, setAiEnabledSignal, submitProposalSignal } from '../workflows/refund';
 import { copyPolicies, rewriteRefundPolicy, shortenApprovals } from './helpers/policies';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 import { withArbiterWorkers, type WorkerSetup } from './helpers/workers';
+import { signalSignedDecision, signalSignedProposal } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -82,7 +83,7 @@ async function decide(
   comment?: string,
 ): Promise<void> {
   const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
-  await handle.signal(approvalDecisionSignal, { decision, approver, comment, cardHash: view.cardHash });
+  await signalSignedDecision(handle, { decision, approver, comment, cardHash: view.cardHash });
 }
 
 function readAudit(file: string): AuditEvent[] {
@@ -252,7 +253,7 @@ describe('refund under policy', () => {
         await started;
         await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops-olga', reason: 'model incident' });
         await waitForStage(handle, 'awaiting-proposal');
-        await handle.signal(submitProposalSignal, {
+        await signalSignedProposal(handle, {
           submittedBy: 'agent-dan', roles: ['support-agent'],
           proposal: { action: 'refund', amount: 25, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' },
         });
@@ -283,7 +284,7 @@ describe('refund under policy', () => {
       async ({ handle }) => {
         await waitForStage(handle, 'awaiting-proposal');
         await handle.signal(submitProposalSignal, { submittedBy: 'agent-dan', roles: ['support-agent'], proposal: { action: 'refund', amount: 'lots' } });
-        await handle.signal(submitProposalSignal, {
+        await signalSignedProposal(handle, {
           submittedBy: 'agent-dan', roles: ['support-agent'],
           proposal: { action: 'deny', amount: 0, currency: 'EUR', category: 'fraud', confidence: 1, rationale: 'order never paid' },
         });

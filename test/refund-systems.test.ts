@@ -3,6 +3,7 @@
 // rejections and denials touch nothing, and the ledger shows every effect exactly once.
 import type { ArbiterClient } from '../client';
 import { refundRequest } from './helpers/refund-fixtures';
+import { testDecisionKey } from './helpers/decision-key';
 import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
 import { waitFor } from './helpers/wait';
 
@@ -19,7 +20,7 @@ async function approveAs(client: ArbiterClient, workflowId: string, approver: { 
     const current = await client.approval(workflowId);
     return current && !current.decisions.some((d) => d.approverId === approver.id) ? current : undefined;
   }, `a card ${approver.id} can decide`);
-  await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash });
+  await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash }, testDecisionKey());
 }
 
 describe('refund against the sandbox systems', () => {
@@ -114,7 +115,7 @@ describe('refund against the sandbox systems', () => {
     const result = await withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       const view = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash });
+      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash }, testDecisionKey());
       return client.refundResult(workflowId);
     });
     expect(result).toMatchObject({ outcome: 'rejected', reason: 'rejected by carol' });

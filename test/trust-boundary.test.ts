@@ -9,7 +9,8 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
 import { ArbiterTenant } from '../common/constants';
 import { priceChange } from '../workflows/price-change';
-import { approvalDecisionSignal, approvalQuery, explainQuery, submitProposalSignal } from '../workflows/refund';
+import { approvalQuery, explainQuery } from '../workflows/refund';
+import { signalSignedDecision, signalSignedProposal } from './helpers/decision-key';
 import { httpCall } from './helpers/http-client';
 import { damagedRefund, order, startTestEndpoint, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
 import { copyPolicies, refundAiOff } from './helpers/policies';
@@ -63,9 +64,10 @@ describe('people are not agents', () => {
       async (handle) => {
         await waitFor(async () => (await handle.query(approvalQuery))?.card.kind === 'proposal', 'a proposal card');
         // Before: a person whose id was `support-bot` got the agent's rights, and the money moved unreviewed.
-        await handle.signal(submitProposalSignal, { submittedBy: 'support-bot', roles: ['support-agent'], proposal: damagedRefund(40) });
+        // Signed as the endpoint would: the run re-checks even what the endpoint vouches for.
+        await signalSignedProposal(handle, { submittedBy: 'support-bot', roles: ['support-agent'], proposal: damagedRefund(40) });
         const refusal = await noteMatching(handle, /support-bot refused/);
-        await handle.signal(submitProposalSignal, { submittedBy: 'dan', roles: ['support-agent'], proposal: damagedRefund(40) });
+        await signalSignedProposal(handle, { submittedBy: 'dan', roles: ['support-agent'], proposal: damagedRefund(40) });
         const card = await waitFor(async () => {
           const view = await handle.query(approvalQuery);
           return view?.card.kind === 'approval' ? view.card : undefined;
@@ -83,7 +85,7 @@ describe('people are not agents', () => {
   it("refuses a decision signalled under an agent's id, whatever roles it claims", async () => {
     const refused = await withRefundRun(env, bundle, order(740), async (handle) => {
       const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
-      await handle.signal(approvalDecisionSignal, { decision: 'approve', approver: { id: 'support-bot', roles: ['support-lead'] }, cardHash: view.cardHash });
+      await signalSignedDecision(handle, { decision: 'approve', approver: { id: 'support-bot', roles: ['support-lead'] }, cardHash: view.cardHash });
       return waitFor(async () => (await handle.query(explainQuery)).refusedDecisions[0], 'a refused decision');
     });
     expect(refused).toMatchObject({ approverId: 'support-bot', reason: "support-bot is an agent's id; an agent never approves" });
@@ -101,7 +103,7 @@ describe('who may supply a proposal', () => {
         const { cardHash } = await waitForCard(baseUrl, agentDan, handle.workflowId, 'proposal');
         const read = await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}`, token: lead });
         const proposed = await httpCall(baseUrl, { path: `/approvals/${handle.workflowId}/proposal`, token: lead, json: { cardHash, proposal: damagedRefund(250) } });
-        await handle.signal(submitProposalSignal, { submittedBy: 'carol', roles: ['support-lead'], proposal: damagedRefund(250) });
+        await signalSignedProposal(handle, { submittedBy: 'carol', roles: ['support-lead'], proposal: damagedRefund(250) });
         return { read, proposed, note: await noteMatching(handle, /from carol refused/), stillWaiting: (await handle.query(approvalQuery))?.card.kind };
       },
       { policyDir: refundAiOff() },
@@ -119,7 +121,7 @@ describe('who may supply a proposal', () => {
       order(300),
       async (handle) => {
         await waitFor(async () => (await handle.query(approvalQuery))?.card.kind === 'proposal', 'a proposal card');
-        await handle.signal(submitProposalSignal, { submittedBy: 'alice', roles: ['support-agent'], proposal: damagedRefund(300) });
+        await signalSignedProposal(handle, { submittedBy: 'alice', roles: ['support-agent'], proposal: damagedRefund(300) });
         return noteMatching(handle, /from alice refused/);
       },
       { policyDir: refundAiOff() },

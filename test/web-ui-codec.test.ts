@@ -24,6 +24,7 @@ import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows } from './helpers/temporal';
 import { withArbiterWorkers } from './helpers/workers';
+import { testDecisionKey } from './helpers/decision-key';
 
 const execFileAsync = promisify(execFile);
 const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-web-ui-codec.png');
@@ -62,7 +63,7 @@ beforeAll(async () => {
     waitUntilAnswering(() => temporalAnswers({ address }), { what: 'the dev server', timeoutMs: 60_000, child: devServer, outputHint: () => devServerOutput.slice(-2000) }),
   ]);
   env = await TestWorkflowEnvironment.createFromExistingServer({ address, client: { dataConverter: testDataConverter() } });
-  approvals = createApprovalServer({
+  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger: createLogger('codec-ui-test', { level: 'silent' }),

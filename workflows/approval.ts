@@ -2,7 +2,8 @@
 // the approver is shown, with a content hash) and waits, durably, for decisions: the
 // `approvalDecision` signal (CLI, Web UI, operators) or the `decide` update (the approvers'
 // endpoint, which needs an exact answer under races). Either way the workflow re-checks every
-// decision: role, segregation of duties, one vote per person, a stale card, a closed approval.
+// decision: the endpoint's signature, role, segregation of duties, one vote per person, a stale
+// card, a closed approval.
 // Escalation and expiry come from the pinned policy.
 import {
   condition,
@@ -25,6 +26,8 @@ import {
 import { integrationsTaskQueue } from '../common/constants';
 import { contentHash } from '../common/content-hash';
 import { withoutPersonalValues, type PersonalValue } from '../common/personal-data';
+import type { DecisionReceipt as SignedReceipt } from '../common/decision-receipt';
+import { decisionStatement, verifyStatement, type SignaturePolicy, type SignatureVerdict, type StatementRun } from '../common/signed-statements';
 import { describeIssues } from '../common/validation';
 import {
   applyDecision,
@@ -60,9 +63,16 @@ export interface ApprovalGateHooks {
   agentIds: string[];
   /** The request's personal values (the policy's `ai.personalFields`): masked in the audit trail's copy of a card. */
   personal: PersonalValue[];
+  /**
+   * Whose signature makes a decision count, and this run's id and tenant it must name. Undefined
+   * only for runs from before decisions were signed, which replay as they ran.
+   */
+  signatures: (SignaturePolicy & StatementRun) | undefined;
 }
 
-type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open'; reason: string };
+type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open' | 'unsigned' | 'bad-signature'; reason: string };
+/** A decision that may count: with its signed receipt, or unsigned under the policy's break glass. */
+type Accepted = Extract<DecisionCheck, { ok: true }> & { receipt?: SignedReceipt; unsigned?: boolean };
 
 export class ApprovalGate {
   private state: ApprovalState | undefined;
@@ -177,21 +187,36 @@ export class ApprovalGate {
     this.cardHash = contentHash(this.card);
   }
 
-  private check(decision: ApprovalDecision): DecisionCheck | Refusal {
+  /** The hash of the card shown now, if any: a signed proposal must name it. */
+  get shownCardHash(): string | undefined {
+    return this.card ? this.cardHash : undefined;
+  }
+
+  private check(decision: ApprovalDecision): Accepted | Refusal {
     if (!this.state || this.card?.kind !== 'approval') return { ok: false, code: 'not-open', reason: 'no approval is open for this run' };
+    // Before any rule: the roles and the id below are only claims until the endpoint vouches for them.
+    const signed = this.verify(decision);
+    if (!signed.ok) return signed;
     const base = checkDecision(this.state, decision);
     if (!base.ok || base.duplicate) return base;
     if (decision.cardHash !== this.cardHash) {
       return { ok: false, code: 'stale-card', reason: 'the decision was made on an outdated card; reload it and decide again' };
     }
-    return base;
+    return { ...base, receipt: 'receipt' in signed ? signed.receipt : undefined, unsigned: 'unsigned' in signed };
+  }
+
+  private verify(decision: ApprovalDecision): SignatureVerdict | { ok: true } {
+    const signatures = this.hooks.signatures;
+    if (!signatures) return { ok: true };
+    const statement = decisionStatement(signatures, decision, decision.signature?.at ?? '');
+    return verifyStatement(signatures, statement, decision.signature);
   }
 
   private accept(decision: ApprovalDecision): DecisionReceipt {
     const state = this.state!;
     const check = this.check(decision);
     if (!check.ok) throw new Error(`${check.code}: ${check.reason}`);
-    if (!check.duplicate) this.apply(decision);
+    if (!check.duplicate) this.apply(decision, check);
     return { status: state.status, stillNeeded: approvalsStillNeeded(state), duplicate: check.duplicate };
   }
 
@@ -200,19 +225,22 @@ export class ApprovalGate {
     if (!parsed.success) return this.refuse(readApproverId(raw), `malformed decision: ${describeIssues(parsed.error)}`);
     const check = this.check(parsed.data);
     if (!check.ok) return this.refuse(parsed.data.approver.id, check.reason);
-    if (!check.duplicate) this.apply(parsed.data);
+    if (!check.duplicate) this.apply(parsed.data, check);
   }
 
-  private apply(decision: ApprovalDecision): void {
+  private apply(decision: ApprovalDecision, check: Accepted): void {
     const state = this.state!;
     applyDecision(state, decision, new Date().toISOString());
+    const verb = decision.decision === 'approve' ? 'approved' : 'rejected';
     this.hooks.audit.record({
-      type: `approval.${decision.decision === 'approve' ? 'approved' : 'rejected'}`,
+      type: `approval.${verb}`,
       actor: { kind: 'human', id: decision.approver.id },
-      authority: `roles ${decision.approver.roles.join(', ')} under ${this.authority}`,
-      summary: `${decision.approver.id} ${decision.decision === 'approve' ? 'approved' : 'rejected'}; ${approvalsStillNeeded(state)} approval(s) still needed; now ${state.status}`,
+      authority: `roles ${decision.approver.roles.join(', ')} under ${this.authority}${check.unsigned ? ' (unsigned: the policy takes unsigned decisions)' : ''}`,
+      summary: `${decision.approver.id} ${verb}${check.unsigned ? ' without a signature' : ''}; ${approvalsStillNeeded(state)} approval(s) still needed; now ${state.status}`,
       shown: { cardHash: decision.cardHash },
-      changed: { status: state.status, comment: decision.comment },
+      changed: { status: state.status, comment: decision.comment, ...(check.unsigned ? { signed: false } : {}) },
+      // The endpoint's signed statement: `arbiter audit verify` checks it against trust.yaml.
+      ...(check.receipt ? { receipt: check.receipt } : {}),
     });
   }
 

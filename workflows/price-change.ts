@@ -54,6 +54,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     aiEnabled: bundle.policy.ai.enabled,
     agent: bundle.policy.ai.agent,
     proposers: run.proposers,
+    signatures: run.proposalSignatures,
     trace,
     audit,
     onAwaitingHuman: (why) =>

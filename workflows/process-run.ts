@@ -6,7 +6,9 @@ import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@t
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import { createReceiptChecker } from '../common/decision-receipt';
 import { personalValuesOf } from '../common/personal-data';
+import type { SignaturePolicy, StatementRun } from '../common/signed-statements';
 import { policyAgentIds } from '../policies/approvals';
 import { ApprovalGate } from './approval';
 import { AuditTrail } from './audit';
@@ -18,6 +20,8 @@ import { DecisionTrace } from './trace';
 
 /** The patch marker of runs whose manual proposals are checked against the policy's proposers. */
 const CHECKS_PROPOSERS = 'proposers-checked';
+/** The patch marker of runs that take a person's decision or proposal only with the endpoint's signature. */
+const CHECKS_SIGNATURES = 'decisions-signed';
 
 export interface ProcessRunOptions {
   /** The process name policies, audit events and search attributes use: `refund`, `price-change`. */
@@ -53,6 +57,7 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   // Patch markers are asked for first, before any await, so every run records them in its first
   // workflow task, ahead of the policy's local activity marker.
   const checksProposers = patched(CHECKS_PROPOSERS);
+  const checksSignatures = patched(CHECKS_SIGNATURES);
   const attributes = new RunAttributes(process, tenant);
   const setStage = attributes.setStage;
   const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
@@ -75,11 +80,23 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   // A run pinned before policies named proposer roles has none: nobody may propose (fail closed),
   // and such a run waiting for a person's proposal ends rejected at its manual timeout.
   const proposerRoles = bundle.policy.proposers?.roles ?? [];
+  // Signatures are checked against the keys pinned with the policy, so a replay checks exactly as
+  // the run did. A bundle without trust.yaml trusts nobody: every person's message is refused.
+  const signatures: (SignaturePolicy & StatementRun) | undefined = checksSignatures
+    ? {
+        check: createReceiptChecker(bundle.trust?.decisionKeys ?? []),
+        allowUnsigned: bundle.trust?.unsignedOperatorDecisions ?? false,
+        workflowId: workflowInfo().workflowId,
+        tenant,
+      }
+    : undefined;
   const gate = new ApprovalGate({
     audit,
     trace,
     // Runs from before agents' ids were refused as approvers replay as they ran.
     agentIds: checksProposers ? agentIds : [],
+    // Runs from before decisions were signed replay as they ran: their decisions were taken unsigned.
+    signatures,
     personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
     onPendingChange: (pending, stage) => {
       attributes.note({ key: ArbiterApprovalPending, value: pending });
@@ -101,6 +118,8 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
     /** Who may supply a proposal on the manual path, for the ProposalDesk. */
     // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
     proposers: checksProposers ? { proposerRoles, excluded: [requestedBy], agentIds } : undefined,
+    /** How the ProposalDesk checks a person's signed proposal: against the card shown now. */
+    proposalSignatures: signatures && { ...signatures, cardHash: () => gate.shownCardHash },
     proposerRoles,
     /** False for runs from before a person's proposal was told apart from an agent's (see proposerOf). */
     distinguishesPeople: checksProposers,
@@ -119,12 +138,14 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
         prompt: ai?.prompt,
         at: new Date().toISOString(),
       });
+      const person = obtained.source === 'human' ? obtained : undefined;
       audit.record({
         type: 'proposal.received',
         actor: ai ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
-        summary: `${obtained.by} proposes ${summary}`,
+        summary: `${obtained.by} proposes ${summary}${person?.unsigned ? ' (unsigned: the policy takes unsigned proposals)' : ''}`,
         shown: ai ? { model: ai.model, prompt: ai.prompt } : undefined,
-        changed: { proposal: obtained.proposal },
+        changed: { proposal: obtained.proposal, ...(person?.unsigned ? { signed: false } : {}) },
+        ...(person?.receipt ? { receipt: person.receipt } : {}),
       });
     },
 

@@ -10,6 +10,8 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { setAiEnabledSchema } from '../common/approval-schemas';
+import type { DecisionReceipt } from '../common/decision-receipt';
+import { proposalStatement, verifyStatement, type SignaturePolicy, type StatementRun, type StatementSignature } from '../common/signed-statements';
 import { describeIssues } from '../common/validation';
 import { checkProposer } from '../policies/approvals';
 import type { Proposer } from '../policies/evaluate';
@@ -33,7 +35,7 @@ export interface AiProposal<P> {
 
 export type ObtainedProposal<P> =
   | { source: 'ai'; by: string; proposal: P; model: string; prompt: { id: string; version: number } }
-  | { source: 'human'; by: string; proposal: P }
+  | { source: 'human'; by: string; proposal: P; receipt?: DecisionReceipt; unsigned?: boolean }
   | { source: 'none'; reason: string };
 
 /**
@@ -46,7 +48,10 @@ export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source
   return obtained.source === 'ai' ? { kind: 'agent', id: obtained.by } : { kind: 'person', id: obtained.by };
 }
 
-export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles?: string[] }>> {
+/** What every process's submission schema parses: the proposal, who sent it, and the endpoint's signature. */
+type Submission = { proposal: unknown; submittedBy: string; roles?: string[]; cardHash?: string; signature?: StatementSignature };
+
+export interface ProposalDeskOptions<S extends z.ZodType<Submission>> {
   /** The schema a person's submission must pass: the same proposal schema the AI output passes. */
   submissionSchema: S;
   /**
@@ -54,6 +59,11 @@ export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; su
    * id. Undefined only for runs started before proposers were checked, which replay as they ran.
    */
   proposers: { proposerRoles: string[]; excluded: string[]; agentIds: string[] } | undefined;
+  /**
+   * Whose signature makes a person's proposal count, and the card it must answer. Undefined only
+   * for runs from before proposals were signed, which replay as they ran.
+   */
+  signatures: (SignaturePolicy & StatementRun & { cardHash: () => string | undefined }) | undefined;
   aiEnabled: boolean;
   agent: string;
   trace: DecisionTrace;
@@ -62,9 +72,9 @@ export interface ProposalDeskOptions<S extends z.ZodType<{ proposal: unknown; su
   onAwaitingHuman: (why: string) => void;
 }
 
-export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: string; roles?: string[] }>> {
+export class ProposalDesk<S extends z.ZodType<Submission>> {
   private aiEnabled: boolean;
-  private submission: z.infer<S> | undefined;
+  private submission: { parsed: z.infer<S>; receipt?: DecisionReceipt; unsigned?: boolean } | undefined;
   private acceptingSubmissions = false;
 
   constructor(private readonly options: ProposalDeskOptions<S>) {
@@ -138,7 +148,8 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
     const arrived = await condition(() => this.submission !== undefined, durationMs(timeout));
     this.acceptingSubmissions = false;
     if (!arrived || !this.submission) return { source: 'none', reason: `no proposal from a person within ${timeout}` };
-    return { source: 'human', by: this.submission.submittedBy, proposal: this.submission.proposal };
+    const { parsed, receipt, unsigned } = this.submission;
+    return { source: 'human', by: parsed.submittedBy, proposal: parsed.proposal, receipt, unsigned };
   }
 
   private switchAi(raw: unknown): void {
@@ -171,17 +182,31 @@ export class ProposalDesk<S extends z.ZodType<{ proposal: unknown; submittedBy: 
       this.options.trace.note(`submitProposal from ${submittedBy} refused: no manual proposal is awaited`);
       return;
     }
+    // The id and roles are claims until the endpoint's signature vouches for them.
+    const signed = this.verify(parsed.data);
+    if (!signed.ok) return this.refuse(submittedBy, signed.code, signed.reason);
     // Checked here too, whichever way the proposal came: the endpoint checks, a raw signal does not.
     const check = this.options.proposers ? checkProposer({ id: submittedBy, roles: roles ?? [] }, this.options.proposers) : { ok: true as const };
-    if (!check.ok) {
-      this.options.trace.note(`submitProposal from ${submittedBy} refused: ${check.reason}`);
-      this.options.audit.record({
-        type: 'proposal.refused',
-        actor: { kind: 'human', id: submittedBy },
-        summary: `proposal by ${submittedBy} refused (${check.code}): ${check.reason}`,
-      });
-      return;
+    if (!check.ok) return this.refuse(submittedBy, check.code, check.reason);
+    this.submission = { parsed: parsed.data, receipt: 'receipt' in signed ? signed.receipt : undefined, unsigned: 'unsigned' in signed };
+  }
+
+  private verify(submission: Submission) {
+    const signatures = this.options.signatures;
+    if (!signatures) return { ok: true as const };
+    // A signature answers one card: the one shown now, so a proposal for an earlier card is refused.
+    if (submission.signature && submission.cardHash !== signatures.cardHash()) {
+      return { ok: false as const, code: 'stale-card', reason: 'the proposal answers a card that is no longer shown' };
     }
-    this.submission = parsed.data;
+    return verifyStatement(signatures, proposalStatement(signatures, submission, submission.signature?.at ?? ''), submission.signature);
+  }
+
+  private refuse(submittedBy: string, code: string, reason: string): void {
+    this.options.trace.note(`submitProposal from ${submittedBy} refused: ${reason}`);
+    this.options.audit.record({
+      type: 'proposal.refused',
+      actor: { kind: 'human', id: submittedBy },
+      summary: `proposal by ${submittedBy} refused (${code}): ${reason}`,
+    });
   }
 }

@@ -75,6 +75,7 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
     aiEnabled: bundle.policy.ai.enabled,
     agent: bundle.policy.ai.agent,
     proposers: run.proposers,
+    signatures: run.proposalSignatures,
     trace,
     audit,
     onAwaitingHuman: (why) =>

@@ -17,6 +17,7 @@ import { badCredential } from './helpers/bad-tokens';
 import { tally, unicodeString } from './helpers/bad-values';
 import { sendRaw, type RawAnswer } from './helpers/raw-http';
 import { seededRandom } from './helpers/seeded-random';
+import { testDecisionKey } from '../helpers/decision-key';
 
 const NUM_RUNS = 200;
 const SEED = seededRandom().seed;
@@ -30,7 +31,7 @@ let sealed: Record<string, unknown>;
 const statuses: number[] = [];
 
 beforeAll(async () => {
-  approvals = createApprovalServer({
+  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
     // The codec routes never call Temporal; a lazy client never connects.
     temporal: new Client(),
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),

@@ -4,7 +4,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { refundWorkflowId } from '../../common/refund-schemas';
-import { approvalQuery, explainQuery, refund, submitProposalSignal } from '../../workflows/refund';
+import { approvalQuery, explainQuery, refund } from '../../workflows/refund';
+import { signalSignedProposal } from '../helpers/decision-key';
 import { order } from '../helpers/http-approvals';
 import { startStandin } from '../helpers/model-faults';
 import { recordingSystems } from '../helpers/recording-systems';
@@ -53,7 +54,7 @@ test('10 refunds with the model server down take the human path, none fails, and
 
     await Promise.all(
       handles.map((handle, i) =>
-        handle.signal(submitProposalSignal, {
+        signalSignedProposal(handle, {
           submittedBy: PROPOSER, roles: ['support-agent'],
           proposal: { action: 'refund', amount: requests[i]!.order.amount, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'photo shows damage' },
         }),

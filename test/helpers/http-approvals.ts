@@ -16,6 +16,7 @@ import { recordingSystems } from './recording-systems';
 import { refundRequest } from './refund-fixtures';
 import { waitFor } from './wait';
 import { withArbiterWorkers, type WorkerSetup } from './workers';
+import { testDecisionKey } from './decision-key';
 
 export const TEST_SECRET = 'arbiter-test-secret-0123456789-abcdefghij';
 
@@ -29,7 +30,7 @@ export interface TestEndpoint {
 export async function startTestEndpoint(env: TestWorkflowEnvironment): Promise<TestEndpoint> {
   const logLines: string[] = [];
   const logger = createLogger('approvals-test', { level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-  const approvals = createApprovalServer({
+  const approvals = createApprovalServer({ decisionKey: testDecisionKey(),
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger,

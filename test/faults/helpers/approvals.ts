@@ -1,14 +1,15 @@
-// Deciding approvals as an operator or the CLI would, by signal on the card the run shows now,
+// Deciding approvals as the endpoint would, signed, by signal on the card the run shows now,
 // and waiting for the stage a run publishes.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ApprovalDecision } from '../../../common/approval-schemas';
 import { ArbiterStage } from '../../../common/constants';
 import { approvalDecisionSignal, approvalQuery } from '../../../workflows/refund';
+import { signedFor } from '../../helpers/decision-key';
 import { waitFor } from '../../helpers/wait';
 
 export const CAROL = { id: 'carol', roles: ['support-lead'] };
 
-/** The decision an approver makes on the card the run shows now (its hash is read from the `approval` query). */
+/** The decision an approver makes on the card the run shows now (its hash is read from the `approval` query), signed with the test key. */
 export async function decisionOnCard(
   handle: WorkflowHandle,
   approver: ApprovalDecision['approver'],
@@ -16,7 +17,7 @@ export async function decisionOnCard(
 ): Promise<ApprovalDecision> {
   const view = await handle.query(approvalQuery);
   if (!view) throw new Error(`${handle.workflowId} shows no card to decide`);
-  return { decision: 'approve', approver, cardHash: view.cardHash, ...extra };
+  return signedFor(handle, { decision: 'approve', approver, cardHash: view.cardHash, ...extra });
 }
 
 export async function signalApproval(handle: WorkflowHandle, approver: ApprovalDecision['approver']): Promise<void> {

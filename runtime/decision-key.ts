@@ -1,0 +1,103 @@
+// The approvers' endpoint's signing key, and the public keys workers trust beside trust.yaml.
+// `ARBITER_DECISION_KEY` is `kid:base64seed` (a raw 32-byte Ed25519 private key); only the
+// endpoint (and a service that signs through the typed client) holds it. Workers need only the
+// public part: trust.yaml lists it, or `ARBITER_DECISION_PUBLIC_KEYS` (`kid:base64key,...`) adds
+// it to every policy they pin. Errors name the variable and the key id, never key material.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ed25519 } from '@noble/curves/ed25519';
+import { receiptMessage, type DecisionKey } from '../common/decision-receipt';
+import type { StatementSignature } from '../common/signed-statements';
+import { dataDir } from './local-secret';
+
+export const DECISION_KEY_VARIABLE = 'ARBITER_DECISION_KEY';
+export const DECISION_PUBLIC_KEYS_VARIABLE = 'ARBITER_DECISION_PUBLIC_KEYS';
+const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export class DecisionKeyConfigError extends Error {
+  override name = 'DecisionKeyConfigError';
+}
+
+/** A private signing key. Its seed never leaves this object except through `sign`. */
+export interface DecisionSigningKey {
+  readonly keyId: string;
+  /** The public half, as trust.yaml lists it. */
+  readonly publicKey: DecisionKey;
+  sign(statement: Record<string, unknown>): StatementSignature['value'];
+}
+
+function parseEntry(entry: string, where: string): { kid: string; bytes: Buffer } {
+  const colon = entry.indexOf(':');
+  if (colon < 0) throw new DecisionKeyConfigError(`${where} is not kid:base64key (no ":" found)`);
+  const kid = entry.slice(0, colon);
+  const encoded = entry.slice(colon + 1);
+  if (!KEY_ID_PATTERN.test(kid)) throw new DecisionKeyConfigError(`${where}: the key id must be 1-64 letters, digits, ".", "_" or "-"`);
+  // Buffer.from(…, 'base64') skips what is not base64, so check the text before trusting the length.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new DecisionKeyConfigError(`${where}: the key of "${kid}" is not base64`);
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length !== 32) throw new DecisionKeyConfigError(`${where}: the key of "${kid}" is ${bytes.length} bytes; Ed25519 keys are 32`);
+  return { kid, bytes };
+}
+
+/** A signing key from `kid:base64seed`. */
+export function parseDecisionKey(value: string, source = DECISION_KEY_VARIABLE): DecisionSigningKey {
+  const { kid, bytes } = parseEntry(value.trim(), source);
+  const seed = new Uint8Array(bytes);
+  const publicKey = { id: kid, publicKey: Buffer.from(ed25519.getPublicKey(seed)).toString('base64') };
+  return {
+    keyId: kid,
+    publicKey,
+    sign: (statement) => Buffer.from(ed25519.sign(receiptMessage(statement), seed)).toString('base64'),
+  };
+}
+
+/** Public keys from `kid:base64key,...`; an empty value is no keys. */
+export function parseDecisionPublicKeys(value: string, source = DECISION_PUBLIC_KEYS_VARIABLE): DecisionKey[] {
+  const keys: DecisionKey[] = [];
+  value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .forEach((entry, index) => {
+      const { kid, bytes } = parseEntry(entry, `${source} entry ${index + 1}`);
+      if (keys.some((key) => key.id === kid)) throw new DecisionKeyConfigError(`${source} entry ${index + 1}: key id "${kid}" appears twice`);
+      keys.push({ id: kid, publicKey: bytes.toString('base64') });
+    });
+  return keys;
+}
+
+export function decisionPublicKeysFromEnv(env: NodeJS.ProcessEnv = process.env): DecisionKey[] {
+  return parseDecisionPublicKeys(env[DECISION_PUBLIC_KEYS_VARIABLE] ?? '');
+}
+
+/** The endpoint's key; it refuses to start without one, since a run takes no unsigned decision. */
+export function decisionKeyFromEnv(env: NodeJS.ProcessEnv = process.env): DecisionSigningKey {
+  const value = env[DECISION_KEY_VARIABLE];
+  if (!value) throw new DecisionKeyConfigError(`${DECISION_KEY_VARIABLE} is not set; set it to kid:base64key (a 32-byte Ed25519 seed, e.g. \`openssl rand -base64 32\`) and list its public key in policies/trust.yaml`);
+  return parseDecisionKey(value);
+}
+
+export function localDecisionKeyPath(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(dataDir(env), 'decision-key');
+}
+
+/**
+ * The key `npm start` and `npm run demo` sign with when ARBITER_DECISION_KEY is unset: made once
+ * in the data folder (owner-only), so runs waiting across restarts still take the endpoint's
+ * decisions. Its public part reaches the workers through ARBITER_DECISION_PUBLIC_KEYS.
+ */
+export function localDecisionKey(options: { create: boolean }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = localDecisionKeyPath(env);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (!options.create) return undefined;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const key = `local-1:${randomBytes(32).toString('base64')}`;
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+/** `kid:base64key` of a signing key's public half, as ARBITER_DECISION_PUBLIC_KEYS takes it. */
+export function publicKeyEntry(key: DecisionSigningKey): string {
+  return `${key.publicKey.id}:${key.publicKey.publicKey}`;
+}
