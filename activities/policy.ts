@@ -6,7 +6,7 @@ import { POLICY_INVALID } from '../common/error-types';
 import type { DecisionKey } from '../common/decision-receipt';
 import { DEFAULT_POLICY_DIR, pinBundle, policyFilesOf, PolicyValidationError, readPolicyFiles, type LoadedFiles } from '../policies/load';
 import type { PolicyBundle } from '../policies/schema';
-import { decisionPublicKeysFromEnv } from '../runtime/decision-key';
+import { DecisionKeyConfigError, decisionPublicKeysFromEnv, mergeDecisionKeys } from '../runtime/decision-key';
 
 export interface PolicyDeps {
   /** Folder of the policy files; tests point it at a copy they can change mid-run. */
@@ -46,20 +46,15 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
   };
 }
 
-/** trust.yaml's keys plus the environment's; one id naming two different keys is a configuration error. */
+/** trust.yaml's keys plus the environment's; one id naming two different keys is a policy error. */
 function withTrustedKeys(files: LoadedFiles, extra: DecisionKey[]): LoadedFiles {
   if (extra.length === 0) return files;
-  const keys = [...files.trust.decisionKeys];
-  for (const key of extra) {
-    const listed = keys.find((k) => k.id === key.id);
-    if (!listed) keys.push(key);
-    else if (listed.publicKey !== key.publicKey) {
-      throw new PolicyValidationError([
-        { file: 'trust.yaml', field: 'decisionKeys', message: `key id "${key.id}" names another key in ARBITER_DECISION_PUBLIC_KEYS`, severity: 'error' },
-      ]);
-    }
+  try {
+    return { ...files, trust: { ...files.trust, decisionKeys: mergeDecisionKeys(files.trust.decisionKeys, extra) } };
+  } catch (err) {
+    if (!(err instanceof DecisionKeyConfigError)) throw err;
+    throw new PolicyValidationError([{ file: 'trust.yaml', field: 'decisionKeys', message: err.message, severity: 'error' }]);
   }
-  return { ...files, trust: { ...files.trust, decisionKeys: keys } };
 }
 
 /** Size, modification time (in nanoseconds) and inode of each file; undefined if one is missing, so it is read and reported. */

@@ -15,7 +15,8 @@ export interface BenchEndpoint {
 
 export async function withApprovalEndpoint<T>(temporal: Client, fn: (endpoint: BenchEndpoint) => Promise<T>): Promise<T> {
   const secret = randomBytes(32).toString('hex');
-  const approvals = createApprovalServer({ decisionKey: decisionKeyFromEnv(),
+  const approvals = createApprovalServer({
+    decisionKey: decisionKeyFromEnv(),
     temporal,
     verifyToken: createTokenVerifier({ secret }),
     logger: createLogger('bench-approvals', { level: 'silent' }),

@@ -41,6 +41,9 @@ export interface BenchContext {
   scratchDir: string;
 }
 
+/** The tenant of every bench run. */
+export const BENCH_TENANT = 'bench';
+
 /** Runs Arbiter's workflow, integrations and LLM workers, with the `kind` bundle, on a fresh task queue for `fn`. */
 export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue: string) => Promise<T>, integrations = ctx.integrations): Promise<T> {
   const dir = mkdtempSync(path.join(ctx.scratchDir, 'workers-'));
@@ -94,7 +97,7 @@ export function refundRequest(tag: string, i: number, amount: number): RefundReq
   const id = `${tag}-${i}`;
   const request: RefundRequest = {
     requestId: `req-${id}`,
-    tenant: 'bench',
+    tenant: BENCH_TENANT,
     customer: { id: `cust-${id}`, tier: 'standard', region: 'eu' },
     order: { id: `ord-${id}`, amount, currency: 'EUR' },
     message: 'The parcel arrived broken.',

@@ -7,6 +7,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createModelServer } from '../model-server/server';
+import { useEphemeralDecisionKey } from '../runtime/decision-key';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
     return 0;
   }
   Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // Decisions are signed, as the endpoint signs them, with a key made for this bench run.
+  useEphemeralDecisionKey();
   // Ctrl-C stops the dev servers in order; the exit hook in dev-server.ts is the backstop.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

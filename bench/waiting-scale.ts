@@ -13,11 +13,13 @@
 import v8 from 'node:v8';
 import { QueryNotRegisteredError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { ApprovalDecision } from '../common/approval-schemas';
+import { decisionStatement } from '../common/signed-statements';
+import { decisionKeyFromEnv } from '../runtime/decision-key';
 import { approvalDecisionSignal, approvalQuery } from '../workflows/approval';
 import type { refund } from '../workflows/refund';
 import { APPROVAL_AMOUNT, APPROVER, readCardHash } from './awaiting-approval';
 import { withDevServer } from './dev-server';
-import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, BENCH_TENANT, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, pool, ratio, round1, sleep, waitUntil } from './stats';
 import { approvedSignal, awaitingApprovalQuery } from './workflows/bare-refund';
 
@@ -154,6 +156,7 @@ interface WaitingLanes {
 /** Arbiter's refund: it waits once its `approval` query shows a pending card; the decision names that card's hash. */
 function arbiterLanes(client: Client, taskQueue: string): WaitingLanes {
   const handles: WorkflowHandle<typeof refund>[] = [];
+  const signer = decisionKeyFromEnv();
   return {
     async bringToWait(request) {
       const handle = await startRefund(client, taskQueue, request);
@@ -172,7 +175,10 @@ function arbiterLanes(client: Client, taskQueue: string): WaitingLanes {
     async approveAndFinish(i) {
       const handle = handles[i]!;
       const decision: ApprovalDecision = { decision: 'approve', approver: APPROVER, cardHash: await readCardHash(handle), decisionId: `bench-${i}` };
-      await handle.signal(approvalDecisionSignal, decision);
+      // Signed as the endpoint signs (the bench's key, trusted by its workers): the run takes no unsigned decision.
+      const at = new Date().toISOString();
+      const statement = decisionStatement({ workflowId: handle.workflowId, tenant: BENCH_TENANT }, decision, at);
+      await handle.signal(approvalDecisionSignal, { ...decision, signature: { keyId: signer.keyId, value: signer.sign(statement), at } });
       await expectCompleted(handle);
     },
   };

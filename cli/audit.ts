@@ -7,6 +7,7 @@ import { verifyTrail, type RunReport, type TrailReport } from '../common/audit-v
 import { createReceiptChecker } from '../common/decision-receipt';
 import { formatIssue, PolicyValidationError } from '../policies/load';
 import { DEFAULT_TRUST_FILE, readTrustFile } from '../policies/trust';
+import { DecisionKeyConfigError, mergeDecisionKeys, verifierDecisionKeys } from '../runtime/decision-key';
 import { dataDir } from '../runtime/local-secret';
 import { parseOptions, UsageError, UserError, type Command, type Io } from './command';
 
@@ -32,7 +33,7 @@ const verifyCommand: Command = {
     if (values.head !== undefined && values.run === undefined) throw new UsageError('--head needs --run: a head belongs to one run');
     if (values.head !== undefined && !sha256Hex.test(values.head)) throw new UsageError('--head must be 64 lower-case hex digits (a run result\'s auditHead)');
 
-    const checkReceipt = createReceiptChecker(readTrust(values.trust).decisionKeys);
+    const checkReceipt = createReceiptChecker(trustedKeys(values.trust));
     const trail = await readTrail(values);
     if (values.run !== undefined && trail.events.length === 0) throw new UserError(`no audit events for workflow ${values.run}`);
     if (values.head !== undefined && new Set(trail.events.map(({ event }) => (event as { runId?: unknown }).runId).filter((r) => r !== 'endpoint')).size > 1) {
@@ -52,11 +53,14 @@ export const auditCommand: Command = {
   },
 };
 
-function readTrust(file: string | undefined) {
+/** trust.yaml's keys, and those the local workers trust from their environment (runtime/decision-key.ts). */
+function trustedKeys(file: string | undefined) {
   try {
-    return readTrustFile(file === undefined ? DEFAULT_TRUST_FILE : path.resolve(file));
+    const listed = readTrustFile(file === undefined ? DEFAULT_TRUST_FILE : path.resolve(file)).decisionKeys;
+    return mergeDecisionKeys(listed, verifierDecisionKeys());
   } catch (err) {
     if (err instanceof PolicyValidationError) throw new UserError(err.issues.map(formatIssue).join('; '));
+    if (err instanceof DecisionKeyConfigError) throw new UserError(err.message);
     throw err;
   }
 }

@@ -101,3 +101,34 @@ export function localDecisionKey(options: { create: boolean }, env: NodeJS.Proce
 export function publicKeyEntry(key: DecisionSigningKey): string {
   return `${key.publicKey.id}:${key.publicKey.publicKey}`;
 }
+
+/**
+ * For a process that starts its own endpoint and workers (the bench): a fresh key in
+ * ARBITER_DECISION_KEY, trusted through ARBITER_DECISION_PUBLIC_KEYS, unless a key is set already.
+ */
+export function useEphemeralDecisionKey(env: NodeJS.ProcessEnv = process.env): void {
+  if (env[DECISION_KEY_VARIABLE]) return;
+  env[DECISION_KEY_VARIABLE] = `ephemeral:${randomBytes(32).toString('base64')}`;
+  env[DECISION_PUBLIC_KEYS_VARIABLE] = publicKeyEntry(parseDecisionKey(env[DECISION_KEY_VARIABLE]));
+}
+
+/** Two key lists as one; an id naming two different keys is a configuration error naming where. */
+export function mergeDecisionKeys(listed: readonly DecisionKey[], extra: readonly DecisionKey[], extraSource = DECISION_PUBLIC_KEYS_VARIABLE): DecisionKey[] {
+  const keys = [...listed];
+  for (const key of extra) {
+    const same = keys.find((k) => k.id === key.id);
+    if (!same) keys.push(key);
+    else if (same.publicKey !== key.publicKey) throw new DecisionKeyConfigError(`key id "${key.id}" in ${extraSource} names another key than trust.yaml's`);
+  }
+  return keys;
+}
+
+/**
+ * What `arbiter audit verify` trusts beside trust.yaml: ARBITER_DECISION_PUBLIC_KEYS, and the
+ * local key `npm start` signs with when no key is configured, so a local trail verifies as is.
+ */
+export function verifierDecisionKeys(env: NodeJS.ProcessEnv = process.env): DecisionKey[] {
+  const configured = decisionPublicKeysFromEnv(env);
+  const local = env[DECISION_KEY_VARIABLE] ? undefined : localDecisionKey({ create: false }, env);
+  return local ? mergeDecisionKeys(configured, [parseDecisionKey(local, localDecisionKeyPath(env)).publicKey], localDecisionKeyPath(env)) : configured;
+}

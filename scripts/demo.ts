@@ -7,6 +7,7 @@ import { ArbiterClient, type PriceChangeRequest, type PriceChangeResult, type Re
 import { localJwtSecret } from '../runtime/local-secret';
 import { mintLocalToken } from '../server/auth';
 import { readTemporalSettings } from '../runtime/config';
+import { approvalDecisionSignal } from '../workflows/approval';
 import { Platform } from './platform';
 
 interface Scenario {
@@ -17,6 +18,8 @@ interface Scenario {
   expectedNetRefund: number;
   /** Decisions the demo sends as approvers would, once the run waits for approval. */
   approvals?: DemoDecision[];
+  /** Before the approvers: a decision signalled straight to Temporal, past the endpoint, under this approver's name. */
+  forgedBy?: DemoDecision['approver'];
 }
 
 interface LedgerEntry {
@@ -74,6 +77,8 @@ const scenarios: Scenario[] = [
     request: request(4, `ORD-${runTag}-4`, 740),
     expected: 'completed',
     expectedNetRefund: 740,
+    // Someone who can reach Temporal signals carol's approval past the endpoint: unsigned, refused.
+    forgedBy: { id: 'carol', roles: ['support-lead'] },
     // The requester tries to approve their own request first: the endpoint refuses (403).
     approvals: [approve('support-desk', 'support-lead', 403), approve('carol', 'support-lead')],
   },
@@ -170,9 +175,16 @@ async function main(): Promise<number> {
     say(`started ${started.length} refunds and ${startedPrices.length} price changes; starting the first refund again returned the same run (started=${duplicate.started})`);
 
     console.log('\nProgress (ArbiterStage as operators see it in the Web UI):');
+    const forgeries: { workflowId: string; refused: string | undefined }[] = [];
     /** Follows a run to its end, deciding over HTTP as its approvers would when it waits for them. */
-    const follow = async (workflowId: string, decisions: DemoDecision[]): Promise<void> => {
+    const follow = async (workflowId: string, decisions: DemoDecision[], forgedBy?: DemoDecision['approver']): Promise<void> => {
       await followStages(client!, workflowId, say, async () => {
+        if (forgedBy) {
+          say(`${workflowId.padEnd(32)} a raw Temporal signal claims ${forgedBy.id} (${forgedBy.roles.join(', ')}) approves, past the endpoint`);
+          const refused = await forgeDecision(client!, workflowId, forgedBy);
+          say(`${''.padEnd(32)} the run ${refused ? `refused it: ${refused}` : 'did not refuse it'}`);
+          forgeries.push({ workflowId, refused });
+        }
         for (const decision of decisions.splice(0)) {
           say(`${workflowId.padEnd(32)} ${decision.approver.id} (${decision.approver.roles.join(', ')}) ${decision.decision}s`);
           const status = await decideOverHttp(approvalsUrl, workflowId, decision);
@@ -184,7 +196,7 @@ async function main(): Promise<number> {
     const [results, priceResults] = await Promise.all([
       Promise.all(
         started.map(async (run, i) => {
-          await follow(run.workflowId, [...(scenarios[i]!.approvals ?? [])]);
+          await follow(run.workflowId, [...(scenarios[i]!.approvals ?? [])], scenarios[i]!.forgedBy);
           return client!.refundResult(run.workflowId);
         }),
       ),
@@ -244,6 +256,12 @@ async function main(): Promise<number> {
         duplicate.webUiUrl,
       ],
     });
+    for (const forgery of forgeries) {
+      rows.push({
+        ok: forgery.refused !== undefined,
+        cells: [forgery.refused ? 'ok' : 'UNEXPECTED', 'forged decision by raw signal', forgery.workflowId, forgery.refused ? 'refused, listed' : 'not refused', '-', '-'],
+      });
+    }
     console.log('\nWhy (each run explains itself: `explain` query, or npx arbiter explain <workflowId>):');
     for (const [i, result] of results.entries()) say(`${started[i]!.workflowId.padEnd(32)} ${result.reason}`);
     for (const [i, result] of priceResults.entries()) say(`${startedPrices[i]!.workflowId.padEnd(32)} ${result.reason}`);
@@ -278,6 +296,23 @@ async function decideOverHttp(approvalsUrl: string, workflowId: string, d: DemoD
   const { cardHash } = (await card.json()) as { cardHash: string };
   const body = JSON.stringify({ decision: d.decision, comment: d.comment, cardHash });
   return (await fetch(`${path}/decision`, { method: 'POST', headers, body })).status;
+}
+
+/**
+ * What anyone who can reach Temporal could try: an approval signalled straight to the run, under
+ * an approver's id and roles, with no endpoint signature. Answers the run's reason for refusing it.
+ */
+async function forgeDecision(client: ArbiterClient, workflowId: string, approver: DemoDecision['approver']): Promise<string | undefined> {
+  const view = await client.approval(workflowId);
+  if (!view) return undefined;
+  const before = (await client.explain(workflowId)).refusedDecisions.length;
+  await client.temporal.workflow.getHandle(workflowId).signal(approvalDecisionSignal, { decision: 'approve', approver, cardHash: view.cardHash });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const refused = (await client.explain(workflowId)).refusedDecisions;
+    if (refused.length > before) return refused[refused.length - 1]!.reason;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
 }
 
 /** Prints each stage change of a run until it closes; calls `onAwaitingApproval` when it waits for people. */

@@ -3,7 +3,9 @@
 // Re-record after an intended change to a workflow, and say so in the commit.
 // The test harness's client and workers encrypt payloads with the committed test key
 // (test/fixtures/payload-test-key), so the recorded histories hold ciphertext as production's do,
-// and the replay test decodes them with that key.
+// and the replay test decodes them with that key. Decisions and proposals are signed with the
+// committed test signing key (test/fixtures/decision-test-key), which the workers trust.
+import '../test/helpers/decision-key-env';
 import { registerOrderOf, registeringOrders } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import type { RefundRequest } from '../common/refund-schemas';
 import { createSandboxServer } from '../sandbox/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { signalSignedDecision, signalSignedProposal } from '../test/helpers/decision-key';
 import { recordingSystems } from '../test/helpers/recording-systems';
 import { priceChangeRequest } from '../test/helpers/price-fixtures';
 import { refundRequest } from '../test/helpers/refund-fixtures';
@@ -55,7 +58,7 @@ const hangingModel: Partial<ProposerActivities> = {
 /** Decides on the card as it is now, as an approver would. */
 async function decide(handle: WorkflowHandle, decision: 'approve' | 'reject', approver: { id: string; roles: string[] }, comment?: string) {
   const view = await waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
-  await handle.signal('approvalDecision', { decision, approver, comment, cardHash: view.cardHash });
+  await signalSignedDecision(handle, { decision, approver, comment, cardHash: view.cardHash });
 }
 
 async function waitForStage(handle: WorkflowHandle, stage: string): Promise<void> {
@@ -110,7 +113,7 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 500));
         await h.signal('setAiEnabled', { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
         await waitForStage(h, 'awaiting-proposal');
-        await h.signal('submitProposal', {
+        await signalSignedProposal(h, {
           submittedBy: 'dan', roles: ['support-agent'],
           proposal: { action: 'refund', amount: 300, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'seen the photo' },
         });

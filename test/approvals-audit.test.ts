@@ -24,7 +24,8 @@ const auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-endpoint-au
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
-  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
+  approvals = createApprovalServer({
+    decisionKey: testDecisionKey(),
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger: createLogger('approvals-test', { level: 'silent' }),

@@ -30,7 +30,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A 740 EUR refund requested by alice and approved by carol (support-lead), its trail in `auditPath`. */
+/** A 740 EUR refund requested by alice and approved by carol (support-lead) with a signed decision, its trail in `auditPath`. */
 async function approvedRefund(auditPath: string): Promise<{ workflowId: string; result: RefundResult }> {
   return withRefundRun(
     env,
@@ -65,7 +65,7 @@ test('a completed refund writes a chain that verify accepts against the head in 
   expect(err).toEqual([]);
   expect(code).toBe(0);
   expect(out).toEqual([
-    `ok    ${workflowId}/${events[0]!.runId}: ${events.length} event(s) chained, finished, 0 receipt(s) valid, head ${result.auditHead}`,
+    `ok    ${workflowId}/${events[0]!.runId}: ${events.length} event(s) chained, finished, 1 receipt(s) valid, head ${result.auditHead}`,
     'audit trail: 1 chain(s), 1 intact, 0 tampered',
   ]);
 });

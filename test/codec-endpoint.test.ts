@@ -62,7 +62,8 @@ async function encryptedBody(): Promise<string> {
 }
 
 beforeAll(async () => {
-  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
+  approvals = createApprovalServer({
+    decisionKey: testDecisionKey(),
     // The codec routes never call Temporal; a lazy client never connects.
     temporal: new Client(),
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),

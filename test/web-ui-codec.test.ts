@@ -63,7 +63,8 @@ beforeAll(async () => {
     waitUntilAnswering(() => temporalAnswers({ address }), { what: 'the dev server', timeoutMs: 60_000, child: devServer, outputHint: () => devServerOutput.slice(-2000) }),
   ]);
   env = await TestWorkflowEnvironment.createFromExistingServer({ address, client: { dataConverter: testDataConverter() } });
-  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
+  approvals = createApprovalServer({
+    decisionKey: testDecisionKey(),
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger: createLogger('codec-ui-test', { level: 'silent' }),

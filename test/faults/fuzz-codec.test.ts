@@ -31,7 +31,8 @@ let sealed: Record<string, unknown>;
 const statuses: number[] = [];
 
 beforeAll(async () => {
-  approvals = createApprovalServer({ decisionKey: testDecisionKey(),
+  approvals = createApprovalServer({
+    decisionKey: testDecisionKey(),
     // The codec routes never call Temporal; a lazy client never connects.
     temporal: new Client(),
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),

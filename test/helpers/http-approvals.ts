@@ -27,10 +27,12 @@ export interface TestEndpoint {
   logLines: string[];
 }
 
-export async function startTestEndpoint(env: TestWorkflowEnvironment): Promise<TestEndpoint> {
+/** An endpoint on a free port; it signs with the committed test key unless given another. */
+export async function startTestEndpoint(env: TestWorkflowEnvironment, decisionKey = testDecisionKey()): Promise<TestEndpoint> {
   const logLines: string[] = [];
   const logger = createLogger('approvals-test', { level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
-  const approvals = createApprovalServer({ decisionKey: testDecisionKey(),
+  const approvals = createApprovalServer({
+    decisionKey,
     temporal: env.client,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger,
