@@ -54,6 +54,12 @@ export interface ProcessStatus {
   webUiUrl: string;
 }
 
+/** Who vouches for a decision: the signing key, and the one tenant whose approvers the caller authenticated. */
+export interface DecisionSigner {
+  key: DecisionSigningKey;
+  tenant: string;
+}
+
 export interface ConnectOptions {
   /** The converter for every payload; by default the encrypting one, keyed from ARBITER_PAYLOAD_KEYS. */
   dataConverter?: DataConverter;
@@ -179,18 +185,18 @@ export class ArbiterClient {
   }
 
   /**
-   * Signs an approver's decision with `key` and signals it. For a service that authenticates its
-   * approvers itself and whose key the workers trust (policies/trust.yaml); the run checks the
-   * signature, then every rule, and refuses (and lists) what fails. Unsigned decisions are refused.
+   * Signs an approver's decision and signals it. For a service that authenticates its approvers
+   * itself, in one tenant, and whose key the workers trust (policies/trust.yaml). The run checks the
+   * signature, then every rule, and refuses (and lists) what fails; unsigned decisions are refused.
    */
-  async decide(workflowId: string, decision: Omit<ApprovalDecision, 'signature'>, key: DecisionSigningKey): Promise<void> {
+  async decide(workflowId: string, decision: Omit<ApprovalDecision, 'signature'>, signer: DecisionSigner): Promise<void> {
     const parsed = parseRequest(approvalDecisionSchema.omit({ signature: true }), decision, 'decision');
     const handle = this.temporal.workflow.getHandle(workflowId);
-    // Signed for the run's own tenant, which the run checks against its own.
+    // The service vouches for its approver in its own tenant only: never sign for another tenant's run.
     const tenant = (await handle.describe()).typedSearchAttributes.get(ArbiterTenant);
-    if (!tenant) throw new Error(`run ${workflowId} is not an Arbiter run (no ${ArbiterTenant.name})`);
+    if (tenant !== signer.tenant) throw new Error(`run ${workflowId} is not a run of tenant ${signer.tenant}; nothing was signed`);
     const at = new Date().toISOString();
-    const signature = { keyId: key.keyId, value: key.sign(decisionStatement({ workflowId, tenant }, parsed, at)), at };
+    const signature = { keyId: signer.key.keyId, value: signer.key.sign(decisionStatement({ workflowId, tenant }, parsed, at)), at };
     await handle.signal(approvalDecisionSignal, { ...parsed, signature });
   }
 

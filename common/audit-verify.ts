@@ -4,7 +4,8 @@
 // would drop a key an editor added).
 import { auditEventHash, ENDPOINT_RUN_ID, GENESIS_HASH, parseRunEventId } from './audit-chain';
 import { auditEventSchema, type AuditEvent } from './audit-schemas';
-import type { ReceiptChecker } from './decision-receipt';
+import { contentHash } from './content-hash';
+import type { DecisionReceipt, ReceiptChecker } from './decision-receipt';
 
 /** One event as a sink holds it, with where it was found and what the sink itself saw wrong. */
 export interface StoredAuditEvent {
@@ -193,7 +194,33 @@ function checkReceipts(event: AuditEvent, checkReceipt: ReceiptChecker, at: stri
     const keyId = (receipt as { keyId?: unknown } | null)?.keyId;
     return `its decision receipt names key ${JSON.stringify(String(keyId))}, which trust.yaml does not list ${at}`;
   }
-  return undefined;
+  const mismatch = receiptMismatch(event, (receipt as DecisionReceipt).signed);
+  return mismatch && `its decision receipt is valid but signs another ${mismatch} than the event records ${at}`;
+}
+
+/**
+ * Which field of a valid receipt's statement (common/signed-statements.ts) differs from the event
+ * it sits in, so a receipt moved from another decision, run or person is caught.
+ */
+function receiptMismatch(event: AuditEvent, signed: Record<string, unknown>): string | undefined {
+  const differs = (field: string, value: unknown) => signed[field] !== value;
+  if (differs('workflowId', event.workflowId)) return 'workflow';
+  if (event.tenant !== undefined && differs('tenant', event.tenant)) return 'tenant';
+  if (signed.kind === 'approval-decision') {
+    if (differs('approverId', event.actor.id)) return 'approver';
+    if (event.type !== `approval.${signed.decision === 'approve' ? 'approved' : 'rejected'}`) return 'decision';
+    if (differs('cardHash', (event.shown as { cardHash?: unknown } | null | undefined)?.cardHash)) return 'card';
+    if (differs('comment', (event.changed as { comment?: unknown } | null | undefined)?.comment ?? null)) return 'comment';
+    return undefined;
+  }
+  if (signed.kind === 'proposal') {
+    if (differs('submittedBy', event.actor.id)) return 'proposer';
+    if (event.type !== 'proposal.received') return 'kind of event';
+    const proposal = (event.changed as { proposal?: unknown } | null | undefined)?.proposal;
+    if (differs('proposalHash', contentHash(proposal))) return 'proposal';
+    return undefined;
+  }
+  return 'kind of statement';
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -74,7 +74,7 @@ export interface SignaturePolicy {
 export type SignatureVerdict =
   | { ok: true; receipt: DecisionReceipt }
   | { ok: true; unsigned: true }
-  | { ok: false; code: 'unsigned' | 'bad-signature'; reason: string };
+  | { ok: false; code: 'unsigned' | 'untrusted-key' | 'bad-signature'; reason: string };
 
 /** Checks a statement's signature; the receipt it returns is what the audit trail keeps. */
 export function verifyStatement(policy: SignaturePolicy, statement: Record<string, unknown>, signature: StatementSignature | undefined): SignatureVerdict {
@@ -85,6 +85,6 @@ export function verifyStatement(policy: SignaturePolicy, statement: Record<strin
   const receipt: DecisionReceipt = { keyId: signature.keyId, signature: signature.value, signed: statement };
   const verdict = policy.check(receipt);
   if (verdict === 'valid') return { ok: true, receipt };
-  if (verdict === 'unknown-key') return { ok: false, code: 'bad-signature', reason: `signed with key "${signature.keyId}", which the pinned policy does not trust` };
+  if (verdict === 'unknown-key') return { ok: false, code: 'untrusted-key', reason: `signed with key "${signature.keyId}", which the pinned policy does not trust` };
   return { ok: false, code: 'bad-signature', reason: 'the signature does not match what was sent (forged, or changed on the way)' };
 }

@@ -91,10 +91,16 @@ export function localDecisionKey(options: { create: boolean }, env: NodeJS.Proce
   const file = localDecisionKeyPath(env);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   if (!options.create) return undefined;
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const key = `local-1:${randomBytes(32).toString('base64')}`;
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
+  try {
+    // Exclusive: two starts at once must not each write a key and disagree with what workers pinned.
+    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
 }
 
 /** `kid:base64key` of a signing key's public half, as ARBITER_DECISION_PUBLIC_KEYS takes it. */

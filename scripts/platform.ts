@@ -39,6 +39,8 @@ export type OutputMode = 'terminal' | 'files';
 
 export class Platform {
   private readonly processes: ManagedProcess[] = [];
+  /** Secrets only the approvers' endpoint gets: the generated decision signing key. */
+  private readonly endpointOnlyEnv: NodeJS.ProcessEnv = {};
 
   constructor(
     private readonly settings: TemporalSettings,
@@ -101,7 +103,7 @@ export class Platform {
       say(`Approvals: reusing the endpoint on port ${port}`);
       return 'reused';
     }
-    const extraEnv: NodeJS.ProcessEnv = {};
+    const extraEnv: NodeJS.ProcessEnv = { ...this.endpointOnlyEnv };
     if (!process.env.ARBITER_JWT_SECRET && !process.env.ARBITER_JWKS_URL) {
       extraEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
       say(`Approvals: no ARBITER_JWT_SECRET or ARBITER_JWKS_URL set, so tokens are signed with a generated local secret (${path.relative(REPO_ROOT, localSecretPath())})`);
@@ -152,16 +154,18 @@ export class Platform {
 
   /**
    * A run takes a person's decision only with the endpoint's signature (common/signed-statements.ts).
-   * Without ARBITER_DECISION_KEY a local key is generated once in the data folder; without
-   * ARBITER_DECISION_PUBLIC_KEYS the workers started here trust the endpoint started here.
+   * Without ARBITER_DECISION_KEY a local key is generated once in the data folder and handed to the
+   * endpoint alone; without ARBITER_DECISION_PUBLIC_KEYS the workers started here trust its public half.
    */
   ensureDecisionKey(say: (line: string) => void): void {
-    if (!process.env[DECISION_KEY_VARIABLE]) {
-      process.env[DECISION_KEY_VARIABLE] = localDecisionKey({ create: true });
+    let key = process.env[DECISION_KEY_VARIABLE];
+    if (!key) {
+      key = localDecisionKey({ create: true })!;
+      this.endpointOnlyEnv[DECISION_KEY_VARIABLE] = key;
       say(`Decisions: no ${DECISION_KEY_VARIABLE} set, so the endpoint signs decisions with the local key in ${path.relative(REPO_ROOT, localDecisionKeyPath())} (made on first start)`);
     }
     if (process.env[DECISION_PUBLIC_KEYS_VARIABLE] === undefined) {
-      process.env[DECISION_PUBLIC_KEYS_VARIABLE] = publicKeyEntry(parseDecisionKey(process.env[DECISION_KEY_VARIABLE]!));
+      process.env[DECISION_PUBLIC_KEYS_VARIABLE] = publicKeyEntry(parseDecisionKey(key));
     }
   }
 

@@ -100,10 +100,13 @@ export function refusalForWorkflowError(message: string): HttpError | undefined 
       return new HttpError(409, code, reason);
     case 'stale-card':
       return staleCard();
+    // The endpoint signed it, so none of these is the caller's fault: a setup fault the caller cannot fix.
+    case 'untrusted-key':
+      // Runs trust the keys listed when they started: a key listed later reaches new runs only.
+      return new HttpError(503, 'signature-not-trusted', 'the run does not trust this endpoint\'s signing key (runs trust the keys listed in policies/trust.yaml when they started)');
     case 'unsigned':
     case 'bad-signature':
-      // The endpoint signed it: the workers do not trust this endpoint's key. A setup fault, not the caller's.
-      return new HttpError(503, 'signature-not-trusted', 'the run does not trust this endpoint\'s signing key; an operator must list it in policies/trust.yaml');
+      return new HttpError(500, 'signature-refused', 'the run refused this endpoint\'s signature; the endpoint and the workers disagree on what is signed');
     case 'malformed decision':
       return new HttpError(400, 'invalid-body', reason, '(root)');
     default:

@@ -124,8 +124,11 @@ describe.each(sinks)('audit verify on %s', (_name, openTrail) => {
   test('an inserted event, with the events after it renumbered, is reported as inserted, naming it', async () => {
     await tamper((stored) => {
       const ordered = bySequence(stored);
-      // A forged approval, chained correctly onto event 2 by someone who knows the algorithm.
-      const forged = { ...ordered[2]!, eventId: idOf(3), summary: 'mallory approved', actor: { kind: 'human', id: 'mallory' }, prevHash: ordered[1]!.hash };
+      // A forged approval, chained correctly onto event 2 by someone who knows the algorithm, but
+      // without carol's receipt (kept, it would be caught as signing another approver).
+      const approval = { ...ordered[2]! };
+      delete approval.receipt;
+      const forged = { ...approval, eventId: idOf(3), summary: 'mallory approved', actor: { kind: 'human', id: 'mallory' }, prevHash: ordered[1]!.hash };
       const sealed = { ...forged, hash: auditEventHash(forged as AuditEvent) };
       return [...ordered.slice(0, 2), sealed, ...ordered.slice(2).map((event, index) => renumbered(event, index + 4))];
     });
@@ -204,6 +207,20 @@ describe.each(sinks)('audit verify on %s', (_name, openTrail) => {
     const { code, err } = await verify('--run', workflowId);
     expect(code).toBe(1);
     expect(err[0]).toContain(`bad-receipt ${idOf(3)}: its decision receipt does not verify`);
+  });
+
+  test("a valid receipt moved onto another approver's event fails: the receipt must sign what the event records", async () => {
+    await tamper((stored) =>
+      stored.map((event) => {
+        if (event.eventId !== idOf(3)) return event;
+        // carol's signed approval kept intact, the event rewritten as mallory's and re-hashed.
+        const edited = { ...event, actor: { kind: 'human' as const, id: 'mallory' }, summary: 'mallory approved' };
+        return { ...edited, hash: auditEventHash(edited) };
+      }),
+    );
+    const { code, err } = await verify('--run', workflowId);
+    expect(code).toBe(1);
+    expect(err[0]).toContain(`bad-receipt ${idOf(3)}: its decision receipt is valid but signs another approver than the event records`);
   });
 
   test('a receipt signed by a key trust.yaml does not list fails, naming the key and the event', async () => {

@@ -164,8 +164,15 @@ describe('the entry point (server/main.ts)', () => {
 
   /** Runs the entry point until it exits or prints `until`, then stops it; resolves with its output and exit code. */
   function runMain(env: NodeJS.ProcessEnv, until?: string): Promise<{ output: string; code: number | null }> {
-    // The payload keys the test setup put in the environment: without them the entry point refuses to start before it reads tokens.
-    const base = { PATH: process.env.PATH, HOME: process.env.HOME, ARBITER_PAYLOAD_KEYS: process.env.ARBITER_PAYLOAD_KEYS, ARBITER_PORT: '0', TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    // The payload and decision keys the test setup put in the environment: without them the entry point refuses to start.
+    const base = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ARBITER_PAYLOAD_KEYS: process.env.ARBITER_PAYLOAD_KEYS,
+      ARBITER_DECISION_KEY: process.env.ARBITER_DECISION_KEY,
+      ARBITER_PORT: '0',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    };
     const child = spawn(TSX, [MAIN], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     return new Promise((resolve) => {
@@ -184,6 +191,18 @@ describe('the entry point (server/main.ts)', () => {
     const { output, code } = await runMain({ ARBITER_JWKS_URL: PROVIDER.ARBITER_JWKS_URL, ARBITER_JWT_AUDIENCE: PROVIDER.ARBITER_JWT_AUDIENCE });
     expect(code).toBe(1);
     expect(output).toContain('refusing to start: ARBITER_JWT_ISSUER is required');
+  }, 60_000);
+
+  it('refuses to start without a key to sign decisions with, and names a malformed one without printing it', async () => {
+    const missing = await runMain({ ARBITER_JWT_SECRET: SECRET, ARBITER_DECISION_KEY: '' });
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain('refusing to start: ARBITER_DECISION_KEY is not set');
+    const shortSeed = Buffer.alloc(16, 7).toString('base64');
+    const malformed = await runMain({ ARBITER_JWT_SECRET: SECRET, ARBITER_DECISION_KEY: `k1:${shortSeed}` });
+    expect(malformed.code).toBe(1);
+    expect(malformed.output).toContain('refusing to start: ARBITER_DECISION_KEY: the key of');
+    expect(malformed.output).toContain('is 16 bytes; Ed25519 keys are 32');
+    expect(malformed.output).not.toContain(shortSeed);
   }, 60_000);
 
   it('says at start-up that the shared secret is ignored beside the provider\'s keys', async () => {

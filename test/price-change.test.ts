@@ -21,7 +21,7 @@ const manager = (id: string) => ({ id, roles: ['pricing-manager'] });
 /** Decides on the card as it is now, as an approver would. */
 async function decide(client: ArbiterClient, workflowId: string, decision: 'approve' | 'reject', approver: { id: string; roles: string[] }): Promise<ApprovalView> {
   const view = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-  await client.decide(workflowId, { decision, approver, cardHash: view.cardHash }, testDecisionKey());
+  await client.decide(workflowId, { decision, approver, cardHash: view.cardHash }, { key: testDecisionKey(), tenant: 'acme' });
   return view;
 }
 

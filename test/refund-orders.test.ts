@@ -38,7 +38,7 @@ describe('refund facts from the payments record', () => {
     const view = await withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       const card = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: card.cardHash }, testDecisionKey());
+      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: card.cardHash }, { key: testDecisionKey(), tenant: 'acme' });
       expect(await client.refundResult(workflowId)).toMatchObject({ outcome: 'rejected' });
       return card;
     });

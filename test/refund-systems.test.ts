@@ -2,6 +2,7 @@
 // systems, one test per outcome: business refusals compensate, transport failures retry,
 // rejections and denials touch nothing, and the ledger shows every effect exactly once.
 import type { ArbiterClient } from '../client';
+import { refundWorkflowId } from '../common/refund-schemas';
 import { refundRequest } from './helpers/refund-fixtures';
 import { testDecisionKey } from './helpers/decision-key';
 import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
@@ -20,7 +21,7 @@ async function approveAs(client: ArbiterClient, workflowId: string, approver: { 
     const current = await client.approval(workflowId);
     return current && !current.decisions.some((d) => d.approverId === approver.id) ? current : undefined;
   }, `a card ${approver.id} can decide`);
-  await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash }, testDecisionKey());
+  await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash }, { key: testDecisionKey(), tenant: 'acme' });
 }
 
 describe('refund against the sandbox systems', () => {
@@ -115,9 +116,15 @@ describe('refund against the sandbox systems', () => {
     const result = await withArbiter(async (client) => {
       const { workflowId } = await client.startRefund(request);
       const view = await waitFor(async () => (await client.approval(workflowId)) ?? undefined, 'an approval card');
-      await client.decide(workflowId, { decision: 'reject', approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash }, testDecisionKey());
-      return client.refundResult(workflowId);
+      const reject = { decision: 'reject' as const, approver: { id: 'carol', roles: ['support-lead'] }, cardHash: view.cardHash };
+      // A service that authenticates another tenant's approvers signs nothing for this run.
+      const otherTenant = await client.decide(workflowId, reject, { key: testDecisionKey(), tenant: 'globex' }).catch((err: Error) => err.message);
+      const stillPending = (await client.approval(workflowId))?.status;
+      await client.decide(workflowId, reject, { key: testDecisionKey(), tenant: 'acme' });
+      return { ...(await client.refundResult(workflowId)), otherTenant, stillPending };
     });
+    expect(result.otherTenant).toBe(`run ${refundWorkflowId(request.requestId)} is not a run of tenant globex; nothing was signed`);
+    expect(result.stillPending).toBe('pending');
     expect(result).toMatchObject({ outcome: 'rejected', reason: 'rejected by carol' });
     expect(await ledgerFor(request.order.id)).toBeUndefined();
   });

@@ -101,11 +101,12 @@ describe('decisions nobody can forge', () => {
         const elsewhere = signDecision({ workflowId: 'refund-some-other-run', tenant: 'acme' }, { decision: 'approve', approver: carol, cardHash });
         await handle.signal(approvalDecisionSignal, elsewhere);
         const reasons = await refusedReasons(handle, 4);
+        const unverified = (await handle.query(explainQuery)).refusedDecisions.map((r) => r.unverified);
         const before = await handle.query(approvalQuery);
 
         const token = await tokenFor('carol', ['support-lead']);
         const answer = await httpCall(endpoint.baseUrl, { path: `/approvals/${handle.workflowId}/decision`, token, json: { decision: 'approve', cardHash, comment: 'photo checked' } });
-        return { reasons, before, answer, result: await handle.result() };
+        return { reasons, unverified, before, answer, result: await handle.result() };
       },
       { auditPath },
     );
@@ -116,14 +117,18 @@ describe('decisions nobody can forge', () => {
       'the signature does not match what was sent (forged, or changed on the way)',
     ]);
     expect(outcome.before).toMatchObject({ status: 'pending', decisions: [], stillNeeded: 1 });
+    expect(outcome.unverified).toEqual([true, true, true, true]);
     expect(outcome.answer.status).toBe(202);
     expect(outcome.result.outcome).toBe('completed');
 
-    expect(auditEvents(auditPath, 'approval.refused').map((e) => e.summary)).toEqual([
-      `decision by carol refused: ${NOT_SIGNED}`,
-      'decision by carol refused: signed with key "attacker", which the pinned policy does not trust',
-      'decision by dan refused: the signature does not match what was sent (forged, or changed on the way)',
-      'decision by carol refused: the signature does not match what was sent (forged, or changed on the way)',
+    // Nobody proved who sent them: the trail records them as the run's refusals, not as carol's or dan's acts.
+    const refusedEvents = auditEvents(auditPath, 'approval.refused');
+    expect(refusedEvents.map((e) => e.actor)).toEqual(Array(4).fill({ kind: 'system', id: 'arbiter' }));
+    expect(refusedEvents.map((e) => e.summary)).toEqual([
+      `a decision claiming to be carol's refused: ${NOT_SIGNED}`,
+      'a decision claiming to be carol\'s refused: signed with key "attacker", which the pinned policy does not trust',
+      'a decision claiming to be dan\'s refused: the signature does not match what was sent (forged, or changed on the way)',
+      'a decision claiming to be carol\'s refused: the signature does not match what was sent (forged, or changed on the way)',
     ]);
     const [approved] = auditEvents(auditPath, 'approval.approved');
     expect(approved?.receipt).toMatchObject({
@@ -214,6 +219,7 @@ describe('decisions nobody can forge', () => {
         return { answer, view: await handle.query(approvalQuery) };
       });
       expect([outcome.answer.status, outcome.answer.body.code]).toEqual([503, 'signature-not-trusted']);
+      expect(String(outcome.answer.body.error)).not.toContain('stray');
       expect(outcome.view).toMatchObject({ status: 'pending', decisions: [] });
     } finally {
       await untrusted.approvals.close();

@@ -70,7 +70,8 @@ export interface ApprovalGateHooks {
   signatures: (SignaturePolicy & StatementRun) | undefined;
 }
 
-type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open' | 'unsigned' | 'bad-signature'; reason: string };
+type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open' | SignatureRefusal; reason: string };
+type SignatureRefusal = Extract<SignatureVerdict, { ok: false }>['code'];
 /** A decision that may count: with its signed receipt, or unsigned under the policy's break glass. */
 type Accepted = Extract<DecisionCheck, { ok: true }> & { receipt?: SignedReceipt; unsigned?: boolean };
 
@@ -222,9 +223,9 @@ export class ApprovalGate {
 
   private receiveSignal(raw: unknown): void {
     const parsed = approvalDecisionSchema.safeParse(raw);
-    if (!parsed.success) return this.refuse(readApproverId(raw), `malformed decision: ${describeIssues(parsed.error)}`);
+    if (!parsed.success) return this.refuse(readApproverId(raw), `malformed decision: ${describeIssues(parsed.error)}`, false);
     const check = this.check(parsed.data);
-    if (!check.ok) return this.refuse(parsed.data.approver.id, check.reason);
+    if (!check.ok) return this.refuse(parsed.data.approver.id, check.reason, !SIGNATURE_REFUSALS.has(check.code));
     if (!check.duplicate) this.apply(parsed.data, check);
   }
 
@@ -244,12 +245,17 @@ export class ApprovalGate {
     });
   }
 
-  private refuse(approverId: string, reason: string): void {
-    this.hooks.trace.data.refusedDecisions.push({ at: new Date().toISOString(), approverId, reason });
+  /** `verified`: the endpoint's signature vouched for the approver, so the refusal is theirs. */
+  private refuse(approverId: string, reason: string, verified: boolean): void {
+    // Before signatures, every decision was taken at its word; those runs replay as they ran.
+    const unverified = !verified && this.hooks.signatures !== undefined;
+    const refused = this.hooks.trace.data.refusedDecisions;
+    if (refused.length < MAX_LISTED_REFUSALS) refused.push({ at: new Date().toISOString(), approverId, reason, ...(unverified && { unverified: true as const }) });
     this.hooks.audit.record({
       type: 'approval.refused',
-      actor: { kind: 'human', id: approverId },
-      summary: `decision by ${approverId} refused: ${reason}`,
+      // Nobody proved who sent an unverified one: the trail does not pin it on the person it names.
+      actor: unverified ? { kind: 'system', id: 'arbiter' } : { kind: 'human', id: approverId },
+      summary: unverified ? `a decision claiming to be ${approverId}'s refused: ${reason}` : `decision by ${approverId} refused: ${reason}`,
     });
   }
 
@@ -291,6 +297,11 @@ export class ApprovalGate {
     });
   }
 }
+
+/** Refusals that say the decision's sender is not proved: its approver id is a claim. */
+const SIGNATURE_REFUSALS = new Set<string>(['unsigned', 'untrusted-key', 'bad-signature']);
+/** The trace lists this many refused decisions; the audit trail records every one. */
+const MAX_LISTED_REFUSALS = 100;
 
 /** The approver's id from a payload that may be malformed, for the refusal record. */
 function readApproverId(raw: unknown): string {

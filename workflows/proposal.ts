@@ -184,10 +184,10 @@ export class ProposalDesk<S extends z.ZodType<Submission>> {
     }
     // The id and roles are claims until the endpoint's signature vouches for them.
     const signed = this.verify(parsed.data);
-    if (!signed.ok) return this.refuse(submittedBy, signed.code, signed.reason);
+    if (!signed.ok) return this.refuse(submittedBy, signed.code, signed.reason, false);
     // Checked here too, whichever way the proposal came: the endpoint checks, a raw signal does not.
     const check = this.options.proposers ? checkProposer({ id: submittedBy, roles: roles ?? [] }, this.options.proposers) : { ok: true as const };
-    if (!check.ok) return this.refuse(submittedBy, check.code, check.reason);
+    if (!check.ok) return this.refuse(submittedBy, check.code, check.reason, true);
     this.submission = { parsed: parsed.data, receipt: 'receipt' in signed ? signed.receipt : undefined, unsigned: 'unsigned' in signed };
   }
 
@@ -201,12 +201,14 @@ export class ProposalDesk<S extends z.ZodType<Submission>> {
     return verifyStatement(signatures, proposalStatement(signatures, submission, submission.signature?.at ?? ''), submission.signature);
   }
 
-  private refuse(submittedBy: string, code: string, reason: string): void {
+  /** `verified`: the endpoint's signature (or, for runs from before signatures, nothing) vouched for the sender. */
+  private refuse(submittedBy: string, code: string, reason: string, verified: boolean): void {
     this.options.trace.note(`submitProposal from ${submittedBy} refused: ${reason}`);
     this.options.audit.record({
       type: 'proposal.refused',
-      actor: { kind: 'human', id: submittedBy },
-      summary: `proposal by ${submittedBy} refused (${code}): ${reason}`,
+      // Nobody proved who sent an unverified one: the trail does not pin it on the person it names.
+      actor: verified ? { kind: 'human', id: submittedBy } : { kind: 'system', id: 'arbiter' },
+      summary: verified ? `proposal by ${submittedBy} refused (${code}): ${reason}` : `a proposal claiming to be ${submittedBy}'s refused (${code}): ${reason}`,
     });
   }
 }

@@ -45,7 +45,11 @@ export interface Explanation {
   proposals: ProposalRecord[];
   decisions: PolicyDecision[];
   approval?: ApprovalState;
-  refusedDecisions: { at: string; approverId: string; reason: string }[];
+  /**
+   * Decisions the run refused, the first 100 (anyone who reaches Temporal can send more). An
+   * `unverified` one came without a valid signature: its approver id is only what it claimed.
+   */
+  refusedDecisions: { at: string; approverId: string; reason: string; unverified?: true }[];
   steps: StepLogEntry[];
   modelCalls: ModelCallRecord[];
   costs: { totalUsd: number; calls: ModelCall[] };

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { GENESIS_HASH, sealAuditEvent, type SealedAuditEvent, type UnhashedAuditEvent } from '../../common/audit-chain';
 import type { AuditEvent } from '../../common/audit-schemas';
 import { receiptMessage, type DecisionReceipt } from '../../common/decision-receipt';
+import { decisionStatement } from '../../common/signed-statements';
 import { createJsonlAuditSink, createPostgresAuditSink } from '../../activities/audit';
 import { runCli } from '../../cli/main';
 
@@ -41,7 +42,8 @@ export function writeTrustFile(dir: string, keys: SigningKey[]): string {
  */
 export function chainedRun(workflowId: string, key: SigningKey, runId = 'run-1'): SealedAuditEvent[] {
   const base = { workflowId, runId, process: 'refund', tenant: 'acme' };
-  const decision = { workflowId, decision: 'approve', approverId: 'carol', cardHash: 'c'.repeat(64) };
+  const cardHash = 'c'.repeat(64);
+  const decision = decisionStatement({ workflowId, tenant: 'acme' }, { decision: 'approve', approver: { id: 'carol', roles: ['support-lead'] }, cardHash }, '2026-12-02T04:00:02.000Z');
   const entries: Omit<UnhashedAuditEvent, 'eventId' | 'workflowId' | 'runId' | 'process' | 'at'>[] = [
     { type: 'run.started', actor: { kind: 'agent', id: 'support-bot' }, summary: 'refund 740 EUR on order o-1' },
     { type: 'policy.pinned', actor: { kind: 'policy', id: 'refund@1' }, summary: 'pinned refund@1', changed: { hash: 'p'.repeat(8) } },
@@ -50,7 +52,7 @@ export function chainedRun(workflowId: string, key: SigningKey, runId = 'run-1')
       actor: { kind: 'human', id: 'carol' },
       authority: 'roles support-lead under policy refund@1 rule refund-mid',
       summary: 'carol approved; 0 approval(s) still needed; now approved',
-      shown: { cardHash: decision.cardHash },
+      shown: { cardHash },
       changed: { status: 'approved' },
       receipt: signReceipt(key, decision),
     },
