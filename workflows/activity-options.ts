@@ -16,6 +16,17 @@ export const integrationActivity = {
 } as const satisfies ActivityOptions;
 
 /**
+ * Reads of a system of record the run decides on (the refund's order): local activities of the
+ * workflow worker, which serves the integration activities beside the workflows. A read changes
+ * nothing, so a repeat is harmless; retried like any integration call.
+ */
+export const systemReadLocalActivity = {
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: integrationActivity.retry,
+} as const satisfies LocalActivityOptions;
+
+/**
  * A saga's forward steps: integration calls scheduled on the workflow's own task queue, so the
  * server hands each to the worker in its reply to the workflow task that scheduled it (eager
  * dispatch) instead of through the queue. Measured on the bare saga (docs/performance.md): one

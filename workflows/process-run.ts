@@ -2,7 +2,7 @@
 // attributes, saga, decision trace and audit trail, the pinned policy, the approval gate, the
 // record of the proposal it acts on, and the end of the run. A process file keeps only what is
 // its own: its request, its proposal, its policy facts and its saga steps.
-import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
@@ -15,13 +15,10 @@ import { AuditTrail } from './audit';
 import { pinPolicy } from './pin-policy';
 import type { ObtainedProposal } from './proposal';
 import { Saga } from './saga';
+import { runHas } from './run-markers';
 import { RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
 
-/** The patch marker of runs whose manual proposals are checked against the policy's proposers. */
-const CHECKS_PROPOSERS = 'proposers-checked';
-/** The patch marker of runs that take a person's decision or proposal only with the endpoint's signature. */
-const CHECKS_SIGNATURES = 'decisions-signed';
 
 export interface ProcessRunOptions {
   /** The process name policies, audit events and search attributes use: `refund`, `price-change`. */
@@ -56,8 +53,8 @@ export async function startProcessRun<Result extends ProcessResult>(options: Pro
   const { process, tenant, requestedBy } = options;
   // Patch markers are asked for first, before any await, so every run records them in its first
   // workflow task, ahead of the policy's local activity marker.
-  const checksProposers = patched(CHECKS_PROPOSERS);
-  const checksSignatures = patched(CHECKS_SIGNATURES);
+  const checksProposers = runHas('checksProposers');
+  const checksSignatures = runHas('checksSignatures');
   const attributes = new RunAttributes(process, tenant);
   const setStage = attributes.setStage;
   const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });

@@ -4,7 +4,8 @@
 // drafts (and the workflow checks). A failure or a cancel
 // before the message releases the funds, reverses the refund and restores the case, in
 // reverse; the message itself is the pivot.
-import { patched } from '@temporalio/workflow';
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { IntegrationActivities } from '../activities';
 import { ArbiterCostUsd, ArbiterRiskTier, SagaStage } from '../common/constants';
 import { FUNDS_UNAVAILABLE } from '../common/error-types';
 import { toCents } from '../common/money';
@@ -22,20 +23,22 @@ import {
 import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
 import { parseWorkflowInput } from './input';
 import { startProcessRun } from './process-run';
+import { systemReadLocalActivity } from './activity-options';
 import { ProposalDesk, proposerOf } from './proposal';
+import { runHas } from './run-markers';
 
 export { rejectedSignalsQuery, resolveCompensationSignal, stepLogQuery } from './saga';
 export { approvalDecisionSignal, approvalQuery, decideUpdate } from './approval';
 export { setAiEnabledSignal, submitProposalSignal } from './proposal';
 export { explainQuery } from './trace';
 
-/** The patch marker of runs that read their order from payments before policy decides. */
-const READS_ORDER_FROM_PAYMENTS = 'refund-reads-order-from-payments';
+const systemReads = proxyLocalActivities<Pick<IntegrationActivities, 'getOrder'>>(systemReadLocalActivity);
 
 export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
   // Asked before any await, so the marker lands in the run's first workflow task.
-  const readsOrder = patched(READS_ORDER_FROM_PAYMENTS);
+  const readsOrder = runHas('readsOrder');
+  const readsOrderLocally = runHas('readsOrderLocally');
   // 1. The run's machinery, and the policy pinned for the whole run.
   const run = await startProcessRun<RefundResult>({
     process: 'refund',
@@ -52,7 +55,11 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
   // payments still refuses a reservation beyond what the order has left).
   let order: OrderRecord;
   if (readsOrder) {
-    const answer = await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
+    // A read changes nothing, so it runs as a local activity of the workflow worker: one marker in
+    // history instead of a scheduled activity and a workflow task of its own (six events).
+    const answer = readsOrderLocally
+      ? await systemReads.getOrder({ orderId: request.order.id })
+      : await systems.getOrder.executeWithOptions({ summary: `read order ${request.order.id} from payments` }, [{ orderId: request.order.id }]);
     const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
     if (!recorded?.success || recorded.data.orderId !== request.order.id) {
       const reason = recorded ? `payments answered a malformed record for order ${request.order.id}` : `order ${request.order.id} is not known to the payments system`;

@@ -1,0 +1,32 @@
+// Which code a run started on, told by patch markers so runs started earlier replay as they ran.
+// Each `patched` call that is true records a marker and, through the SDK, a TemporalChangeVersion
+// search attribute upsert: two history events and a visibility write per change, in every run.
+// So a run started on this code records one marker that stands for every change below; the older
+// markers are asked for only when it is absent, which is only when an earlier run replays.
+import { patched } from '@temporalio/workflow';
+
+/** Every change listed in `Changes`; a run that recorded it has all of them. */
+const SINCE_SIGNED_DECISIONS = 'arbiter-since-signed-decisions';
+
+/** The changes that reach runs by marker, each with the marker runs of its time recorded alone. */
+const EARLIER_MARKERS = {
+  /** The refund reads its order from payments before policy decides. */
+  readsOrder: 'refund-reads-order-from-payments',
+  /** Manual proposals are checked against the policy's proposers, and agents' ids never approve. */
+  checksProposers: 'proposers-checked',
+  /** A person's decision or proposal counts only with the approvers' endpoint's signature. */
+  checksSignatures: 'decisions-signed',
+} as const;
+
+export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally';
+
+/**
+ * Whether this run has `change`. Call it before the run's first await: markers must land in the
+ * first workflow task, ahead of the policy's local activity. Asking twice answers the same.
+ */
+export function runHas(change: Change): boolean {
+  if (patched(SINCE_SIGNED_DECISIONS)) return true;
+  // Runs from before the single marker read their order through a scheduled activity.
+  if (change === 'readsOrderLocally') return false;
+  return patched(EARLIER_MARKERS[change]);
+}
