@@ -10,6 +10,10 @@ import { z } from 'zod';
 // the bundler would drop a bare import.
 export { sha256 } from '@noble/hashes/sha256';
 export { bytesToHex } from '@noble/hashes/utils';
+// The signature check of people's decisions (common/decision-receipt.ts). Building the curve is
+// work every run paid at module load, decision or not; its lazily computed tables live in
+// module-level WeakMaps, which freezing leaves writable.
+export { ed25519 } from '@noble/curves/ed25519';
 
 // A run parses each schema once or twice, so zod's compiled parsers (built with `new Function`
 // on first parse, per schema, and schemas are per run) cost more than they save.
