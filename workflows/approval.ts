@@ -24,6 +24,7 @@ import {
   type DecisionReceipt,
 } from '../common/approval-schemas';
 import { integrationsTaskQueue } from '../common/constants';
+import { canonicalJson } from '../common/canonical-json';
 import { contentHash } from '../common/content-hash';
 import { withoutPersonalValues, type PersonalValue } from '../common/personal-data';
 import type { DecisionReceipt as SignedReceipt } from '../common/decision-receipt';
@@ -80,6 +81,7 @@ export class ApprovalGate {
   private card: ApprovalCard | undefined;
   private cardHash = '';
   private authority = '';
+  private readonly verdicts = new Map<string, SignatureVerdict>();
 
   constructor(private readonly hooks: ApprovalGateHooks) {
     // Registered at once: a decision that arrives before an approval opens is refused and
@@ -210,7 +212,15 @@ export class ApprovalGate {
     const signatures = this.hooks.signatures;
     if (!signatures) return { ok: true };
     const statement = decisionStatement(signatures, decision, decision.signature?.at ?? '');
-    return verifyStatement(signatures, statement, decision.signature);
+    // An update is checked by its validator and again by its handler: one Ed25519 check (about
+    // 2 ms here) is enough for the same signed statement. Bounded: forged messages cost no memory.
+    const key = `${decision.signature?.keyId}|${decision.signature?.value}|${canonicalJson(statement)}`;
+    const known = this.verdicts.get(key);
+    if (known) return known;
+    const verdict = verifyStatement(signatures, statement, decision.signature);
+    if (this.verdicts.size >= 16) this.verdicts.clear();
+    this.verdicts.set(key, verdict);
+    return verdict;
   }
 
   private accept(decision: ApprovalDecision): DecisionReceipt {
