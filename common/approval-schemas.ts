@@ -13,6 +13,31 @@ export const approverSchema = z.strictObject({
 });
 export type Approver = z.infer<typeof approverSchema>;
 
+/** Where an approval stands; one list for the workflow's state, its query and the endpoint. */
+export const approvalStatusSchema = z.enum(['pending', 'approved', 'rejected', 'expired-rejected', 'expired-approved']);
+export type ApprovalStatus = z.infer<typeof approvalStatusSchema>;
+
+/**
+ * Every reason a run refuses a decision or a proposal. The `decide` update's validator throws an
+ * ApplicationFailure whose type is one of these, and the endpoint maps each to an HTTP status
+ * through one table (server/approval-rules.ts), never by reading the message.
+ */
+export const approvalRefusalCodeSchema = z.enum([
+  'malformed',
+  'not-open',
+  'closed',
+  'expired',
+  'already-decided',
+  'segregation-of-duties',
+  'not-a-person',
+  'role',
+  'stale-card',
+  'unsigned',
+  'untrusted-key',
+  'bad-signature',
+]);
+export type ApprovalRefusalCode = z.infer<typeof approvalRefusalCodeSchema>;
+
 export const approvalDecisionSchema = z.strictObject({
   decision: z.enum(['approve', 'reject']),
   approver: approverSchema,
@@ -77,7 +102,7 @@ export type ApprovalCard = z.infer<typeof approvalCardSchema>;
 export interface ApprovalView {
   card: ApprovalCard;
   cardHash: string;
-  status: 'pending' | 'approved' | 'rejected' | 'expired-rejected' | 'expired-approved';
+  status: ApprovalStatus;
   decisions: { decision: 'approve' | 'reject'; approverId: string; comment?: string; at: string }[];
   stillNeeded: number;
   decidingRoles: string[];

@@ -1,7 +1,7 @@
 // Pure rules for counting approval decisions: the approver's role, segregation of duties, one
 // vote per person, and a closed approval that takes no more decisions. Workflows and the
 // approvers' endpoint use the same function, so both give the same answer.
-import type { ApprovalDecision } from '../common/approval-schemas';
+import type { ApprovalDecision, ApprovalRefusalCode, ApprovalStatus } from '../common/approval-schemas';
 import type { ApprovalRequirement, ProcessPolicy } from './schema';
 
 export interface AcceptedDecision {
@@ -21,14 +21,14 @@ export interface ApprovalState {
   agentIds: string[];
   escalated: boolean;
   decisions: AcceptedDecision[];
-  status: 'pending' | 'approved' | 'rejected' | 'expired-rejected' | 'expired-approved';
+  status: ApprovalStatus;
 }
 
 export type DecisionCheck =
   | { ok: true; duplicate: false }
   /** The same decision again (same id, or same person and same vote): counts once, changes nothing. */
   | { ok: true; duplicate: true }
-  | { ok: false; code: 'closed' | 'role' | 'segregation-of-duties' | 'already-decided' | 'not-a-person'; reason: string };
+  | { ok: false; code: Extract<ApprovalRefusalCode, 'closed' | 'expired' | 'role' | 'segregation-of-duties' | 'already-decided' | 'not-a-person'>; reason: string };
 
 export function newApprovalState(requirement: ApprovalRequirement, excluded: string[], agentIds: string[] = []): ApprovalState {
   return { requirement, excluded: [...new Set(excluded)], agentIds, escalated: false, decisions: [], status: 'pending' };
@@ -39,7 +39,7 @@ export function policyAgentIds(policy: Pick<ProcessPolicy, 'agents' | 'ai'>): st
   return [...new Set([policy.ai.agent, ...Object.keys(policy.agents)])];
 }
 
-export type ProposerCheck = { ok: true } | { ok: false; code: 'role' | 'segregation-of-duties' | 'not-a-person'; reason: string };
+export type ProposerCheck = { ok: true } | { ok: false; code: Extract<ApprovalRefusalCode, 'role' | 'segregation-of-duties' | 'not-a-person'>; reason: string };
 
 /**
  * Whether this person may supply the proposal a run waits for: they hold a proposer role of the
@@ -78,7 +78,7 @@ export function checkDecision(state: ApprovalState, decision: ApprovalDecision):
   const previous = state.decisions.find((d) => d.approverId === approverId);
   if (previous && previous.decision === decision.decision) return { ok: true, duplicate: true };
   if (state.status !== 'pending') {
-    return { ok: false, code: 'closed', reason: `the approval is already ${state.status}` };
+    return { ok: false, code: state.status.startsWith('expired-') ? 'expired' : 'closed', reason: `the approval is already ${state.status}` };
   }
   if (previous) {
     return { ok: false, code: 'already-decided', reason: `${approverId} already decided (${previous.decision}); a person counts once` };

@@ -1,6 +1,7 @@
 // What a caller may do with an approval card, judged from the workflow's own view before anything
-// is sent to it; the workflow re-checks, and `refusalForWorkflowError` maps its refusal in a race.
-import type { ApprovalView } from '../common/approval-schemas';
+// is sent to it; the workflow re-checks, and `refusalForWorkflowFailure` maps its refusal in a race.
+import { ApplicationFailure } from '@temporalio/common';
+import { approvalRefusalCodeSchema, type ApprovalRefusalCode, type ApprovalView } from '../common/approval-schemas';
 import { checkProposer } from '../policies/approvals';
 import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError } from './http';
@@ -49,18 +50,12 @@ export function visibleView(view: ApprovalView | undefined, caller: Caller): App
 export function decisionRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number): HttpError | undefined {
   if (!view || !tenantAllows(caller, view)) return notVisible();
   if (view.card.kind !== 'approval') return notPending('no approval is pending for this workflow');
-  if (hasExpired(view, nowMs)) return new HttpError(410, 'expired', `the approval expired at ${view.card.expiresAt}`);
-  if (view.decisions.some((d) => d.approverId === caller.id)) {
-    return new HttpError(409, 'already-decided', `${caller.id} already decided; a person counts once`);
-  }
-  if (view.status !== 'pending') return notPending(`the approval is already ${view.status}`);
-  if (view.card.excluded.includes(caller.id)) {
-    return new HttpError(403, 'segregation-of-duties', `${caller.id} requested or proposed this action and may not decide it`);
-  }
-  if (!holdsDecidingRole(caller, view)) {
-    return new HttpError(403, 'role', `deciding needs one of the roles: ${view.decidingRoles.join(', ')}`);
-  }
-  if (cardHash !== view.cardHash) return staleCard();
+  if (hasExpired(view, nowMs)) return refusal('expired', `the approval expired at ${view.card.expiresAt}`);
+  if (view.decisions.some((d) => d.approverId === caller.id)) return refusal('already-decided', `${caller.id} already decided; a person counts once`);
+  if (view.status !== 'pending') return refusal('closed', `the approval is already ${view.status}`);
+  if (view.card.excluded.includes(caller.id)) return refusal('segregation-of-duties', `${caller.id} requested or proposed this action and may not decide it`);
+  if (!holdsDecidingRole(caller, view)) return refusal('role', `deciding needs one of the roles: ${view.decidingRoles.join(', ')}`);
+  if (cardHash !== view.cardHash) return refusal('stale-card', '');
   return undefined;
 }
 
@@ -68,48 +63,42 @@ export function decisionRefusal(view: ApprovalView | undefined, caller: Caller, 
 export function proposalRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number, agentIds: ReadonlySet<string>): HttpError | undefined {
   if (!view || !tenantAllows(caller, view)) return notVisible();
   if (view.card.kind !== 'proposal' || view.status !== 'pending') return notPending('no proposal is awaited for this workflow');
-  if (hasExpired(view, nowMs)) return new HttpError(410, 'expired', `the wait for a proposal ended at ${view.card.expiresAt}`);
+  if (hasExpired(view, nowMs)) return refusal('expired', `the wait for a proposal ended at ${view.card.expiresAt}`);
   // The workflow asks the same question of every proposal that reaches it.
   const check = checkProposer(caller, { proposerRoles: view.decidingRoles, excluded: view.card.excluded, agentIds: [...agentIds] });
-  if (!check.ok) return new HttpError(403, check.code, check.reason);
-  if (cardHash !== view.cardHash) return staleCard();
+  if (!check.ok) return refusal(check.code, check.reason);
+  if (cardHash !== view.cardHash) return refusal('stale-card', '');
   return undefined;
 }
 
-function staleCard(): HttpError {
-  return new HttpError(409, 'stale-card', 'the card changed since it was loaded; reload it and decide again', 'cardHash');
+/** Every refusal's HTTP answer, whether the endpoint refuses first or the run does in a race. */
+const REFUSAL_ANSWERS: Record<ApprovalRefusalCode, (reason: string) => HttpError> = {
+  malformed: (reason) => new HttpError(400, 'invalid-body', reason, '(root)'),
+  'not-open': notPending,
+  closed: notPending,
+  expired: (reason) => new HttpError(410, 'expired', reason),
+  'already-decided': (reason) => new HttpError(409, 'already-decided', reason),
+  'stale-card': () => new HttpError(409, 'stale-card', 'the card changed since it was loaded; reload it and decide again', 'cardHash'),
+  role: (reason) => new HttpError(403, 'role', reason),
+  'segregation-of-duties': (reason) => new HttpError(403, 'segregation-of-duties', reason),
+  'not-a-person': (reason) => new HttpError(403, 'not-a-person', reason),
+  // The endpoint signed it, so none of these is the caller's fault: a setup fault they cannot fix.
+  // Runs trust the keys listed when they started: a key listed later reaches new runs only.
+  'untrusted-key': () => new HttpError(503, 'signature-not-trusted', "the run does not trust this endpoint's signing key (runs trust the keys listed in policies/trust.yaml when they started)"),
+  unsigned: () => new HttpError(500, 'signature-refused', "the run refused this endpoint's signature; the endpoint and the workers disagree on what is signed"),
+  'bad-signature': () => new HttpError(500, 'signature-refused', "the run refused this endpoint's signature; the endpoint and the workers disagree on what is signed"),
+};
+
+export function refusal(code: ApprovalRefusalCode, reason: string): HttpError {
+  return REFUSAL_ANSWERS[code](reason);
 }
 
 /**
- * The `decide` update's validator refuses with "<code>: <reason>"; between our check and the
- * update another decision or the expiry timer may have won, so the same codes map to the same statuses.
+ * The `decide` update's validator refuses with an ApplicationFailure typed by its refusal code:
+ * between the endpoint's check and the update another decision or the expiry timer may have won.
  */
-export function refusalForWorkflowError(message: string): HttpError | undefined {
-  const code = /^([a-z-]+(?: decision)?):/.exec(message)?.[1];
-  const reason = message.slice((code?.length ?? 0) + 1).trim();
-  switch (code) {
-    case 'closed':
-      return reason.includes('expired') ? new HttpError(410, 'expired', reason) : notPending(reason);
-    case 'not-open':
-      return notPending(reason);
-    case 'role':
-    case 'segregation-of-duties':
-    case 'not-a-person':
-      return new HttpError(403, code, reason);
-    case 'already-decided':
-      return new HttpError(409, code, reason);
-    case 'stale-card':
-      return staleCard();
-    // The endpoint signed it, so none of these is the caller's fault: a setup fault the caller cannot fix.
-    case 'untrusted-key':
-      // Runs trust the keys listed when they started: a key listed later reaches new runs only.
-      return new HttpError(503, 'signature-not-trusted', 'the run does not trust this endpoint\'s signing key (runs trust the keys listed in policies/trust.yaml when they started)');
-    case 'unsigned':
-    case 'bad-signature':
-      return new HttpError(500, 'signature-refused', 'the run refused this endpoint\'s signature; the endpoint and the workers disagree on what is signed');
-    case 'malformed decision':
-      return new HttpError(400, 'invalid-body', reason, '(root)');
-    default:
-      return undefined;
-  }
+export function refusalForWorkflowFailure(failure: unknown): HttpError | undefined {
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  const code = approvalRefusalCodeSchema.safeParse(failure.type);
+  return code.success ? refusal(code.data, failure.message) : undefined;
 }

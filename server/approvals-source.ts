@@ -14,7 +14,7 @@ import type { StatementSignature } from '../common/signed-statements';
 import { externalIdSchema } from '../common/refund-schemas';
 import { approvalQuery, decideUpdate } from '../workflows/approval';
 import { submitProposalSignal } from '../workflows/proposal';
-import { refusalForWorkflowError } from './approval-rules';
+import { refusalForWorkflowFailure } from './approval-rules';
 import { HttpError } from './http';
 
 export type ListedApproval = ApprovalView & { workflowId: string };
@@ -114,7 +114,7 @@ export function temporalApprovalSource(temporal: Client, logger: Logger, options
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not-pending', 'no approval is pending for this workflow');
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw unavailable();
       if (err instanceof WorkflowUpdateFailedError) {
-        const refusal = refusalForWorkflowError(err.cause?.message ?? '');
+        const refusal = refusalForWorkflowFailure(err.cause);
         if (refusal) throw refusal;
       }
       throw err;

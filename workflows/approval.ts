@@ -6,6 +6,7 @@
 // card, a closed approval.
 // Escalation and expiry come from the pinned policy.
 import {
+  ApplicationFailure,
   condition,
   defineQuery,
   defineSignal,
@@ -20,6 +21,7 @@ import {
   approvalDecisionSchema,
   type ApprovalCard,
   type ApprovalDecision,
+  type ApprovalRefusalCode,
   type ApprovalView,
   type DecisionReceipt,
 } from '../common/approval-schemas';
@@ -71,8 +73,7 @@ export interface ApprovalGateHooks {
   signatures: (SignaturePolicy & StatementRun) | undefined;
 }
 
-type Refusal = Extract<DecisionCheck, { ok: false }> | { ok: false; code: 'stale-card' | 'not-open' | SignatureRefusal; reason: string };
-type SignatureRefusal = Extract<SignatureVerdict, { ok: false }>['code'];
+type Refusal = { ok: false; code: ApprovalRefusalCode; reason: string };
 /** A decision that may count: with its signed receipt, or unsigned under the policy's break glass. */
 type Accepted = Extract<DecisionCheck, { ok: true }> & { receipt?: SignedReceipt; unsigned?: boolean };
 
@@ -90,10 +91,10 @@ export class ApprovalGate {
     setHandler(decideUpdate, (decision) => this.accept(decision), {
       validator: (decision) => {
         const parsed = approvalDecisionSchema.safeParse(decision);
-        if (!parsed.success) throw new Error(`malformed decision: ${describeIssues(parsed.error)}`);
+        if (!parsed.success) throw refusalFailure({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
         const check = this.check(parsed.data);
-        // A refused update writes nothing to history; the caller gets the reason.
-        if (!check.ok) throw new Error(`${check.code}: ${check.reason}`);
+        // A refused update writes nothing to history; the caller gets the code and the reason.
+        if (!check.ok) throw refusalFailure(check);
       },
     });
     setHandler(approvalQuery, () => this.view());
@@ -226,7 +227,7 @@ export class ApprovalGate {
   private accept(decision: ApprovalDecision): DecisionReceipt {
     const state = this.state!;
     const check = this.check(decision);
-    if (!check.ok) throw new Error(`${check.code}: ${check.reason}`);
+    if (!check.ok) throw refusalFailure(check);
     if (!check.duplicate) this.apply(decision, check);
     return { status: state.status, stillNeeded: approvalsStillNeeded(state), duplicate: check.duplicate };
   }
@@ -309,7 +310,12 @@ export class ApprovalGate {
 }
 
 /** Refusals that say the decision's sender is not proved: its approver id is a claim. */
-const SIGNATURE_REFUSALS = new Set<string>(['unsigned', 'untrusted-key', 'bad-signature']);
+const SIGNATURE_REFUSALS = new Set<ApprovalRefusalCode>(['unsigned', 'untrusted-key', 'bad-signature']);
+
+/** The update's refusal: its type is the refusal code, which the endpoint maps to an HTTP status. */
+function refusalFailure(refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({ type: refusal.code, message: refusal.reason, nonRetryable: true });
+}
 /** The trace lists this many refused decisions; the audit trail records every one. */
 const MAX_LISTED_REFUSALS = 100;
 
