@@ -67,7 +67,24 @@ export function decidingRoles(state: ApprovalState): string[] {
   return state.escalated && escalateTo ? [...roles, escalateTo] : roles;
 }
 
-export function checkDecision(state: ApprovalState, decision: ApprovalDecision): DecisionCheck {
+/**
+ * What a decision is checked against: the run's own state in the workflow, or the card's view
+ * (`ApprovalView`) at the endpoint, which checks before sending so both answer alike.
+ */
+export interface DecisionFacts {
+  status: ApprovalStatus;
+  decisions: readonly { approverId: string; decision: 'approve' | 'reject'; decisionId?: string }[];
+  excluded: readonly string[];
+  agentIds: readonly string[];
+  decidingRoles: readonly string[];
+}
+
+/** The facts of the workflow's own approval state. */
+export function decisionFactsOf(state: ApprovalState): DecisionFacts {
+  return { ...state, decidingRoles: decidingRoles(state) };
+}
+
+export function checkDecision(state: DecisionFacts, decision: Pick<ApprovalDecision, 'decision' | 'approver' | 'decisionId'>): DecisionCheck {
   const approverId = decision.approver.id;
   const sameId = decision.decisionId === undefined ? undefined : state.decisions.find((d) => d.decisionId === decision.decisionId);
   if (sameId) {
@@ -89,7 +106,7 @@ export function checkDecision(state: ApprovalState, decision: ApprovalDecision):
   if (state.agentIds.includes(approverId)) {
     return { ok: false, code: 'not-a-person', reason: `${approverId} is an agent's id; an agent never approves` };
   }
-  const allowed = decidingRoles(state);
+  const allowed = state.decidingRoles;
   if (!decision.approver.roles.some((role) => allowed.includes(role))) {
     return { ok: false, code: 'role', reason: `${approverId} holds none of the roles that may decide: ${allowed.join(', ')}` };
   }

@@ -2,7 +2,7 @@
 // is sent to it; the workflow re-checks, and `refusalForWorkflowFailure` maps its refusal in a race.
 import { ApplicationFailure } from '@temporalio/common';
 import { approvalRefusalCodeSchema, type ApprovalRefusalCode, type ApprovalView } from '../common/approval-schemas';
-import { checkProposer } from '../policies/approvals';
+import { checkDecision, checkProposer } from '../policies/approvals';
 import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError } from './http';
 
@@ -46,16 +46,26 @@ export function visibleView(view: ApprovalView | undefined, caller: Caller): App
   return view;
 }
 
-/** Why this caller's decision must be refused, in the order the workflow itself checks. */
-export function decisionRefusal(view: ApprovalView | undefined, caller: Caller, cardHash: string, nowMs: number): HttpError | undefined {
+/**
+ * Why this caller's decision must be refused, by the rule the workflow applies itself
+ * (`checkDecision`), on the card as the endpoint just read it. A repeat of the caller's own vote
+ * passes: the run answers it as a duplicate that changes nothing.
+ */
+export function decisionRefusal(
+  view: ApprovalView | undefined,
+  caller: Caller,
+  body: { decision: 'approve' | 'reject'; cardHash: string; decisionId?: string },
+  nowMs: number,
+  agentIds: ReadonlySet<string>,
+): HttpError | undefined {
   if (!view || !tenantAllows(caller, view)) return notVisible();
   if (view.card.kind !== 'approval') return notPending('no approval is pending for this workflow');
+  // The run closes an expired approval when its timer fires; the endpoint's clock may see it first.
   if (hasExpired(view, nowMs)) return refusal('expired', `the approval expired at ${view.card.expiresAt}`);
-  if (view.decisions.some((d) => d.approverId === caller.id)) return refusal('already-decided', `${caller.id} already decided; a person counts once`);
-  if (view.status !== 'pending') return refusal('closed', `the approval is already ${view.status}`);
-  if (view.card.excluded.includes(caller.id)) return refusal('segregation-of-duties', `${caller.id} requested or proposed this action and may not decide it`);
-  if (!holdsDecidingRole(caller, view)) return refusal('role', `deciding needs one of the roles: ${view.decidingRoles.join(', ')}`);
-  if (cardHash !== view.cardHash) return refusal('stale-card', '');
+  const facts = { status: view.status, decisions: view.decisions, excluded: view.card.excluded, agentIds: [...agentIds], decidingRoles: view.decidingRoles };
+  const check = checkDecision(facts, { decision: body.decision, approver: { id: caller.id, roles: caller.roles }, decisionId: body.decisionId });
+  if (!check.ok) return refusal(check.code, check.reason);
+  if (!check.duplicate && body.cardHash !== view.cardHash) return refusal('stale-card', '');
   return undefined;
 }
 

@@ -64,7 +64,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
       const view = await source.view(workflowId, ownTenant(caller));
-      const refusal = decisionRefusal(view, caller, body.cardHash, now());
+      const refusal = decisionRefusal(view, caller, body, now(), agentIds);
       if (refusal) {
         // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
         // in, and a write only for runs that exist would tell them which do.

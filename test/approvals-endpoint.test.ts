@@ -51,17 +51,19 @@ describe('deciding an approval', () => {
     expect(result).toMatchObject({ outcome: 'completed', amount: 740 });
   });
 
-  it('takes two distinct finance approvals for 3000 EUR, refusing the same approver twice with 409', async () => {
+  it("takes two distinct finance approvals for 3000 EUR; the same approver's repeat counts once, and a change of mind is refused with 409", async () => {
     const [fin1, fin2] = await Promise.all([tokenFor('fin-1', ['finance']), tokenFor('fin-2', ['finance'])]);
-    const { first, again, second, result } = await withRefundRun(env, bundle, order(3000), async (handle) => {
+    const { first, again, changed, second, result } = await withRefundRun(env, bundle, order(3000), async (handle) => {
       const { cardHash } = await waitForCard(baseUrl, fin1, handle.workflowId, 'approval');
       const first = await decide(handle.workflowId, fin1, { decision: 'approve', cardHash });
       const again = await decide(handle.workflowId, fin1, { decision: 'approve', cardHash });
+      const changed = await decide(handle.workflowId, fin1, { decision: 'reject', cardHash });
       const second = await decide(handle.workflowId, fin2, { decision: 'approve', cardHash });
-      return { first, again, second, result: await handle.result() };
+      return { first, again, changed, second, result: await handle.result() };
     });
     expect([first.status, first.body.stillNeeded]).toEqual([202, 1]);
-    expect([again.status, again.body.code]).toEqual([409, 'already-decided']);
+    expect([again.status, again.body.duplicate, again.body.stillNeeded]).toEqual([202, true, 1]);
+    expect([changed.status, changed.body.code]).toEqual([409, 'already-decided']);
     expect([second.status, second.body.status]).toEqual([202, 'approved']);
     expect(result.outcome).toBe('completed');
   });

@@ -37,6 +37,7 @@ import {
   approvalsStillNeeded,
   checkDecision,
   decidingRoles,
+  decisionFactsOf,
   newApprovalState,
   type ApprovalState,
   type DecisionCheck,
@@ -201,7 +202,7 @@ export class ApprovalGate {
     // Before any rule: the roles and the id below are only claims until the endpoint vouches for them.
     const signed = this.verify(decision);
     if (!signed.ok) return signed;
-    const base = checkDecision(this.state, decision);
+    const base = checkDecision(decisionFactsOf(this.state), decision);
     if (!base.ok || base.duplicate) return base;
     if (decision.cardHash !== this.cardHash) {
       return { ok: false, code: 'stale-card', reason: 'the decision was made on an outdated card; reload it and decide again' };
