@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { createJsonlAuditSink } from '../activities/audit';
 import type { AuditEvent } from '../common/audit-schemas';
 import { createLogger } from '../runtime/logger';
@@ -17,7 +17,7 @@ import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { testDecisionKey } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let approvals: ApprovalServer;
 let baseUrl: string;
 const auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-endpoint-audit-')), 'audit.jsonl');

@@ -3,7 +3,7 @@
 // and the manual proposal path when AI is off.
 import { SignJWT } from 'jose';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { approvalQuery } from '../workflows/refund';
 import { httpCall } from './helpers/http-client';
 import { damagedRefund, listedIds, order, startTestEndpoint, TEST_SECRET, tokenFor, waitForCard, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
@@ -11,7 +11,7 @@ import { copyPolicies, refundAiOff, shortenApprovals } from './helpers/policies'
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 let baseUrl: string;
 

@@ -5,14 +5,15 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../runtime/logger';
 import { createApprovalServer, type ApprovalServer } from '../server/app';
 import { createTokenVerifier } from '../server/auth';
 import { endpointAuthFromEnv } from '../server/auth-config';
 import { approvalQuery } from '../workflows/refund';
+import { launchChromium } from './helpers/browser';
 import { order, waitUntilListed, withRefundRun } from './helpers/http-approvals';
 import { httpCall } from './helpers/http-client';
 import { API_AUDIENCE, OTHER_AUDIENCE, PAGE_CLIENT_ID, startTestProvider, type TestProvider } from './helpers/oidc-provider';
@@ -22,7 +23,7 @@ import { testDecisionKey } from './helpers/decision-key';
 const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-approvals-sign-in.png');
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let browser: Browser;
 let provider: TestProvider;
 let approvals: ApprovalServer;
@@ -44,10 +45,7 @@ beforeAll(async () => {
   [env, bundle, browser, provider] = await Promise.all([
     startTestServer(),
     bundleWorkflows(),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    }),
+    launchChromium(),
     startTestProvider(`${baseUrl}/`),
   ]);
   // Configured as an operator would: the provider's jwks_uri from its discovery document, over

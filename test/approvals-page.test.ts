@@ -2,17 +2,18 @@
 // the real refund workflow: sign in with a token, read the card, approve it, see it confirmed.
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { approvalQuery } from '../workflows/refund';
+import { launchChromium } from './helpers/browser';
 import { order, startTestEndpoint, tokenFor, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 const SCREENSHOT_PATH = path.join(tmpdir(), 'arbiter-approvals-page.png');
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 let browser: Browser;
 let page: Page;
@@ -21,10 +22,7 @@ beforeAll(async () => {
   [env, bundle, browser] = await Promise.all([
     startTestServer(),
     bundleWorkflows(),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    }),
+    launchChromium(),
   ]);
   endpoint = await startTestEndpoint(env);
 });

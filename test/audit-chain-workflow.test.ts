@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { GENESIS_HASH } from '../common/audit-chain';
 import type { AuditEvent } from '../common/audit-schemas';
 import type { RefundResult } from '../common/refund-schemas';
@@ -17,7 +17,7 @@ import { waitFor } from './helpers/wait';
 import { signedFor } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let dir: string;
 
 beforeAll(async () => {

@@ -4,12 +4,12 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { order, startTestEndpoint, TEST_SECRET, waitUntilListed, withRefundRun, type TestEndpoint } from './helpers/http-approvals';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { RefundRequest } from '../common/refund-schemas';
 import { findTemporalCli } from '../runtime/temporal-cli';
 import { approvalDecisionSignal, approvalQuery, decideUpdate, explainQuery, refund } from '../workflows/refund';
@@ -19,7 +19,7 @@ import { withArbiterWorkers } from './helpers/workers';
 import { signalSignedDecision, signedFor } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

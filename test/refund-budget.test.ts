@@ -3,7 +3,7 @@
 // the human path with the reason in its trace, and concurrent runs never overspend the day.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createPostgresBudgetLedger, type ModelBudgetLedger } from '../activities/budget';
 import { ArbiterStage } from '../common/constants';
@@ -21,7 +21,7 @@ const databaseUrl = process.env.ARBITER_TEST_DATABASE_URL || 'postgres://postgre
 const schema = `arbiter_budget_wf_${process.pid}`;
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

@@ -5,7 +5,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { ArbiterStage } from '../common/constants';
 import type { RefundProposal } from '../common/refund-schemas';
 import type { FaultName } from '../model-server/faults';
@@ -28,7 +28,7 @@ const SLOW_WITHIN_TIMEOUT_MS = 100;
 const SLOW_BEYOND_TIMEOUT_MS = 10_000;
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let standin: Standin;
 let policyDir: string;
 

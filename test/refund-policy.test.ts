@@ -11,7 +11,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { ProposerActivities } from '../activities';
 import { ArbiterApprovalPending, ArbiterRiskTier, ArbiterStage } from '../common/constants';
 import type { AuditEvent } from '../common/audit-schemas';
@@ -26,7 +26,7 @@ import { withArbiterWorkers, type WorkerSetup } from './helpers/workers';
 import { signalSignedDecision, signalSignedProposal } from './helpers/decision-key';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

@@ -3,7 +3,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { ArbiterStage, integrationsTaskQueue } from '../common/constants';
 import { refundWorkflowId } from '../common/refund-schemas';
 import type { StepLogEntry } from '../common/saga-schemas';
@@ -15,7 +15,7 @@ import { refundRequest } from './helpers/refund-fixtures';
 import { waitFor } from './helpers/wait';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

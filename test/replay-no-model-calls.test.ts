@@ -2,7 +2,7 @@
 // in history. Guards that against a stand-in model server the replay could reach, so a change
 // that made workflow code talk to the model (or replay run activities) would show up as a call.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createChatProposerActivities } from '../activities/llm/chat-proposer';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
 import { routeModels } from '../policies/routing';
@@ -40,7 +40,7 @@ function historiesWithModelAnswers() {
     .map(({ workflowId, json }) => ({ workflowId, history: historyFromJSON(json) }));
 }
 
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let standin: Standin;
 const originalModelUrl = process.env.ARBITER_MODEL_URL;
 

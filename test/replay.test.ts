@@ -6,7 +6,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import * as processes from '../workflows';
 import { EncryptionCodec } from '../runtime/payload-codec';
 import { encryptHistoryPayloads } from './helpers/encrypted-history';
@@ -18,7 +18,7 @@ function loadHistories() {
   return readCommittedHistories().map(({ file, workflowId, json }) => ({ file, workflowId, history: historyFromJSON(json) }));
 }
 
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });

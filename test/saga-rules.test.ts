@@ -3,14 +3,14 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import path from 'node:path';
 import type { ProbeActivities, ProbeStep } from './workflows/saga-probe';
 import { bundleWorkflows, startTestServer, uniqueId, uniqueQueue } from './helpers/temporal';
 import { testDataConverter } from './helpers/payload-keys';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows(path.resolve(__dirname, 'workflows/index.ts'))]);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
 import type { AuditEvent } from '../common/audit-schemas';
 import { createReceiptChecker } from '../common/decision-receipt';
@@ -23,7 +23,7 @@ import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { parse, stringify } from 'yaml';
 import { ArbiterTenant } from '../common/constants';
 import { priceChange } from '../workflows/price-change';
@@ -21,7 +21,7 @@ import { waitFor } from './helpers/wait';
 import { withArbiterWorkers } from './helpers/workers';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 let baseUrl: string;
 

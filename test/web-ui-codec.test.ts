@@ -9,8 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ArbiterClient } from '../client';
 import { readTemporalSettings } from '../runtime/config';
 import { freePort, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
@@ -18,6 +18,7 @@ import { createLogger } from '../runtime/logger';
 import { findTemporalCli } from '../runtime/temporal-cli';
 import { createApprovalServer, type ApprovalServer } from '../server/app';
 import { createTokenVerifier } from '../server/auth';
+import { launchChromium } from './helpers/browser';
 import { TEST_SECRET, tokenFor } from './helpers/http-approvals';
 import { testDataConverter, testPayloadKeyRing } from './helpers/payload-keys';
 import { recordingSystems } from './helpers/recording-systems';
@@ -35,7 +36,7 @@ const CUSTOMER_MESSAGE = `The parcel arrived broken, the ${MARKER} is in pieces,
 let devServer: ChildProcess;
 let devServerOutput = '';
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let approvals: ApprovalServer;
 let browser: Browser;
 let address: string;
@@ -53,10 +54,7 @@ beforeAll(async () => {
   const args = startDevArgs({ host: '127.0.0.1', port: temporalPort, ui: uiPort, codecEndpoint: `${endpointUrl}/codec`, logLevel: 'error', persistenceArgs: [] });
   devServer = spawn(findTemporalCli(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   for (const stream of [devServer.stdout, devServer.stderr]) stream?.setEncoding('utf8').on('data', (chunk: string) => (devServerOutput += chunk));
-  const browserStarting = chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browserStarting = launchChromium();
   [bundle, browser] = await Promise.all([
     bundleWorkflows(),
     browserStarting,

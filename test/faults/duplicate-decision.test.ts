@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { AuditEvent } from '../../common/audit-schemas';
 import { approvalDecisionSignal, approvalQuery, decideUpdate, explainQuery, refund } from '../../workflows/refund';
 import { order } from '../helpers/http-approvals';
@@ -21,7 +21,7 @@ const FIN_1 = { id: 'fin-1', roles: ['finance'] };
 const FIN_2 = { id: 'fin-2', roles: ['finance'] };
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

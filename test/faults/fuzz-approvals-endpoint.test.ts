@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { approvalQuery, type refund } from '../../workflows/refund';
 import { httpCall } from '../helpers/http-client';
 import { order, startTestEndpoint, tokenFor, waitForCard, withRefundRun, type TestEndpoint } from '../helpers/http-approvals';
@@ -23,7 +23,7 @@ const SEED = seededRandom().seed;
 const BODY_LIMIT = 16 * 1024;
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let endpoint: TestEndpoint;
 /** The refund waiting for a support lead behind the endpoint, served by workers until afterAll. */
 let target: WorkflowHandle<typeof refund>;

@@ -2,7 +2,7 @@
 // human path (a manual proposal card, stage `awaiting-proposal`), and completes once a person
 // proposes and a support lead approves that person's proposal.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { refundWorkflowId } from '../../common/refund-schemas';
 import { approvalQuery, explainQuery, refund } from '../../workflows/refund';
 import { signalSignedProposal } from '../helpers/decision-key';
@@ -17,7 +17,7 @@ const RUNS = 10;
 const PROPOSER = 'agent-dan';
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 
 beforeAll(async () => {
   [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

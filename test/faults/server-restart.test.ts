@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { ApprovalView } from '../../common/approval-schemas';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
 import { refundWorkflowId } from '../../common/refund-schemas';
@@ -21,7 +21,7 @@ import { portOf, startFileBackedServer } from './helpers/file-backed-server';
 const RUNS = 100;
 
 let env: TestWorkflowEnvironment | undefined;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 let dataDir: string;
 
 beforeAll(async () => {

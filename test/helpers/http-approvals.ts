@@ -3,7 +3,7 @@
 import { registerOrderOf } from './payments-record';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import type { ApprovalCard } from '../../common/approval-schemas';
 import type { RefundRequest } from '../../common/refund-schemas';
 import { createLogger } from '../../runtime/logger';
@@ -62,7 +62,7 @@ export const damagedRefund = (amount: number) => ({ action: 'refund', amount, cu
 /** Starts the refund with its workers; a run still going when the test ends is terminated. */
 export async function withRefundRun<T>(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
+  bundle: WorkflowBundle,
   request: RefundRequest,
   drive: (handle: WorkflowHandle<typeof refund>) => Promise<T>,
   setup: Partial<Omit<WorkerSetup, 'integrations'>> = {},

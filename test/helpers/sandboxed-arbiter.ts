@@ -1,11 +1,11 @@
-// Arbiter end to end against the sandbox systems: one sandbox server, Temporal dev server and
-// workflow bundle per test file (or per describe block it is called in), and real workers per test
+// Arbiter end to end against the sandbox systems: one sandbox server and Temporal dev server per
+// test file (or per describe block it is called in), the run's workflow bundle, and real workers per test
 // whose integration activities call the sandbox over HTTP.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { createIntegrationActivities } from '../../activities';
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
@@ -27,7 +27,7 @@ export interface SandboxedArbiterOptions {
 
 export interface SandboxedArbiter {
   readonly env: TestWorkflowEnvironment;
-  readonly bundle: WorkflowBundleWithSourceMap;
+  readonly bundle: WorkflowBundle;
   readonly sandboxUrl: string;
   sandboxState(): Promise<SandboxStateView>;
   /**
@@ -40,7 +40,7 @@ export interface SandboxedArbiter {
 /** Registers beforeAll/afterAll where it is called; read the getters inside tests and hooks only. */
 export function useSandboxedArbiter(options: SandboxedArbiterOptions): SandboxedArbiter {
   let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundleWithSourceMap;
+  let bundle: WorkflowBundle;
   let sandbox: SandboxServer;
   let sandboxUrl: string;
   let stateDir: string;

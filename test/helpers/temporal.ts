@@ -1,9 +1,10 @@
 // A real Temporal dev server for a test file, started from the CLI binary on free ports, with
 // Arbiter's search attributes registered, plus a shared workflow bundle.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
 import { dynamicConfigArgs } from '../../runtime/dev-server';
 import { findTemporalCli } from '../../runtime/temporal-cli';
@@ -35,7 +36,13 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 
-export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+/** Names the file holding the bundle of WORKFLOWS_PATH that jest's global set-up built for the run (test/global/workflow-bundle.ts). */
+export const WORKFLOW_BUNDLE_FILE_VARIABLE = 'ARBITER_TEST_WORKFLOW_BUNDLE';
+
+/** Arbiter's bundle from the run's file under jest; other workflows, and scripts run outside jest, are bundled here. */
+export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundle> {
+  const builtForRun = process.env[WORKFLOW_BUNDLE_FILE_VARIABLE];
+  if (builtForRun && workflowsPath === WORKFLOWS_PATH) return { code: readFileSync(builtForRun, 'utf8') };
   return bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR') });
 }
 

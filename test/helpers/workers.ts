@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createAuditActivities,
   createChatProposerActivities,
@@ -45,7 +45,7 @@ export interface WorkerSetup {
 
 export async function withArbiterWorkers<T>(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
+  bundle: WorkflowBundle,
   setup: WorkerSetup,
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
