@@ -170,9 +170,17 @@ export const modelsFileSchema = z.strictObject({
   providers: z.record(
     z.string(),
     z.strictObject({
-      /** Base URL of an OpenAI-compatible Chat Completions API; `env:NAME` reads it from the environment. */
-      baseUrl: z.string().min(1),
+      /**
+       * Base URL of an OpenAI-compatible Chat Completions API; `env:NAME` reads it from the
+       * environment. A list is tried in order, the first that is set wins.
+       */
+      baseUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
       apiKeyEnv: z.string().min(1).optional(),
+      /**
+       * Not a real model: it serves only while no real provider's key is set, or when its base URL
+       * variable is set explicitly (activities/llm/providers.ts, `providerAvailability`).
+       */
+      standIn: z.boolean().optional(),
       description: z.string().optional(),
     }),
   ),

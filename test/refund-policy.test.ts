@@ -110,9 +110,10 @@ describe('refund under policy', () => {
     expect(explanation.proposals[0]?.model).toBe('standin-eu (arbiter-standin-rules)');
     // Routing is in the trace: the candidates in order, what was excluded and why, how each call ended.
     expect(explanation.modelCalls[0]).toMatchObject({
-      route: 'cheapest-adequate: standin-eu',
+      route: 'cheapest-adequate: standin-eu > gpt-4o-mini-eu',
       excluded: [{ modelId: 'gpt-4o-mini', reason: 'not available in region eu' }],
       attempts: [{ modelId: 'standin-eu', outcome: 'ok' }],
+      servedBy: { provider: 'standin', modelId: 'standin-eu' },
     });
     expect(explanation.costs.totalUsd).toBeGreaterThan(0);
     expect(explanation.decisions[0]).toMatchObject({ outcome: 'auto', ruleId: 'refund-small' });

@@ -62,6 +62,9 @@ export async function askModels<Proposal>(plan: ModelCallPlan<Proposal>, bundle:
   try {
     const result = await plan.invoke({ candidates: route.candidates, maxSpendUsd: wantUsd, tenantBudget });
     record.attempts = result.attempts;
+    // From the routed candidates, so the trace names the provider the LLM worker called.
+    const served = route.candidates.find((candidate) => candidate.modelId === result.modelId);
+    if (served) record.servedBy = { provider: served.provider, modelId: served.modelId };
     showBudget(result.budget);
     return result;
   } catch (err) {
