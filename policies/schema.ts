@@ -177,10 +177,11 @@ export const modelsFileSchema = z.strictObject({
       baseUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
       apiKeyEnv: z.string().min(1).optional(),
       /**
-       * Not a real model: it serves only while no real provider's key is set, or when its base URL
-       * variable is set explicitly (activities/llm/providers.ts, `providerAvailability`).
+       * Marks a stand-in, not a real model: at `baseUrl` when that is set explicitly, else at
+       * `defaultBaseUrl` (where `npm start` or docker compose runs it) only while no real
+       * provider's key is set (activities/llm/providers.ts, `providerAvailability`).
        */
-      standIn: z.boolean().optional(),
+      standIn: z.strictObject({ defaultBaseUrl: z.string().min(1).optional() }).optional(),
       description: z.string().optional(),
     }),
   ),

@@ -27,9 +27,9 @@ import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
 /** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
 export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-/** The shipped models.yaml's stand-in provider, and the variable its base URL is read from. */
+/** The shipped models.yaml's stand-in provider, and the variable its default address is read from. */
 const STANDIN_PROVIDER = 'standin';
-const STANDIN_URL_VARIABLE = 'ARBITER_MODEL_URL';
+const STANDIN_DEFAULT_URL_VARIABLE = 'ARBITER_STANDIN_URL';
 /** How long a stopped process may take to exit before its whole group is killed. */
 const STOP_GRACE_MS = 15_000;
 
@@ -121,9 +121,9 @@ export class Platform {
   }
 
   /**
-   * Starts the stand-in model server when it is to serve by default: ARBITER_MODEL_URL unset and
-   * no real provider's key set (the rule of activities/llm/providers.ts). With a key set it stays
-   * down, so the worker routes to real models; the line said names who serves.
+   * Starts the stand-in model server when it is to serve and has no address: no real provider's
+   * key set, nor ARBITER_MODEL_URL (the rule of activities/llm/providers.ts). With a key set it
+   * stays down and the worker routes to real models; the line said names who serves.
    */
   async ensureModelServer(say: (line: string) => void): Promise<'started' | 'configured' | 'set-aside'> {
     const { providers } = readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema);
@@ -138,8 +138,8 @@ export class Platform {
       const models = this.spawn('models', TSX, [path.join(REPO_ROOT, 'model-server', 'main.ts')]);
       await waitUntil(() => httpAnswers(`${base}/healthz`), 'the stand-in model server', 30_000, models);
     }
-    // The worker started after this inherits it; set only while no key is set, so it never outvotes one.
-    process.env[STANDIN_URL_VARIABLE] = `${base}/v1`;
+    // The worker started after this inherits it: the stand-in's default address, never used once a key is set.
+    process.env[STANDIN_DEFAULT_URL_VARIABLE] = `${base}/v1`;
     const keys = [...new Set(Object.values(providers).flatMap((config) => (config.standIn || !config.apiKeyEnv ? [] : [config.apiKeyEnv])))];
     say(`Models: the stand-in model server (rule-based, not a language model) serves on ${base}/v1, because no model provider's key is set (${keys.join(', ') || 'none in models.yaml'})`);
     return 'started';
@@ -186,7 +186,7 @@ export class Platform {
     this.ensureDecisionKey(say);
     await this.ensureTemporal(say);
     await this.ensureSandbox(say);
-    // Before the worker: it reads ARBITER_MODEL_URL, which this sets.
+    // Before the worker: it reads ARBITER_STANDIN_URL, which this sets.
     await this.ensureModelServer(say);
     this.startWorker(say);
     await this.ensureApprovalServer(say);
@@ -263,12 +263,12 @@ async function httpAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** Which providers serve and why the others do not, e.g. `openai-eu serves; standin: stand-in set aside: ...`. */
+/** Which providers serve and why the others do not, e.g. `serving openai, openai-eu; standin: stand-in set aside: ...`. */
 function servingLine(providers: ModelsFile['providers']): string {
   const described = Object.entries(describeProviders(providers, process.env));
   const serving = described.filter(([, state]) => state === 'serves').map(([provider]) => provider);
   const idle = described.filter(([, state]) => state !== 'serves').map(([provider, reason]) => `${provider}: ${reason}`);
-  return [`${serving.length ? serving.join(', ') : 'no provider'} serving`, ...idle].join('; ');
+  return [serving.length ? `serving ${serving.join(', ')}` : 'no provider serving', ...idle].join('; ');
 }
 
 function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner: ManagedProcess): Promise<void> {

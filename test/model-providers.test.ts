@@ -1,6 +1,6 @@
 // Which model providers serve, from the environment alone: the rule that a real provider serves
-// with its key and a resolvable base URL, and that the stand-in steps aside once any real key is
-// set unless ARBITER_MODEL_URL names it explicitly. Pure: no server, no network.
+// with its key and a resolvable base URL, and that the stand-in at its default address steps
+// aside once any real key is set, unless ARBITER_MODEL_URL names it explicitly. Pure: no server.
 import path from 'node:path';
 import { describeProviders, providerAvailability, realProviderKeysSet } from '../activities/llm/providers';
 import { readPolicyFile } from '../policies/load';
@@ -8,6 +8,7 @@ import { modelsFileSchema, type ModelsFile } from '../policies/schema';
 
 const { providers: shipped } = readPolicyFile(path.join(__dirname, '..', 'policies', 'models.yaml'), modelsFileSchema);
 const STANDIN_URL = 'http://127.0.0.1:8091/v1';
+const CHOSEN_STANDIN_URL = 'http://127.0.0.1:9091/v1';
 const GATEWAY_URL = 'https://gateway.example/v1';
 const EU_URL = 'https://eu.gateway.example/v1';
 
@@ -19,15 +20,27 @@ describe('the stand-in', () => {
     expect(availability('standin', { ARBITER_MODEL_URL: STANDIN_URL })).toEqual({ available: true, baseURL: STANDIN_URL, apiKey: 'not-needed' });
   });
 
-  test('is not configured when neither ARBITER_MODEL_URL nor a key is set, so npm start starts it', () => {
-    expect(availability('standin', {})).toMatchObject({ available: false, why: 'base-url-unset', reason: 'provider not configured (ARBITER_MODEL_URL unset)' });
+  test('serves at its default address (ARBITER_STANDIN_URL, set by npm start) while no key is set', () => {
+    expect(availability('standin', { ARBITER_STANDIN_URL: STANDIN_URL })).toMatchObject({ available: true, baseURL: STANDIN_URL });
   });
 
-  test('is set aside when a real provider key is set and ARBITER_MODEL_URL is not', () => {
-    expect(availability('standin', { OPENAI_API_KEY: 'sk-test' })).toEqual({
+  test('is set aside at its default address once a real provider key is set', () => {
+    expect(availability('standin', { OPENAI_API_KEY: 'sk-test', ARBITER_STANDIN_URL: STANDIN_URL })).toEqual({
       available: false,
       why: 'stand-in-set-aside',
       reason: 'stand-in set aside: OPENAI_API_KEY set; set ARBITER_MODEL_URL to use it anyway',
+    });
+  });
+
+  test('is set aside when a real provider key is set and it has no address at all', () => {
+    expect(availability('standin', { OPENAI_API_KEY: 'sk-test' })).toMatchObject({ available: false, why: 'stand-in-set-aside' });
+  });
+
+  test('is not configured when it has no address and no key is set, so npm start starts it', () => {
+    expect(availability('standin', {})).toMatchObject({
+      available: false,
+      why: 'base-url-unset',
+      reason: 'provider not configured (ARBITER_MODEL_URL, ARBITER_STANDIN_URL unset)',
     });
   });
 
@@ -35,24 +48,18 @@ describe('the stand-in', () => {
     expect(availability('standin', { OPENAI_API_KEY: 'sk-test', ARBITER_MODEL_URL: STANDIN_URL })).toMatchObject({ available: true, baseURL: STANDIN_URL });
   });
 
-  test('with a base URL written in models.yaml, serves while no key is set and steps aside once one is', () => {
-    const providers: ModelsFile['providers'] = { ...shipped, standin: { baseUrl: STANDIN_URL, standIn: true } };
-    expect(availability('standin', {}, providers)).toMatchObject({ available: true, baseURL: STANDIN_URL });
-    expect(availability('standin', { OPENAI_API_KEY: 'sk-test' }, providers)).toEqual({
-      available: false,
-      why: 'stand-in-set-aside',
-      reason: 'stand-in set aside: OPENAI_API_KEY set',
-    });
+  test('serves at ARBITER_MODEL_URL rather than its default address', () => {
+    expect(availability('standin', { ARBITER_MODEL_URL: CHOSEN_STANDIN_URL, ARBITER_STANDIN_URL: STANDIN_URL })).toMatchObject({ baseURL: CHOSEN_STANDIN_URL });
   });
 
   test('is not set aside by an empty key variable', () => {
-    expect(availability('standin', { OPENAI_API_KEY: '', ARBITER_MODEL_URL: STANDIN_URL })).toMatchObject({ available: true });
+    expect(availability('standin', { OPENAI_API_KEY: '', ARBITER_STANDIN_URL: STANDIN_URL })).toMatchObject({ available: true });
     expect(realProviderKeysSet(shipped, { OPENAI_API_KEY: '' })).toEqual([]);
   });
 
   test("is set aside by any real provider's key, not only OpenAI's", () => {
     const providers: ModelsFile['providers'] = { ...shipped, other: { baseUrl: GATEWAY_URL, apiKeyEnv: 'OTHER_API_KEY' } };
-    expect(availability('standin', { OTHER_API_KEY: 'k' }, providers)).toMatchObject({ why: 'stand-in-set-aside', reason: expect.stringContaining('OTHER_API_KEY set') });
+    expect(availability('standin', { OTHER_API_KEY: 'k', ARBITER_STANDIN_URL: STANDIN_URL }, providers)).toMatchObject({ why: 'stand-in-set-aside', reason: expect.stringContaining('OTHER_API_KEY set') });
   });
 
   test('a provider without the standIn mark is never set aside, whatever keys are set', () => {
@@ -101,7 +108,7 @@ describe('the EU provider', () => {
 
 describe('the startup summary', () => {
   test('names who serves and why the others do not, without a key', () => {
-    const summary = describeProviders(shipped, { OPENAI_API_KEY: 'sk-secret-value', OPENAI_BASE_URL: GATEWAY_URL });
+    const summary = describeProviders(shipped, { OPENAI_API_KEY: 'sk-secret-value', OPENAI_BASE_URL: GATEWAY_URL, ARBITER_STANDIN_URL: STANDIN_URL });
     expect(summary).toEqual({
       openai: 'serves',
       'openai-eu': 'serves',
@@ -111,7 +118,7 @@ describe('the startup summary', () => {
   });
 
   test('without any key, only the stand-in serves', () => {
-    expect(describeProviders(shipped, { ARBITER_MODEL_URL: STANDIN_URL })).toEqual({
+    expect(describeProviders(shipped, { ARBITER_STANDIN_URL: STANDIN_URL })).toEqual({
       openai: 'provider not configured (OPENAI_API_KEY unset)',
       'openai-eu': 'provider not configured (OPENAI_API_KEY unset)',
       standin: 'serves',

@@ -27,7 +27,7 @@ let bundle: WorkflowBundleWithSourceMap;
 /** The endpoint a user configured; it refuses any call without API_KEY. */
 let endpoint: ModelServer;
 let endpointRoot: string;
-/** The stand-in, for the run without a key. */
+/** The stand-in at its default address, as `npm start` gives it. */
 let standin: ModelServer;
 let standinRoot: string;
 
@@ -69,8 +69,11 @@ async function euRefundWith(modelEnv: NodeJS.ProcessEnv) {
 }
 
 test("sends an EU customer's refund proposal to OPENAI_BASE_URL when OPENAI_API_KEY is set, and explains who served", async () => {
-  const { result, explanation } = await euRefundWith({ OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: `${endpointRoot}/v1` });
+  const standinCallsBefore = (await callsAt(standinRoot)).length;
+  // The stand-in answers at its default address, as docker compose runs it: the key sets it aside.
+  const { result, explanation } = await euRefundWith({ OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: `${endpointRoot}/v1`, ARBITER_STANDIN_URL: `${standinRoot}/v1` });
   expect(result).toMatchObject({ outcome: 'completed', amount: 40 });
+  expect(await callsAt(standinRoot)).toHaveLength(standinCallsBefore);
 
   // The endpoint answered the proposal (it refuses calls without the key), then the customer reply.
   const calls = await callsAt(endpointRoot, API_KEY);
@@ -93,7 +96,7 @@ test("sends an EU customer's refund proposal to OPENAI_BASE_URL when OPENAI_API_
 
 test('lets the stand-in serve an EU refund when no key is set, and explains that it did', async () => {
   const before = (await callsAt(standinRoot)).length;
-  const { result, explanation } = await euRefundWith({ ARBITER_MODEL_URL: `${standinRoot}/v1` });
+  const { result, explanation } = await euRefundWith({ ARBITER_STANDIN_URL: `${standinRoot}/v1` });
   expect(result).toMatchObject({ outcome: 'completed', amount: 40 });
   expect((await callsAt(standinRoot)).length).toBeGreaterThan(before);
   expect(explanation.modelCalls.find((call) => call.purpose === 'proposal')).toMatchObject({

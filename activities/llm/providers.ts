@@ -48,26 +48,31 @@ function buildClient(provider: string, { providers, env, requestTimeoutMs }: Pro
 
 /**
  * Whether a provider may serve calls in this environment. A provider serves when its key variable
- * is set (or it names none) and its base URL resolves. A stand-in (`standIn: true`) is no model:
- * once any real provider's key is set it is set aside, so a key alone brings real models, unless
- * its base URL was given explicitly through its variable (ARBITER_MODEL_URL for the shipped one).
+ * is set (or it names none) and its base URL resolves. A stand-in is no model: at a base URL set
+ * explicitly (ARBITER_MODEL_URL for the shipped one) it serves beside real providers, but at its
+ * default address it serves only while no real provider's key is set, so a key alone brings
+ * real models.
  */
 export function providerAvailability(provider: string, providers: ModelsFile['providers'], env: NodeJS.ProcessEnv): ProviderAvailability {
   const config = Object.hasOwn(providers, provider) ? providers[provider] : undefined;
   if (!config) return { available: false, why: 'not-listed', reason: `provider not configured (${provider} is not in models.yaml)` };
-  const base = resolveBaseUrl(provider, config, env);
-  if (config.standIn && !base.fromVariable) {
-    const keys = realProviderKeysSet(providers, env);
-    if (keys.length) {
-      const explicitly = base.variables.length ? `; set ${base.variables.join(' or ')} to use it anyway` : '';
-      return { available: false, why: 'stand-in-set-aside', reason: `stand-in set aside: ${keys.join(', ')} set${explicitly}` };
-    }
-  }
   // A provider that names a key variable needs it: calling without would send the prompt only to be refused.
   const apiKey = config.apiKeyEnv ? env[config.apiKeyEnv] : 'not-needed';
   if (!apiKey) return { available: false, why: 'key-unset', reason: `provider not configured (${config.apiKeyEnv} unset)` };
-  if (base.url === undefined) return { available: false, why: 'base-url-unset', reason: `provider not configured (${base.variables.join(', ')} unset)` };
-  return { available: true, baseURL: base.url, apiKey };
+  const baseURL = resolveBaseUrl(provider, config, env);
+  if (baseURL !== undefined) return { available: true, baseURL, apiKey };
+  if (config.standIn) {
+    const keys = realProviderKeysSet(providers, env);
+    if (keys.length) {
+      const explicitly = variablesOf(config.baseUrl);
+      const hint = explicitly.length ? `; set ${explicitly.join(' or ')} to use it anyway` : '';
+      return { available: false, why: 'stand-in-set-aside', reason: `stand-in set aside: ${keys.join(', ')} set${hint}` };
+    }
+    const defaultURL = config.standIn.defaultBaseUrl === undefined ? undefined : firstSet(config.standIn.defaultBaseUrl, env);
+    if (defaultURL !== undefined) return { available: true, baseURL: defaultURL, apiKey };
+  }
+  const unset = [...variablesOf(config.baseUrl), ...variablesOf(config.standIn?.defaultBaseUrl ?? [])];
+  return { available: false, why: 'base-url-unset', reason: `provider not configured (${unset.join(', ')} unset)` };
 }
 
 /** The key variables of real (not stand-in) providers that are set: any one of them sets the stand-in aside. */
@@ -88,22 +93,23 @@ export function describeProviders(providers: ModelsFile['providers'], env: NodeJ
   );
 }
 
-/**
- * The base URL to call: null for the client's default (the official API), undefined when unset.
- * `fromVariable` says it was read from an environment variable, i.e. set explicitly.
- */
-export function resolveBaseUrl(
-  provider: string,
-  config: ProviderConfig,
-  env: NodeJS.ProcessEnv,
-): { url: string | null | undefined; fromVariable: boolean; variables: string[] } {
-  const entries = Array.isArray(config.baseUrl) ? config.baseUrl : [config.baseUrl];
-  const variables = entries.filter((entry) => entry.startsWith(ENV_PREFIX)).map((entry) => entry.slice(ENV_PREFIX.length));
-  for (const entry of entries) {
-    if (!entry.startsWith(ENV_PREFIX)) return { url: entry, fromVariable: false, variables };
-    const fromEnv = env[entry.slice(ENV_PREFIX.length)];
-    if (fromEnv) return { url: fromEnv, fromVariable: true, variables };
-  }
+/** The base URL to call: null for the client's default (the official API), undefined when unset. */
+export function resolveBaseUrl(provider: string, config: ProviderConfig, env: NodeJS.ProcessEnv): string | null | undefined {
+  const url = firstSet(config.baseUrl, env);
+  if (url !== undefined) return url;
   // null, not undefined: undefined would make the client read OPENAI_BASE_URL from process.env itself.
-  return { url: provider === OFFICIAL_OPENAI_PROVIDER ? null : undefined, fromVariable: false, variables };
+  return provider === OFFICIAL_OPENAI_PROVIDER ? null : undefined;
+}
+
+/** The first entry that is a URL or names a variable that is set; `env:NAME` reads NAME. */
+function firstSet(entries: string | string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (const entry of Array.isArray(entries) ? entries : [entries]) {
+    const url = entry.startsWith(ENV_PREFIX) ? env[entry.slice(ENV_PREFIX.length)] : entry;
+    if (url) return url;
+  }
+  return undefined;
+}
+
+function variablesOf(entries: string | string[]): string[] {
+  return (Array.isArray(entries) ? entries : [entries]).filter((entry) => entry.startsWith(ENV_PREFIX)).map((entry) => entry.slice(ENV_PREFIX.length));
 }
