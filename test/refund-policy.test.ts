@@ -137,6 +137,7 @@ describe('refund under policy', () => {
     });
     expect(output).toMatch(/^process +refund +policy refund@2 \([0-9a-f]{12}\) +AI on$/m);
     expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
+    expect(output).toContain('model     proposal served by standin (standin-eu); route cheapest-adequate: standin-eu > gpt-4o-mini-eu');
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
     expect(output).toContain('step      send-customer-reply: completed');
