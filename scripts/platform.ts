@@ -19,7 +19,7 @@ import {
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { localPayloadKeys, localPayloadKeysPath, PAYLOAD_KEYS_VARIABLE } from '../runtime/payload-keys';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
-import { describeProviders, providerAvailability } from '../activities/llm/providers';
+import { describeProviders, providerAvailability, realProviderKeyVariables } from '../activities/llm/providers';
 import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
 import { modelsFileSchema, type ModelsFile } from '../policies/schema';
 import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
@@ -123,7 +123,7 @@ export class Platform {
   /**
    * Starts the stand-in model server when it is to serve and has no address: no real provider's
    * key set, nor ARBITER_MODEL_URL (the rule of activities/llm/providers.ts). With a key set it
-   * stays down and the worker routes to real models; the line said names who serves.
+   * stays down and the worker routes to real models. Either way, the line it says names who serves.
    */
   async ensureModelServer(say: (line: string) => void): Promise<'started' | 'configured' | 'set-aside'> {
     const { providers } = readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema);
@@ -140,8 +140,8 @@ export class Platform {
     }
     // The worker started after this inherits it: the stand-in's default address, never used once a key is set.
     process.env[STANDIN_DEFAULT_URL_VARIABLE] = `${base}/v1`;
-    const keys = [...new Set(Object.values(providers).flatMap((config) => (config.standIn || !config.apiKeyEnv ? [] : [config.apiKeyEnv])))];
-    say(`Models: the stand-in model server (rule-based, not a language model) serves on ${base}/v1, because no model provider's key is set (${keys.join(', ') || 'none in models.yaml'})`);
+    const keys = realProviderKeyVariables(providers).join(', ') || 'none in models.yaml';
+    say(`Models: the stand-in model server (rule-based, not a language model) serves on ${base}/v1, because no model provider's key is set (${keys})`);
     return 'started';
   }
 

@@ -75,10 +75,15 @@ export function providerAvailability(provider: string, providers: ModelsFile['pr
   return { available: false, why: 'base-url-unset', reason: `provider not configured (${unset.join(', ')} unset)` };
 }
 
-/** The key variables of real (not stand-in) providers that are set: any one of them sets the stand-in aside. */
-export function realProviderKeysSet(providers: ModelsFile['providers'], env: NodeJS.ProcessEnv): string[] {
-  const keys = Object.values(providers).flatMap((config) => (!config.standIn && config.apiKeyEnv && env[config.apiKeyEnv] ? [config.apiKeyEnv] : []));
+/** The key variables real (not stand-in) providers read. */
+export function realProviderKeyVariables(providers: ModelsFile['providers']): string[] {
+  const keys = Object.values(providers).flatMap((config) => (!config.standIn && config.apiKeyEnv ? [config.apiKeyEnv] : []));
   return [...new Set(keys)].sort();
+}
+
+/** Those of them that are set: any one sets the stand-in aside. */
+export function realProviderKeysSet(providers: ModelsFile['providers'], env: NodeJS.ProcessEnv): string[] {
+  return realProviderKeyVariables(providers).filter((key) => env[key]);
 }
 
 /** Every provider and whether it serves ("serves", or why not), for logs: variable names only, never a value. */
