@@ -16,6 +16,7 @@ export { createPaymentsActivities } from './payments';
 export { auditSinkFromEnv, createAuditActivities } from './audit';
 export { createPolicyActivities } from './policy';
 export { createChatProposerActivities } from './llm/chat-proposer';
+export { describeProviders, providerAvailability } from './llm/providers';
 export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 
 export interface IntegrationDeps {

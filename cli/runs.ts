@@ -54,6 +54,10 @@ export function printExplanation(e: Explanation, io: Io): void {
     const via = p.model ? ` via ${p.model}, prompt ${p.prompt?.id}@${p.prompt?.version}` : '';
     io.out(`proposal  ${p.by} (${p.source}${via}): ${p.summary}`);
   }
+  for (const call of e.modelCalls) {
+    const served = call.servedBy ? `served by ${call.servedBy.provider} (${call.servedBy.modelId})` : 'no model answered';
+    io.out(`model     ${call.purpose} ${served}; route ${call.route}`);
+  }
   for (const d of e.decisions) io.out(`decision  ${d.outcome} by rule ${d.ruleId}: ${d.reason}`);
   if (e.approval) {
     const votes = e.approval.decisions.map((d) => `${d.approverId} ${d.decision}d`).join(', ') || 'none yet';

@@ -37,6 +37,11 @@ export function worstCaseCostUsd(model: Pick<ModelSpec, 'inputUsdPerMillionToken
   return (inputTokens * model.inputUsdPerMillionTokens + model.maxOutputTokens * model.outputUsdPerMillionTokens) / 1_000_000;
 }
 
+/** What a call over these candidates may spend at most: a failover with one repair per model. */
+export function failoverReserveUsd(candidates: Pick<RouteCandidate, 'worstCaseCostUsd'>[]): number {
+  return 2 * candidates.reduce((sum, candidate) => sum + candidate.worstCaseCostUsd, 0);
+}
+
 export function routeModels(bundle: PolicyBundle, request: RouteRequest): RouteDecision {
   const { ai, budgets } = bundle.policy;
   const excluded: RouteDecision['excluded'] = [];

@@ -170,9 +170,18 @@ export const modelsFileSchema = z.strictObject({
   providers: z.record(
     z.string(),
     z.strictObject({
-      /** Base URL of an OpenAI-compatible Chat Completions API; `env:NAME` reads it from the environment. */
-      baseUrl: z.string().min(1),
+      /**
+       * Base URL of an OpenAI-compatible Chat Completions API; `env:NAME` reads it from the
+       * environment. A list is tried in order, the first that is set wins.
+       */
+      baseUrl: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
       apiKeyEnv: z.string().min(1).optional(),
+      /**
+       * Marks a stand-in, not a real model: at `baseUrl` when that is set explicitly, else at
+       * `defaultBaseUrl` (where `npm start` or docker compose runs it) only while no real
+       * provider's key is set (activities/llm/providers.ts, `providerAvailability`).
+       */
+      standIn: z.strictObject({ defaultBaseUrl: z.string().min(1).optional() }).optional(),
       description: z.string().optional(),
     }),
   ),

@@ -19,11 +19,17 @@ import {
 import { localJwtSecret, localSecretPath } from '../runtime/local-secret';
 import { localPayloadKeys, localPayloadKeysPath, PAYLOAD_KEYS_VARIABLE } from '../runtime/payload-keys';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { describeProviders, providerAvailability, realProviderKeyVariables } from '../activities/llm/providers';
+import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
+import { modelsFileSchema, type ModelsFile } from '../policies/schema';
 import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
 
 /** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
 export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+/** The shipped models.yaml's stand-in provider, and the variable its default address is read from. */
+const STANDIN_PROVIDER = 'standin';
+const STANDIN_DEFAULT_URL_VARIABLE = 'ARBITER_STANDIN_URL';
 /** How long a stopped process may take to exit before its whole group is killed. */
 const STOP_GRACE_MS = 15_000;
 
@@ -115,13 +121,16 @@ export class Platform {
   }
 
   /**
-   * Starts the stand-in model server unless ARBITER_MODEL_URL points at a model server already;
-   * the worker's `standin` provider reads that variable.
+   * Starts the stand-in model server when it is to serve and has no address: no real provider's
+   * key set, nor ARBITER_MODEL_URL (the rule of activities/llm/providers.ts). With a key set it
+   * stays down and the worker routes to real models. Either way, the line it says names who serves.
    */
-  async ensureModelServer(say: (line: string) => void): Promise<'started' | 'configured'> {
-    if (process.env.ARBITER_MODEL_URL) {
-      say(`Models: using ARBITER_MODEL_URL=${process.env.ARBITER_MODEL_URL} for the standin provider`);
-      return 'configured';
+  async ensureModelServer(say: (line: string) => void): Promise<'started' | 'configured' | 'set-aside'> {
+    const { providers } = readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema);
+    const standIn = providerAvailability(STANDIN_PROVIDER, providers, process.env);
+    if (standIn.available || standIn.why !== 'base-url-unset') {
+      say(`Models: ${servingLine(providers)}`);
+      return standIn.available ? 'configured' : 'set-aside';
     }
     const port = Number(process.env.ARBITER_MODEL_PORT || 8091);
     const base = `http://127.0.0.1:${port}`;
@@ -129,9 +138,10 @@ export class Platform {
       const models = this.spawn('models', TSX, [path.join(REPO_ROOT, 'model-server', 'main.ts')]);
       await waitUntil(() => httpAnswers(`${base}/healthz`), 'the stand-in model server', 30_000, models);
     }
-    // The worker started after this inherits it.
-    process.env.ARBITER_MODEL_URL = `${base}/v1`;
-    say(`Models: the stand-in model server (rule-based, not a language model) on ${base}/v1${process.env.OPENAI_API_KEY ? '; OPENAI_API_KEY is set, so models.yaml may route to OpenAI too' : ''}`);
+    // The worker started after this inherits it: the stand-in's default address, never used once a key is set.
+    process.env[STANDIN_DEFAULT_URL_VARIABLE] = `${base}/v1`;
+    const keys = realProviderKeyVariables(providers).join(', ') || 'none in models.yaml';
+    say(`Models: the stand-in model server (rule-based, not a language model) serves on ${base}/v1, because no model provider's key is set (${keys})`);
     return 'started';
   }
 
@@ -176,7 +186,7 @@ export class Platform {
     this.ensureDecisionKey(say);
     await this.ensureTemporal(say);
     await this.ensureSandbox(say);
-    // Before the worker: it reads ARBITER_MODEL_URL, which this sets.
+    // Before the worker: it reads ARBITER_STANDIN_URL, which this sets.
     await this.ensureModelServer(say);
     this.startWorker(say);
     await this.ensureApprovalServer(say);
@@ -251,6 +261,14 @@ async function httpAnswers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Which providers serve and why the others do not, e.g. `serving openai, openai-eu; standin: stand-in set aside: ...`. */
+function servingLine(providers: ModelsFile['providers']): string {
+  const described = Object.entries(describeProviders(providers, process.env));
+  const serving = described.filter(([, state]) => state === 'serves').map(([provider]) => provider);
+  const idle = described.filter(([, state]) => state !== 'serves').map(([provider, reason]) => `${provider}: ${reason}`);
+  return [serving.length ? `serving ${serving.join(', ')}` : 'no provider serving', ...idle].join('; ');
 }
 
 function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs: number, owner: ManagedProcess): Promise<void> {

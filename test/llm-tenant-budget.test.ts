@@ -69,6 +69,28 @@ describe('a model call holding the tenant daily budget', () => {
     expect(await leftToday(ledger)).toBeCloseTo(1 - result.costUsd, 5);
   });
 
+  test('reserves only for the candidates whose provider serves here, and reports the others when their turn comes', async () => {
+    const ledger = newLedger();
+    const unserved = standinCandidate('elsewhere-dear', 'arbiter-standin-large', { provider: 'elsewhere', worstCaseCostUsd: 0.01 });
+    const activities = createChatProposerActivities({
+      providers: { standin: { baseUrl: `${standinUrl}/v1` }, elsewhere: { baseUrl: 'env:ELSEWHERE_URL' } },
+      env: {},
+      budgetLedger: ledger,
+    });
+    // As the workflow asks: twice the sum of both worst cases, at least the cheapest one.
+    const result = await activities.proposeRefund({
+      request: refundRequest(),
+      candidates: [unserved, cheap],
+      personalFields: [],
+      tenantBudget: reservation({ wantUsd: 0.022, minUsd: 0.001 }),
+    });
+    expect(result.budget).toEqual({ grantedUsd: 0.002, availableUsd: 1 });
+    expect(result.attempts).toEqual([
+      { modelId: 'elsewhere-dear', outcome: 'provider not configured (ELSEWHERE_URL unset)' },
+      { modelId: 'standin-cheap', outcome: 'ok' },
+    ]);
+  });
+
   test('calls no model when the day cannot cover the cheapest worst case, and says what is left', async () => {
     const ledger = newLedger();
     await ledger.reserve(reservation({ reservationId: 'earlier-run', wantUsd: 0.9995, minUsd: 0 }));

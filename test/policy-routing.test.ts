@@ -76,8 +76,13 @@ describe('model routing', () => {
     expect(low.summary).toMatch(/run budget below half/);
   });
 
-  test('routes the shipped refund policy in the EU to the stand-in only', () => {
+  test('routes the shipped refund policy in the EU to the stand-in, then the EU endpoint, each allowed customer data', () => {
     const route = routeModels(shipped, request);
-    expect(route.summary).toBe('cheapest-adequate: standin-eu');
+    expect(route.summary).toBe('cheapest-adequate: standin-eu > gpt-4o-mini-eu');
+    expect(route.candidates.map((c) => [c.provider, c.redact])).toEqual([
+      ['standin', false],
+      ['openai-eu', false],
+    ]);
+    expect(route.excluded).toEqual([{ modelId: 'gpt-4o-mini', reason: 'not available in region eu' }]);
   });
 });

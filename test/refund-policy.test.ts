@@ -110,9 +110,10 @@ describe('refund under policy', () => {
     expect(explanation.proposals[0]?.model).toBe('standin-eu (arbiter-standin-rules)');
     // Routing is in the trace: the candidates in order, what was excluded and why, how each call ended.
     expect(explanation.modelCalls[0]).toMatchObject({
-      route: 'cheapest-adequate: standin-eu',
+      route: 'cheapest-adequate: standin-eu > gpt-4o-mini-eu',
       excluded: [{ modelId: 'gpt-4o-mini', reason: 'not available in region eu' }],
       attempts: [{ modelId: 'standin-eu', outcome: 'ok' }],
+      servedBy: { provider: 'standin', modelId: 'standin-eu' },
     });
     expect(explanation.costs.totalUsd).toBeGreaterThan(0);
     expect(explanation.decisions[0]).toMatchObject({ outcome: 'auto', ruleId: 'refund-small' });
@@ -136,6 +137,7 @@ describe('refund under policy', () => {
     });
     expect(output).toMatch(/^process +refund +policy refund@2 \([0-9a-f]{12}\) +AI on$/m);
     expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
+    expect(output).toContain('model     proposal served by standin (standin-eu); route cheapest-adequate: standin-eu > gpt-4o-mini-eu');
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
     expect(output).toContain('step      send-customer-reply: completed');

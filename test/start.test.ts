@@ -106,6 +106,9 @@ beforeAll(async () => {
       ARBITER_PORT: String(approvalsPort),
       ARBITER_MODEL_PORT: String(modelPort),
       ARBITER_MODEL_URL: '',
+      ARBITER_STANDIN_URL: '',
+      // No model key either: the stand-in serves, and npm start says why.
+      OPENAI_API_KEY: '',
       ARBITER_DATA_DIR: dataDir,
       // No configured secret: npm start generates a local one and says so.
       ARBITER_JWT_SECRET: '',
@@ -175,7 +178,14 @@ test('starts the approvals endpoint with a generated local secret, and says so',
 test('starts the stand-in model server, which says what it is', async () => {
   const response = await fetch(`http://127.0.0.1:${modelPort}/v1/models`);
   expect(response.status).toBe(200);
-  expect(output).toMatch(/stand-in model server \(rule-based, not a language model\)/);
+  expect(output).toMatch(/stand-in model server \(rule-based, not a language model\) serves on .*, because no model provider's key is set \(OPENAI_API_KEY\)/);
+});
+
+test('has the worker log which model providers serve: the stand-in alone, without a key', async () => {
+  await waitForOutput('"msg":"model providers"', 30_000);
+  const line = output.split('\n').find((l) => l.includes('"msg":"model providers"'))!;
+  expect(line).toContain('"standin":"serves"');
+  expect(line).toContain('"openai":"provider not configured (OPENAI_API_KEY unset)"');
 });
 
 test('encrypts payloads with a local key it generated in ARBITER_DATA_DIR, readable by its owner only', () => {

@@ -12,6 +12,7 @@ import {
   createIntegrationActivities,
   createChatProposerActivities,
   createPolicyActivities,
+  describeProviders,
   integrationDepsFromEnv,
 } from '../activities';
 import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
@@ -92,6 +93,9 @@ async function main(): Promise<void> {
       );
     }
     if (roles.includes('llm')) {
+      const { providers } = readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema);
+      // Which providers serve, and why the others do not: variable names only, never a key.
+      logger.info({ providers: describeProviders(providers, process.env) }, 'model providers');
       workers.push(
         await Worker.create({
           connection,
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
           taskQueue: llmTaskQueue(settings.workflowTaskQueue),
           // Provider addresses and keys are deployment settings, read from the environment by name.
           activities: createChatProposerActivities({
-            providers: readPolicyFile(path.join(process.env.ARBITER_POLICY_DIR || DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema).providers,
+            providers,
             budgetLedger: budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') }),
           }),
           // Model providers bill and rate-limit per call: cap both apart from the integrations.

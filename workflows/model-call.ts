@@ -6,7 +6,7 @@ import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { BudgetGrant, BudgetReservationRequest } from '../activities/budget';
 import type { ChatProposalResult, NoProposalDetails } from '../activities/llm/chat-proposer';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
-import { routeModels, type RouteCandidate } from '../policies/routing';
+import { failoverReserveUsd, routeModels, type RouteCandidate } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
 import type { DecisionTrace, ModelCallRecord } from './trace';
 
@@ -45,7 +45,7 @@ export async function askModels<Proposal>(plan: ModelCallPlan<Proposal>, bundle:
 
   // Enough for a failover with one repair per model, never more than the run has left.
   const worstCases = route.candidates.map((c) => c.worstCaseCostUsd);
-  const wantUsd = Math.min(remainingRunUsd, 2 * worstCases.reduce((sum, usd) => sum + usd, 0));
+  const wantUsd = Math.min(remainingRunUsd, failoverReserveUsd(route.candidates));
   const info = workflowInfo();
   const tenantBudget: BudgetReservationRequest = {
     reservationId: `${info.workflowId}/${info.runId}/model-call-${trace.data.modelCalls.length}`,
@@ -62,6 +62,9 @@ export async function askModels<Proposal>(plan: ModelCallPlan<Proposal>, bundle:
   try {
     const result = await plan.invoke({ candidates: route.candidates, maxSpendUsd: wantUsd, tenantBudget });
     record.attempts = result.attempts;
+    // From the routed candidates, so the trace names the provider the LLM worker called.
+    const served = route.candidates.find((candidate) => candidate.modelId === result.modelId);
+    if (served) record.servedBy = { provider: served.provider, modelId: served.modelId };
     showBudget(result.budget);
     return result;
   } catch (err) {

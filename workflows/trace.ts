@@ -33,6 +33,8 @@ export interface ModelCallRecord {
   excluded: { modelId: string; reason: string }[];
   /** The failover trace: each model tried and how it ended. */
   attempts: { modelId: string; outcome: string }[];
+  /** The provider and model that answered; absent when none did. */
+  servedBy?: { provider: string; modelId: string };
   /** The tenant's daily budget at the call, and what the call reserved from it. */
   budget?: string;
 }

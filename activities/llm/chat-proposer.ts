@@ -10,7 +10,7 @@ import type { PriceChangeRequest } from '../../common/price-change-schemas';
 import type { RefundProposal, RefundRequest } from '../../common/refund-schemas';
 import type { ReplyDraftRequest } from '../../common/reply-schemas';
 import type { ModelsFile } from '../../policies/schema';
-import type { RouteCandidate } from '../../policies/routing';
+import { failoverReserveUsd, type RouteCandidate } from '../../policies/routing';
 import { parseBudgetReservation, type BudgetGrant, type BudgetReservationRequest, type ModelBudgetLedger } from '../budget';
 import { PRICE_REVIEW_TASK } from './pricing-prompt';
 import { CUSTOMER_REPLY_TASK } from './reply-prompt';
@@ -102,7 +102,12 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
 
   async function propose<Request, Proposal>(task: ProposalTask<Request, Proposal>, input: ProposeInput<Request>): Promise<ChatProposalResult<Proposal>> {
     if (!input.tenantBudget) return callModels(task, input, { attempts: [], spent: newSpend() });
-    const reservation = parseBudgetReservation(input.tenantBudget);
+    const requested = parseBudgetReservation(input.tenantBudget);
+    // Routing lists what the policy allows; which providers serve is this worker's to say. A
+    // candidate that does not serve is reported when its turn comes, and reserves nothing.
+    const serves = (candidate: RouteCandidate) => !('notConfigured' in clientFor(candidate.provider));
+    const serving = input.candidates.filter(serves);
+    const reservation = serving.length > 0 && serving.length < input.candidates.length ? reservedFor(serving, requested) : requested;
     const ledger = deps.budgetLedger;
     if (!ledger) throw ApplicationFailure.nonRetryable('this LLM worker has no tenant budget ledger', INVALID_BUDGET_REQUEST);
 
@@ -118,7 +123,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
     // A grant too small for a candidate's worst case rules that candidate out, in the trace.
     const attempts: ProposalAttempt[] = [];
     const affordable = input.candidates.filter((candidate) => {
-      if (candidate.worstCaseCostUsd <= budget.grantedUsd) return true;
+      if (!serves(candidate) || candidate.worstCaseCostUsd <= budget.grantedUsd) return true;
       attempts.push({ modelId: candidate.modelId, outcome: `not called: worst case ${usd(candidate.worstCaseCostUsd)} over the ${usd(budget.grantedUsd)} the tenant's day granted` });
       return false;
     });
@@ -255,6 +260,19 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
 }
 
 export type ChatProposerActivities = ReturnType<typeof createChatProposerActivities>;
+
+/**
+ * The workflow reserves for every routed candidate; only those this worker serves can spend, so
+ * the reservation shrinks to them and the rest of the tenant's day stays free for other runs.
+ * The ledger is atomic per reservation id, so a retry still gets its first grant back.
+ */
+function reservedFor(serving: RouteCandidate[], reservation: BudgetReservationRequest): BudgetReservationRequest {
+  return {
+    ...reservation,
+    wantUsd: Math.min(reservation.wantUsd, failoverReserveUsd(serving)),
+    minUsd: Math.min(...serving.map((candidate) => candidate.worstCaseCostUsd)),
+  };
+}
 
 /** Sorts a failed call by what may help: waiting, retrying the same model, or moving on. */
 function classifyFailure(error: unknown): CallFailure {

@@ -48,11 +48,15 @@ export const PRIMARY = { modelId: 'standin-eu', model: 'arbiter-standin-rules' }
 /** The failover target added by `policiesWithBackupModel`: pricier, so routing puts it second. */
 export const BACKUP = { modelId: 'standin-backup', model: 'arbiter-standin-large' } as const;
 
-/** A copy of the shipped policies whose models.yaml also lists BACKUP on the stand-in provider. */
+/**
+ * A copy of the shipped policies whose models.yaml also lists BACKUP on the stand-in provider,
+ * and no real model for the EU: an EU run fails over from stand-in to stand-in.
+ */
 export function policiesWithBackupModel(): string {
   const dir = copyPolicies();
   const file = path.join(dir, 'models.yaml');
   const models = parse(readFileSync(file, 'utf8')) as { models: Record<string, unknown>[] };
+  models.models = models.models.filter((m) => m.provider === 'standin' || !(m.regions as string[]).includes('eu'));
   const primary = models.models.find((m) => m.id === PRIMARY.modelId);
   if (!primary) throw new Error(`models.yaml no longer lists ${PRIMARY.modelId}`);
   models.models.push({
