@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { createFileBudgetLedger } from '../activities/budget';
 import { createChatProposerActivities } from '../activities/llm/chat-proposer';
 import { createModelServer, type CallRecord, type ModelServer } from '../model-server/server';
@@ -23,7 +23,7 @@ const API_KEY = 'sk-test-configured-endpoint';
 const { providers } = readPolicyFile(path.join(DEFAULT_POLICY_DIR, 'models.yaml'), modelsFileSchema);
 
 let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+let bundle: WorkflowBundle;
 /** The endpoint a user configured; it refuses any call without API_KEY. */
 let endpoint: ModelServer;
 let endpointRoot: string;
