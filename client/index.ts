@@ -8,11 +8,14 @@ import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../commo
 import { INVALID_INPUT } from '../common/error-types';
 import { priceChangeRequestSchema, priceChangeWorkflowId, type PriceChangeResult } from '../common/price-change-schemas';
 import { refundRequestSchema, refundWorkflowId, type RefundResult } from '../common/refund-schemas';
-import type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
-import { approvalDecisionSchema, type ApprovalDecision, type ApprovalView, type SetAiEnabled } from '../common/approval-schemas';
+import { resolveCompensationSchema, type ResolveCompensation, type StepLogEntry } from '../common/saga-schemas';
+import { approvalDecisionSchema, setAiEnabledSchema, type ApprovalDecision, type ApprovalView, type SetAiEnabled } from '../common/approval-schemas';
 import { decisionStatement } from '../common/signed-statements';
 import type { DecisionSigningKey } from '../runtime/decision-key';
-import { approvalDecisionSignal } from '../workflows/approval';
+import { approvalDecisionSignal, approvalQuery } from '../workflows/approval';
+import { setAiEnabledSignal } from '../workflows/proposal';
+import { resolveCompensationSignal, stepLogQuery } from '../workflows/saga';
+import { explainQuery } from '../workflows/trace';
 import type { Explanation } from '../workflows/trace';
 import { describeIssues, issueFields } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
@@ -171,17 +174,17 @@ export class ArbiterClient {
   }
 
   async stepLog(workflowId: string): Promise<StepLogEntry[]> {
-    return this.temporal.workflow.getHandle(workflowId).query<StepLogEntry[]>('stepLog');
+    return this.temporal.workflow.getHandle(workflowId).query(stepLogQuery);
   }
 
   /** The run's whole decision trace: proposal, policy decision, approvals, steps, compensations, cost. */
   async explain(workflowId: string): Promise<Explanation> {
-    return this.temporal.workflow.getHandle(workflowId).query<Explanation>('explain');
+    return this.temporal.workflow.getHandle(workflowId).query(explainQuery);
   }
 
   /** The card waiting for people, its hash, the decisions so far and what is still needed; null when none waits. */
   async approval(workflowId: string): Promise<ApprovalView | null> {
-    return this.temporal.workflow.getHandle(workflowId).query<ApprovalView | null>('approval');
+    return this.temporal.workflow.getHandle(workflowId).query(approvalQuery);
   }
 
   /**
@@ -202,11 +205,11 @@ export class ArbiterClient {
 
   /** The operator's kill switch for one running run. */
   async setAiEnabled(workflowId: string, change: SetAiEnabled): Promise<void> {
-    await this.temporal.workflow.getHandle(workflowId).signal('setAiEnabled', change);
+    await this.temporal.workflow.getHandle(workflowId).signal(setAiEnabledSignal, parseRequest(setAiEnabledSchema, change, 'kill switch'));
   }
 
   async resolveCompensation(workflowId: string, resolution: ResolveCompensation): Promise<void> {
-    await this.temporal.workflow.getHandle(workflowId).signal('resolveCompensation', resolution);
+    await this.temporal.workflow.getHandle(workflowId).signal(resolveCompensationSignal, parseRequest(resolveCompensationSchema, resolution, 'resolution'));
   }
 
   async close(): Promise<void> {

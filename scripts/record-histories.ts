@@ -26,7 +26,7 @@ import { refundRequest } from '../test/helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
 import { waitFor } from '../test/helpers/wait';
 import { withArbiterWorkers } from '../test/helpers/workers';
-import { approvalQuery, resolveCompensationSignal, stepLogQuery } from '../workflows/refund';
+import { approvalQuery, resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../workflows/refund';
 import type { IntegrationActivities, ProposerActivities } from '../activities';
 import { Context } from '@temporalio/activity';
 
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       drive: async (h) => {
         await waitForStage(h, 'proposing');
         await new Promise((resolve) => setTimeout(resolve, 500));
-        await h.signal('setAiEnabled', { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
+        await h.signal(setAiEnabledSignal, { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
         await waitForStage(h, 'awaiting-proposal');
         await signalSignedProposal(h, {
           submittedBy: 'dan', roles: ['support-agent'],

@@ -48,7 +48,8 @@ import { integrationActivity } from './activity-options';
 import type { AuditTrail } from './audit';
 import type { DecisionTrace } from './trace';
 
-export const approvalDecisionSignal = defineSignal<[unknown]>('approvalDecision');
+/** Typed for senders; the handler still validates, since anyone who reaches Temporal can send anything. */
+export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
 export const decideUpdate = defineUpdate<DecisionReceipt, [ApprovalDecision]>('decide');
 export const approvalQuery = defineQuery<ApprovalView | null>('approval');
 

@@ -9,7 +9,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { setAiEnabledSchema } from '../common/approval-schemas';
+import { setAiEnabledSchema, type SetAiEnabled } from '../common/approval-schemas';
 import type { DecisionReceipt } from '../common/decision-receipt';
 import { proposalStatement, verifyStatement, type SignaturePolicy, type StatementRun, type StatementSignature } from '../common/signed-statements';
 import { describeIssues } from '../common/validation';
@@ -20,9 +20,10 @@ import type { AuditTrail } from './audit';
 import { toStepFailure } from './saga';
 import type { DecisionTrace } from './trace';
 
-export const setAiEnabledSignal = defineSignal<[unknown]>('setAiEnabled');
-/** A person's proposal on the manual path: `{ proposal, submittedBy, roles }`, validated by the process's schema. */
-export const submitProposalSignal = defineSignal<[unknown]>('submitProposal');
+// Typed for senders; the handlers still validate, since anyone who reaches Temporal can send anything.
+export const setAiEnabledSignal = defineSignal<[SetAiEnabled]>('setAiEnabled');
+/** A person's proposal on the manual path: `{ proposal, submittedBy, roles, cardHash, signature }`, validated by the process's schema. */
+export const submitProposalSignal = defineSignal<[Submission]>('submitProposal');
 
 export interface AiProposal<P> {
   proposal: P;
@@ -49,7 +50,7 @@ export function proposerOf(obtained: Exclude<ObtainedProposal<unknown>, { source
 }
 
 /** What every process's submission schema parses: the proposal, who sent it, and the endpoint's signature. */
-type Submission = { proposal: unknown; submittedBy: string; roles?: string[]; cardHash?: string; signature?: StatementSignature };
+export type Submission = { proposal: unknown; submittedBy: string; roles?: string[]; cardHash?: string; signature?: StatementSignature };
 
 export interface ProposalDeskOptions<S extends z.ZodType<Submission>> {
   /** The schema a person's submission must pass: the same proposal schema the AI output passes. */
