@@ -2,7 +2,7 @@
 // are Arbiter's own (common/*-schemas), so the stand-in refuses what the real systems would.
 import { z } from 'zod';
 import { channelSchema, skuSchema } from '../common/price-change-schemas';
-import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/refund-schemas';
+import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/id-and-money-schemas';
 
 const caseStatusSchema = z.object({ status: z.string().min(1).max(200), note: z.string().max(10_000) });
 export type CaseStatus = z.infer<typeof caseStatusSchema>;
