@@ -1,4 +1,4 @@
-# Arbiter application image: one image for the worker, the sandbox, the stand-in
+# Arbiter application image: one image for the worker, the stand-in systems, the stand-in
 # model server and the approvals endpoint; compose picks the process with `command`.
 # There is no compiled build yet, so TypeScript runs through tsx (a runtime
 # dependency, not a dev one).
@@ -18,7 +18,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # Code stays root-owned (read-only to the process); only /data, where the
-# sandbox keeps its state, belongs to the runtime user. A named volume mounted
+# stand-in systems keep their state, belongs to the runtime user. A named volume mounted
 # there inherits this ownership on first use.
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -1,4 +1,4 @@
-// Every activity factory, and the one that wires them to the sandbox (or real) systems.
+// Every activity factory, and the one that wires them to the stand-in (or real) systems.
 import { createCatalogActivities } from './catalog';
 import { createChannelsActivities } from './channels';
 import { createCrmActivities } from './crm';
@@ -20,7 +20,7 @@ export { describeProviders, providerAvailability } from './llm/providers';
 export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 
 export interface IntegrationDeps {
-  /** Base URL of each system; the sandbox serves them all on one port. */
+  /** Base URL of each system; the stand-ins serve them all on one port. */
   paymentsUrl: string;
   crmUrl: string;
   notificationsUrl: string;
@@ -43,13 +43,13 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
 export type IntegrationActivities = ReturnType<typeof createIntegrationActivities>;
 
 export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntegrationDeps {
-  const sandbox = env.ARBITER_SANDBOX_URL || `http://127.0.0.1:${env.ARBITER_SANDBOX_PORT || '8090'}`;
+  const standIns = env.ARBITER_SANDBOX_URL || `http://127.0.0.1:${env.ARBITER_SANDBOX_PORT || '8090'}`;
   return {
-    paymentsUrl: env.ARBITER_PAYMENTS_URL || sandbox,
-    crmUrl: env.ARBITER_CRM_URL || sandbox,
-    notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || sandbox,
-    catalogUrl: env.ARBITER_CATALOG_URL || sandbox,
-    channelsUrl: env.ARBITER_CHANNELS_URL || sandbox,
+    paymentsUrl: env.ARBITER_PAYMENTS_URL || standIns,
+    crmUrl: env.ARBITER_CRM_URL || standIns,
+    notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || standIns,
+    catalogUrl: env.ARBITER_CATALOG_URL || standIns,
+    channelsUrl: env.ARBITER_CHANNELS_URL || standIns,
   };
 }
 

@@ -8,8 +8,8 @@ export type Measurement = (typeof MEASUREMENTS)[number];
 export const PERSISTENCE_MODES = ['memory', 'file', 'wal'] as const;
 export type Persistence = (typeof PERSISTENCE_MODES)[number];
 
-/** What the saga's integration activities talk to: an in-memory answer, or the sandbox systems over HTTP. */
-export const SYSTEMS_MODES = ['instant', 'sandbox'] as const;
+/** What the saga's integration activities talk to: an in-memory answer, or the stand-in systems over HTTP. */
+export const SYSTEMS_MODES = ['instant', 'standins'] as const;
 export type Systems = (typeof SYSTEMS_MODES)[number];
 
 export interface BenchOptions {

@@ -1,14 +1,14 @@
 // The integration activities every measurement runs: the real activity code from activities/,
 // answered either in memory (so the figures measure orchestration, not a stand-in's disk) or by
-// the sandbox systems over HTTP, which write their whole state file after every change.
+// the stand-in systems over HTTP, which write their whole state file after every change.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createIntegrationActivities, type IntegrationActivities } from '../activities';
 import type { OrderRecord, RefundRequest } from '../common/refund-schemas';
 import { createLogger } from '../runtime/logger';
-import { orderOfRequest, registerStandInOrder } from '../sandbox/order-client';
-import { createSandboxServer } from '../sandbox/server';
+import { orderOfRequest, registerStandInOrder } from '../standins/order-client';
+import { createStandInServer } from '../standins/server';
 import type { Systems } from './options';
 
 export interface BenchSystems {
@@ -29,9 +29,9 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
     const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, fetch: instantFetch });
     return { activities, close: async () => undefined };
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-sandbox-'));
-  const sandbox = createSandboxServer({ statePath: path.join(dir, 'sandbox.json'), logger: createLogger('bench-sandbox', { level: 'silent' }) });
-  const url = `http://127.0.0.1:${await sandbox.listen(0)}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-standins-'));
+  const standIns = createStandInServer({ statePath: path.join(dir, 'standins.json'), logger: createLogger('bench-standins', { level: 'silent' }) });
+  const url = `http://127.0.0.1:${await standIns.listen(0)}`;
   const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url });
   return {
     activities: {
@@ -45,13 +45,13 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
       },
     },
     close: async () => {
-      await sandbox.close();
+      await standIns.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** Answers the saga's calls the way the sandbox does, at once and without keeping state. */
+/** Answers the saga's calls the way the stand-ins do, at once and without keeping state. */
 const instantFetch: typeof fetch = async (input, init) => {
   const { pathname } = new URL(String(input));
   if ((init?.method ?? 'GET') === 'GET' && pathname.startsWith('/payments/orders/')) {

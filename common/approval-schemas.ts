@@ -2,7 +2,7 @@
 // hash so a decision made on an outdated card is refused. Shared by workflows, the approvers'
 // endpoint, the page and the CLI.
 import { z } from 'zod';
-import { externalIdSchema } from './refund-schemas';
+import { externalIdSchema } from './id-and-money-schemas';
 import { cardHashSchema, statementSignatureSchema } from './signed-statements';
 
 export { cardHashSchema } from './signed-statements';

@@ -2,7 +2,7 @@
 // tests. Parsed by the client before a start and again by the workflow, so a malformed request
 // is refused with the field named and nothing is started. Pure: safe inside workflows.
 import { z } from 'zod';
-import { currencySchema, externalIdSchema, moneyAmountSchema } from './refund-schemas';
+import { currencySchema, externalIdSchema, moneyAmountSchema } from './id-and-money-schemas';
 import { stepErrorSchema } from './saga-schemas';
 import { cardHashSchema, statementSignatureSchema } from './signed-statements';
 

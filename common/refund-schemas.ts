@@ -1,25 +1,9 @@
 // The refund process's request and result. Parsed by the client before a start and again by
 // the workflow, so a malformed request is refused with the field named and nothing is started.
-import { hasAtMostTwoDecimals } from './money';
 import { z } from 'zod';
+import { currencySchema, externalIdSchema, moneyAmountOrZeroSchema, moneyAmountSchema } from './id-and-money-schemas';
 import { stepErrorSchema } from './saga-schemas';
 import { cardHashSchema, statementSignatureSchema } from './signed-statements';
-
-/** Ids end up in workflow ids and idempotency keys: keep them to characters that are safe in both. */
-export const externalIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits and . _ : - only');
-
-export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'a 3-letter ISO 4217 code in capitals, e.g. EUR');
-
-export const moneyAmountSchema = z
-  .number()
-  .finite()
-  .positive()
-  .max(1_000_000_000)
-  .refine(hasAtMostTwoDecimals, 'at most 2 decimals');
 
 export const refundRequestSchema = z.strictObject({
   requestId: externalIdSchema,
@@ -56,12 +40,7 @@ export type OrderRecord = z.infer<typeof orderRecordSchema>;
 export const refundProposalSchema = z.strictObject({
   action: z.enum(['refund', 'deny', 'escalate']),
   // Money: at most two decimals, so what policy decides on is what payments can pay.
-  amount: z
-    .number()
-    .finite()
-    .nonnegative()
-    .max(1_000_000_000)
-    .refine(hasAtMostTwoDecimals, 'at most 2 decimals'),
+  amount: moneyAmountOrZeroSchema,
   currency: currencySchema,
   category: z.string().min(1).max(64),
   confidence: z.number().min(0).max(1),

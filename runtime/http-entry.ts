@@ -1,4 +1,4 @@
-// What every HTTP server Arbiter runs does at its entry point (the sandbox systems, the stand-in
+// What every HTTP server Arbiter runs does at its entry point (the stand-in systems, the stand-in
 // model server, the approvers' endpoint): port and host from the environment, binding, a bounded
 // close, and a clean exit on SIGINT or SIGTERM.
 import type { Server } from 'node:http';
@@ -57,7 +57,7 @@ export async function closeServer(server: Server, graceMs: number): Promise<void
 }
 
 export interface HttpEntry {
-  /** How the shutdown lines name the service, e.g. `sandbox`. */
+  /** How the shutdown lines name the service, e.g. `standins`. */
   name: string;
   logger: Logger;
   /** Binds the server and whatever it needs, logs where it listens, and resolves with how to close it all. */

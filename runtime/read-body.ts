@@ -1,5 +1,5 @@
 // Reads a request body up to a size limit, for every HTTP server Arbiter runs (the approvers'
-// endpoint, the sandbox systems, the stand-in model server): a declared Content-Length over the
+// endpoint, the stand-in systems, the stand-in model server): a declared Content-Length over the
 // limit is refused before reading, and a streamed body the moment it passes the limit.
 import type { IncomingMessage } from 'node:http';
 

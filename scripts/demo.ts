@@ -1,8 +1,8 @@
 // `npm run demo`: starts what is not running, runs refund and price-change scenarios through the
 // typed client (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
-// run's stage as it moves, and prints outcomes with the policy's reasons, the sandbox ledger and
+// run's stage as it moves, and prints outcomes with the policy's reasons, the stand-ins' ledger and
 // Web UI links. Exits 0 only when every outcome is the one the scenario expects.
-import { orderOfRequest, registerStandInOrder } from '../sandbox/order-client';
+import { orderOfRequest, registerStandInOrder } from '../standins/order-client';
 import { ArbiterClient, type PriceChangeRequest, type PriceChangeResult, type RefundRequest, type RefundResult } from '../client';
 import { localJwtSecret } from '../runtime/local-secret';
 import { mintLocalToken } from '../server/auth';
@@ -14,7 +14,7 @@ interface Scenario {
   title: string;
   request: RefundRequest;
   expected: RefundResult['outcome'];
-  /** What the sandbox ledger must show for the order once the run is over. */
+  /** What the stand-ins' ledger must show for the order once the run is over. */
   expectedNetRefund: number;
   /** Decisions the demo sends as approvers would, once the run waits for approval. */
   approvals?: DemoDecision[];
@@ -111,7 +111,7 @@ interface PriceScenario {
   title: string;
   request: PriceChangeRequest;
   expected: PriceChangeResult['outcome'];
-  /** The price every SKU of the request must have in the sandbox catalog afterwards. */
+  /** The price every SKU of the request must have in the stand-in catalog afterwards. */
   expectedPrice: number;
   approvals?: DemoDecision[];
 }
@@ -154,7 +154,7 @@ async function main(): Promise<number> {
   const settings = readTemporalSettings();
   const platform = new Platform(settings, 'files');
   const say = (line: string) => console.log(`  ${line}`);
-  const sandboxUrl = `http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}`;
+  const standInsUrl = `http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}`;
   const approvalsUrl = `http://127.0.0.1:${process.env.ARBITER_PORT || 8080}`;
   let unexpectedAnswers = 0;
   process.on('SIGINT', () => void platform.stop().then(() => process.exit(130)));
@@ -167,7 +167,7 @@ async function main(): Promise<number> {
 
     console.log('\nStarting the scenarios through the typed client:');
     // Payments knows what was paid: each refund's facts come from these records, never from the request.
-    await Promise.all(scenarios.map((s) => registerStandInOrder(sandboxUrl, orderOfRequest(s.request))));
+    await Promise.all(scenarios.map((s) => registerStandInOrder(standInsUrl, orderOfRequest(s.request))));
     say(`registered ${scenarios.length} orders with payments (the facts policy decides on)`);
     const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
     const duplicate = await client.startRefund(scenarios[0]!.request);
@@ -208,7 +208,7 @@ async function main(): Promise<number> {
       ),
     ]);
 
-    const ledger = await fetchLedger(sandboxUrl);
+    const ledger = await fetchLedger(standInsUrl);
     const rows = scenarios.map((scenario, i) => {
       const result = results[i]!;
       const entry = ledger.get(scenario.request.order.id);
@@ -226,7 +226,7 @@ async function main(): Promise<number> {
         ],
       };
     });
-    const catalog = await fetchPriceLedger(sandboxUrl);
+    const catalog = await fetchPriceLedger(standInsUrl);
     for (const [i, scenario] of priceScenarios.entries()) {
       const result = priceResults[i]!;
       const entries = scenario.request.skus.map((s) => catalog.get(s.sku));
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     for (const [i, result] of results.entries()) say(`${started[i]!.workflowId.padEnd(32)} ${result.reason}`);
     for (const [i, result] of priceResults.entries()) say(`${startedPrices[i]!.workflowId.padEnd(32)} ${result.reason}`);
     console.log();
-    printTable(['check', 'scenario', 'workflow id', 'outcome', 'net effect in the sandbox', 'Web UI'], rows.map((r) => r.cells));
+    printTable(['check', 'scenario', 'workflow id', 'outcome', 'net effect in the stand-ins', 'Web UI'], rows.map((r) => r.cells));
     rows.push({
       ok: unexpectedAnswers === 0,
       cells: [unexpectedAnswers === 0 ? 'ok' : 'UNEXPECTED', 'endpoint answers as expected', '-', `${unexpectedAnswers} unexpected`, '-', approvalsUrl],
@@ -335,14 +335,14 @@ async function followStages(
   }
 }
 
-async function fetchLedger(sandboxUrl: string): Promise<Map<string, LedgerEntry>> {
-  const response = await fetch(`${sandboxUrl}/state`);
+async function fetchLedger(standInsUrl: string): Promise<Map<string, LedgerEntry>> {
+  const response = await fetch(`${standInsUrl}/state`);
   const state = (await response.json()) as { ledger: LedgerEntry[] };
   return new Map(state.ledger.map((e) => [e.orderId, e]));
 }
 
-async function fetchPriceLedger(sandboxUrl: string): Promise<Map<string, PriceLedgerEntry>> {
-  const state = (await (await fetch(`${sandboxUrl}/state`)).json()) as { priceLedger: PriceLedgerEntry[] };
+async function fetchPriceLedger(standInsUrl: string): Promise<Map<string, PriceLedgerEntry>> {
+  const state = (await (await fetch(`${standInsUrl}/state`)).json()) as { priceLedger: PriceLedgerEntry[] };
   return new Map(state.priceLedger.map((e) => [e.sku, e]));
 }
 

@@ -1,5 +1,5 @@
 // Brings Arbiter's local platform up, piece by piece, reusing what already runs: the Temporal
-// dev server, the sandbox systems and the workers. Used by `npm start` and `npm run demo`.
+// dev server, the stand-in systems and the workers. Used by `npm start` and `npm run demo`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
 import { modelsFileSchema, type ModelsFile } from '../policies/schema';
 import { WORKER_HEAP_FLAG } from '../runtime/worker-tuning';
 
-/** Dev server database, sandbox state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
+/** Dev server database, stand-ins' state and logs; ARBITER_DATA_DIR moves them (tests use a temp folder). */
 export const DATA_DIR = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 /** The shipped models.yaml's stand-in provider, and the variable its default address is read from. */
@@ -82,19 +82,19 @@ export class Platform {
     return 'started';
   }
 
-  /** Starts the sandbox systems unless they already answer on their port. */
-  async ensureSandbox(say: (line: string) => void): Promise<'started' | 'reused'> {
+  /** Starts the stand-in systems unless they already answer on their port. */
+  async ensureStandIns(say: (line: string) => void): Promise<'started' | 'reused'> {
     const port = Number(process.env.ARBITER_SANDBOX_PORT || 8090);
     const health = `http://127.0.0.1:${port}/healthz`;
     if (await httpAnswers(health)) {
-      say(`Sandbox: reusing the systems on port ${port}`);
+      say(`Stand-in systems: reusing them on port ${port}`);
       return 'reused';
     }
-    const sandbox = this.spawn('sandbox', TSX, [path.join(REPO_ROOT, 'sandbox', 'main.ts')], {
+    const standIns = this.spawn('standins', TSX, [path.join(REPO_ROOT, 'standins', 'main.ts')], {
       ARBITER_SANDBOX_STATE: process.env.ARBITER_SANDBOX_STATE || path.join(DATA_DIR, 'sandbox.json'),
     });
-    say(`Sandbox: starting payments, CRM and notifications stand-ins on port ${port}`);
-    await waitUntil(() => httpAnswers(health), 'the sandbox systems', 30_000, sandbox);
+    say(`Stand-in systems: starting payments, CRM and notifications stand-ins on port ${port}`);
+    await waitUntil(() => httpAnswers(health), 'the stand-in systems', 30_000, standIns);
     return 'started';
   }
 
@@ -185,7 +185,7 @@ export class Platform {
     this.ensurePayloadKeys(say);
     this.ensureDecisionKey(say);
     await this.ensureTemporal(say);
-    await this.ensureSandbox(say);
+    await this.ensureStandIns(say);
     // Before the worker: it reads ARBITER_STANDIN_URL, which this sets.
     await this.ensureModelServer(say);
     this.startWorker(say);

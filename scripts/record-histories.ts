@@ -16,7 +16,7 @@ import { createIntegrationActivities } from '../activities';
 import { ArbiterStage } from '../common/constants';
 import type { PriceChangeRequest } from '../common/price-change-schemas';
 import type { RefundRequest } from '../common/refund-schemas';
-import { createSandboxServer } from '../sandbox/server';
+import { createStandInServer } from '../standins/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { signalSignedDecision, signalSignedProposal } from '../test/helpers/decision-key';
@@ -78,23 +78,23 @@ function withOrder(amount: number, orderId?: string, message?: string): () => Re
 
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'arbiter-record-'));
-  const sandbox = createSandboxServer({ statePath: path.join(stateDir, 'sandbox.json'), logger: createLogger('sandbox', { level: 'silent' }) });
-  const sandboxUrl = `http://127.0.0.1:${await sandbox.listen(0)}`;
-  const viaSandbox = () =>
+  const standIns = createStandInServer({ statePath: path.join(stateDir, 'standins.json'), logger: createLogger('standins', { level: 'silent' }) });
+  const standInsUrl = `http://127.0.0.1:${await standIns.listen(0)}`;
+  const viaStandIns = () =>
     registeringOrders(
-      createIntegrationActivities({ paymentsUrl: sandboxUrl, crmUrl: sandboxUrl, notificationsUrl: sandboxUrl, catalogUrl: sandboxUrl, channelsUrl: sandboxUrl }),
-      sandboxUrl,
+      createIntegrationActivities({ paymentsUrl: standInsUrl, crmUrl: standInsUrl, notificationsUrl: standInsUrl, catalogUrl: standInsUrl, channelsUrl: standInsUrl }),
+      standInsUrl,
     );
   const [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
   const cli = findTemporalCli();
 
   const scenarios: Scenario[] = [
-    { file: 'refund-completed.json', integrations: viaSandbox, request: withOrder(40), drive: (h) => h.result() },
-    { file: 'refund-compensated.json', integrations: viaSandbox, request: withOrder(30, 'FAIL-CRM-recorded'), drive: (h) => h.result() },
-    { file: 'refund-denied.json', integrations: viaSandbox, request: withOrder(6000), drive: (h) => h.result() },
+    { file: 'refund-completed.json', integrations: viaStandIns, request: withOrder(40), drive: (h) => h.result() },
+    { file: 'refund-compensated.json', integrations: viaStandIns, request: withOrder(30, 'FAIL-CRM-recorded'), drive: (h) => h.result() },
+    { file: 'refund-denied.json', integrations: viaStandIns, request: withOrder(6000), drive: (h) => h.result() },
     {
       file: 'refund-approved.json',
-      integrations: viaSandbox,
+      integrations: viaStandIns,
       request: withOrder(740),
       drive: async (h) => {
         await waitForStage(h, 'awaiting-approval');
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     },
     {
       file: 'refund-kill-switch-rejected.json',
-      integrations: viaSandbox,
+      integrations: viaStandIns,
       request: withOrder(300),
       proposer: hangingModel,
       drive: async (h) => {
@@ -149,14 +149,14 @@ async function main(): Promise<void> {
     {
       file: 'price-change-completed.json',
       workflowType: 'priceChange',
-      integrations: viaSandbox,
+      integrations: viaStandIns,
       request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-A', 'SKU-REC-B']),
       drive: (h) => h.result(),
     },
     {
       file: 'price-change-approved.json',
       workflowType: 'priceChange',
-      integrations: viaSandbox,
+      integrations: viaStandIns,
       request: () => priceChangeRequest('Clearance of winter stock', ['SKU-REC-C']),
       drive: async (h) => {
         await waitForStage(h, 'awaiting-approval');
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     {
       file: 'price-change-compensated.json',
       workflowType: 'priceChange',
-      integrations: viaSandbox,
+      integrations: viaStandIns,
       request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-D', 'FAIL-CHANNEL-REC-E']),
       drive: (h) => h.result(),
     },
@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await env.teardown();
-    await sandbox.close();
+    await standIns.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

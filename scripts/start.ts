@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   say(`Temporal gRPC   ${settings.address} (namespace ${settings.namespace})`);
   say(`Temporal Web UI ${settings.webUiUrl}`);
   say(`  payloads are encrypted; the UI decodes them at ${codecEndpointUrl()} for operators (docs/payload-encryption.md)`);
-  say(`Sandbox systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);
+  say(`Stand-in systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);
   say(`Approvals page  http://127.0.0.1:${process.env.ARBITER_PORT || 8080}/  (token: npx arbiter token --sub carol --roles support-lead)`);
   say('up; Ctrl-C stops everything started here');
   const exited = await platform.firstExit();

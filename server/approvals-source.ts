@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ApprovalDecision, ApprovalView, DecisionReceipt } from '../common/approval-schemas';
 import { ArbiterApprovalPending, ArbiterTenant } from '../common/constants';
 import type { StatementSignature } from '../common/signed-statements';
-import { externalIdSchema } from '../common/refund-schemas';
+import { externalIdSchema } from '../common/id-and-money-schemas';
 import { approvalQuery, decideUpdate } from '../workflows/approval';
 import { submitProposalSignal } from '../workflows/proposal';
 import { refusalForWorkflowFailure } from './approval-rules';

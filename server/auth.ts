@@ -5,7 +5,7 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import { approverSchema } from '../common/approval-schemas';
-import { externalIdSchema } from '../common/refund-schemas';
+import { externalIdSchema } from '../common/id-and-money-schemas';
 import { AuthConfigError, checkKeySourceUrl, DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_MAX_TTL_SECONDS } from './auth-config';
 
 interface TokenRules {

@@ -8,7 +8,7 @@ import { createModelServer, type ModelServer } from '../model-server/server';
 import type { RouteCandidate } from '../policies/routing';
 import { copyPolicies } from './helpers/policies';
 import { refundRequest } from './helpers/refund-fixtures';
-import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
+import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 
 const facts = { orderId: 'o-1', amount: 40, currency: 'EUR', refundId: 'ref-9', customerTier: 'gold', message: 'It broke.' };
 
@@ -53,7 +53,7 @@ describe('drafting through the stand-in model', () => {
 });
 
 describe('the refund sends the reply', () => {
-  const arbiter = useSandboxedArbiter({ name: 'reply' });
+  const arbiter = useArbiterWithStandIns({ name: 'reply' });
 
   async function sentMessage(policyDir?: string): Promise<{ text: string; notes: string[]; purposes: string[] }> {
     const request = refundRequest({ order: { id: `ORD-REPLY-${Date.now()}`, amount: 40, currency: 'EUR' } });
@@ -62,7 +62,7 @@ describe('the refund sends the reply', () => {
       expect((await client.refundResult(workflowId)).outcome).toBe('completed');
       return client.explain(workflowId);
     }, { policyDir });
-    const sent = (await arbiter.sandboxState()).messages.filter((m) => m.orderId === request.order.id);
+    const sent = (await arbiter.standInsState()).messages.filter((m) => m.orderId === request.order.id);
     expect(sent).toHaveLength(1);
     return { text: sent[0]!.text, notes: explanation.notes.map((n) => n.text), purposes: explanation.modelCalls.map((c) => c.purpose) };
   }

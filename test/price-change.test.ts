@@ -1,19 +1,19 @@
 // The price-change process end to end: the stand-in model proposes, policy decides per SKU,
 // pricing managers approve over signals, and the saga reprices every SKU on every channel
-// through the real activities and the sandbox systems, undoing all of it when one step fails.
+// through the real activities and the stand-in systems, undoing all of it when one step fails.
 import type { ArbiterClient } from '../client';
 import type { ApprovalView } from '../common/approval-schemas';
 import type { PriceChangeResult } from '../common/price-change-schemas';
 import { priceChangeRequest } from './helpers/price-fixtures';
 import { testDecisionKey } from './helpers/decision-key';
-import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
+import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { waitFor } from './helpers/wait';
 
-const arbiter = useSandboxedArbiter({ name: 'pricing' });
+const arbiter = useArbiterWithStandIns({ name: 'pricing' });
 const { withArbiter } = arbiter;
 
 async function priceLedger(sku: string) {
-  return (await arbiter.sandboxState()).priceLedger.find((e) => e.sku === sku);
+  return (await arbiter.standInsState()).priceLedger.find((e) => e.sku === sku);
 }
 
 const manager = (id: string) => ({ id, roles: ['pricing-manager'] });
@@ -36,7 +36,7 @@ async function run(brief: string, skus?: string[], drive?: (client: ArbiterClien
   return { request, ...result };
 }
 
-describe('price change against the sandbox systems', () => {
+describe('price change against the stand-in systems', () => {
   it('reprices small changes on its own, every SKU on every channel, once', async () => {
     const { request, result, explanation } = await run('Spring promo on these lines');
     expect(result).toMatchObject<Partial<PriceChangeResult>>({ outcome: 'completed', skipped: [] });

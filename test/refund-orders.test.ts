@@ -4,14 +4,14 @@
 import { registerTestOrder } from './helpers/payments-record';
 import { refundRequest } from './helpers/refund-fixtures';
 import { testDecisionKey } from './helpers/decision-key';
-import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
+import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { waitFor } from './helpers/wait';
 
-const arbiter = useSandboxedArbiter({ name: 'orders' });
+const arbiter = useArbiterWithStandIns({ name: 'orders' });
 const { withArbiter } = arbiter;
 
 async function ledgerFor(orderId: string) {
-  return (await arbiter.sandboxState()).ledger.find((e) => e.orderId === orderId);
+  return (await arbiter.standInsState()).ledger.find((e) => e.orderId === orderId);
 }
 
 describe('refund facts from the payments record', () => {

@@ -1,18 +1,18 @@
-// The refund end to end with the real integration activities over HTTP against the sandbox
+// The refund end to end with the real integration activities over HTTP against the stand-in
 // systems, one test per outcome: business refusals compensate, transport failures retry,
 // rejections and denials touch nothing, and the ledger shows every effect exactly once.
 import type { ArbiterClient } from '../client';
 import { refundWorkflowId } from '../common/refund-schemas';
 import { refundRequest } from './helpers/refund-fixtures';
 import { testDecisionKey } from './helpers/decision-key';
-import { useSandboxedArbiter } from './helpers/sandboxed-arbiter';
+import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { waitFor } from './helpers/wait';
 
-const arbiter = useSandboxedArbiter({ name: 'systems' });
+const arbiter = useArbiterWithStandIns({ name: 'systems' });
 const { withArbiter } = arbiter;
 
 async function ledgerFor(orderId: string) {
-  return (await arbiter.sandboxState()).ledger.find((e) => e.orderId === orderId);
+  return (await arbiter.standInsState()).ledger.find((e) => e.orderId === orderId);
 }
 
 /** Approves the card as it is now, as an approver would. */
@@ -24,7 +24,7 @@ async function approveAs(client: ArbiterClient, workflowId: string, approver: { 
   await client.decide(workflowId, { decision: 'approve', approver, cardHash: view.cardHash }, { key: testDecisionKey(), tenant: 'acme' });
 }
 
-describe('refund against the sandbox systems', () => {
+describe('refund against the stand-in systems', () => {
   it('completes and leaves one refund, one case update and one message on the ledger', async () => {
     const request = refundRequest({ order: { id: `ORD-${Date.now()}`, amount: 19.99, currency: 'EUR' } });
     const result = await withArbiter(async (client) => {

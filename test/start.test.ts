@@ -1,5 +1,5 @@
 // `npm start` end to end on free ports: it brings up the Temporal dev server (with Arbiter's
-// search attributes), the Web UI, the sandbox systems and the worker, and Ctrl-C stops them all.
+// search attributes), the Web UI, the stand-in systems and the worker, and Ctrl-C stops them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -42,7 +42,7 @@ function portAccepts(port: number): Promise<boolean> {
 let dataDir: string;
 let temporalPort: number;
 let uiPort: number;
-let sandboxPort: number;
+let standInsPort: number;
 let approvalsPort: number;
 let modelPort: number;
 let start: ChildProcess;
@@ -95,14 +95,14 @@ async function withConnection<T>(use: (connection: Connection) => Promise<T>): P
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'arbiter-start-'));
-  [temporalPort, uiPort, sandboxPort, approvalsPort, modelPort] = (await freePorts(5)) as [number, number, number, number, number];
+  [temporalPort, uiPort, standInsPort, approvalsPort, modelPort] = (await freePorts(5)) as [number, number, number, number, number];
   start = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'scripts', 'start.ts')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
-      ARBITER_SANDBOX_PORT: String(sandboxPort),
+      ARBITER_SANDBOX_PORT: String(standInsPort),
       ARBITER_PORT: String(approvalsPort),
       ARBITER_MODEL_PORT: String(modelPort),
       ARBITER_MODEL_URL: '',
@@ -162,8 +162,8 @@ test('serves the Temporal Web UI at TEMPORAL_UI_URL', async () => {
   expect(response.status).toBe(200);
 });
 
-test('starts the sandbox systems on ARBITER_SANDBOX_PORT', async () => {
-  const response = await fetch(`http://127.0.0.1:${sandboxPort}/healthz`);
+test('starts the stand-in systems on ARBITER_SANDBOX_PORT', async () => {
+  const response = await fetch(`http://127.0.0.1:${standInsPort}/healthz`);
   expect(response.status).toBe(200);
 });
 
@@ -210,15 +210,15 @@ test('exits with code 0 on SIGINT', async () => {
   expect(await waitForExit(60_000)).toBe(0);
 }, 90_000);
 
-test('leaves nothing listening on the Temporal, Web UI, sandbox and approvals ports after SIGINT', async () => {
+test('leaves nothing listening on the Temporal, Web UI, stand-ins and approvals ports after SIGINT', async () => {
   expect(start.exitCode).toBe(0);
   expect({
     temporal: await portAccepts(temporalPort),
     webUi: await portAccepts(uiPort),
-    sandbox: await portAccepts(sandboxPort),
+    standIns: await portAccepts(standInsPort),
     approvals: await portAccepts(approvalsPort),
     models: await portAccepts(modelPort),
-  }).toEqual({ temporal: false, webUi: false, sandbox: false, approvals: false, models: false });
+  }).toEqual({ temporal: false, webUi: false, standIns: false, approvals: false, models: false });
 });
 
 test('leaves none of the processes it started running after SIGINT', () => {

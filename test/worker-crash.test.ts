@@ -1,8 +1,8 @@
 // The worker process SIGKILLed in the middle of refund sagas and a new one started in its place:
 // Temporal resumes each run from its history, and the systems' idempotency keys turn the calls
 // the dead worker made but never reported into replays, so the ledger shows each effect once.
-// Real parts throughout (dev server; sandbox, model server and workers/main.ts as processes), with a
-// pass-through proxy in front of the sandbox that makes the kill land at the same point in every run.
+// Real parts throughout (dev server; stand-in systems, model server and workers/main.ts as processes), with a
+// pass-through proxy in front of the stand-ins that makes the kill land at the same point in every run.
 import { registerRequestOrder } from './helpers/payments-record';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,9 +13,9 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ArbiterClient } from '../client';
 import { readTemporalSettings } from '../runtime/config';
-import { FLAKY_ORDER_PREFIX } from '../sandbox/idempotency';
-import type { LedgerEntry } from '../sandbox/ledger';
-import type { SandboxState } from '../sandbox/schemas';
+import { FLAKY_ORDER_PREFIX } from '../standins/idempotency';
+import type { LedgerEntry } from '../standins/ledger';
+import type { StandInState } from '../standins/schemas';
 import { descendantsOf, isRunning, killAll, type ProcessRef } from './helpers/proc-tree';
 import { refundRequest } from './helpers/refund-fixtures';
 import { TEST_PAYLOAD_KEYS } from './helpers/payload-keys';
@@ -27,7 +27,7 @@ const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 /** Small enough for the refund-small rule (auto, no approval); FLAKY- orders make every system call fail twice first. */
 const AMOUNTS = [11, 17.5, 23, 29.9, 34, 42];
 
-type SandboxView = Pick<SandboxState, 'refunds' | 'messages'> & { ledger: LedgerEntry[] };
+type StandInsView = Pick<StandInState, 'refunds' | 'messages'> & { ledger: LedgerEntry[] };
 
 /** A child started through tsx, which runs the script in a node process of its own: a tree of two. */
 interface Service {
@@ -37,7 +37,7 @@ interface Service {
 }
 
 /**
- * A pass-through proxy between the worker and the sandbox. While `holding`, it withholds the
+ * A pass-through proxy between the worker and the stand-ins. While `holding`, it withholds the
  * answer to every refund the payments system issued: the refund exists, and the worker does not
  * know. A SIGKILL then lands in exactly the window where a retry could pay out twice.
  */
@@ -46,14 +46,14 @@ interface Gate {
   holding: boolean;
   /** Orders whose issued refund the worker never heard of. */
   withheld: Set<string>;
-  /** Orders whose refund call the sandbox answered by replaying its stored answer, once the gate opened. */
+  /** Orders whose refund call the stand-ins answered by replaying its stored answer, once the gate opened. */
   replayedRefunds: string[];
   server: http.Server;
 }
 
 let env: TestWorkflowEnvironment;
 let dataDir: string;
-let sandboxUrl: string;
+let standInsUrl: string;
 let gate: Gate;
 let modelUrl: string;
 const services: Service[] = [];
@@ -124,7 +124,7 @@ async function startGate(): Promise<Gate> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = Object.entries(req.headers).filter(([name]) => ['content-type', 'idempotency-key'].includes(name));
-    const upstream = await fetch(`${sandboxUrl}${req.url}`, {
+    const upstream = await fetch(`${standInsUrl}${req.url}`, {
       method: req.method,
       headers: headers as [string, string][],
       body: chunks.length ? Buffer.concat(chunks) : undefined,
@@ -161,9 +161,9 @@ async function waitUntilPolling(worker: Service): Promise<void> {
   await awaitLog(worker, 'that it polls', (line) => (line.msg === 'arbiter workers polling' ? true : undefined));
 }
 
-async function sandboxState(): Promise<SandboxView> {
-  const response = await fetch(`${sandboxUrl}/state`);
-  return (await response.json()) as SandboxView;
+async function standInsState(): Promise<StandInsView> {
+  const response = await fetch(`${standInsUrl}/state`);
+  return (await response.json()) as StandInsView;
 }
 
 /** The promise's value, or after `ms` an error saying what `explain` finds. */
@@ -181,14 +181,14 @@ async function withDeadline<T>(promise: Promise<T>, ms: number, explain: () => P
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'arbiter-worker-crash-'));
-  const sandbox = startService('sandbox', 'sandbox/main.ts', {
+  const standIns = startService('standins', 'standins/main.ts', {
     ARBITER_SANDBOX_PORT: '0',
-    ARBITER_SANDBOX_STATE: path.join(dataDir, 'sandbox.json'),
+    ARBITER_SANDBOX_STATE: path.join(dataDir, 'standins.json'),
   });
   const models = startService('models', 'model-server/main.ts', { ARBITER_MODEL_PORT: '0' });
-  [env, sandboxUrl, modelUrl] = await Promise.all([
+  [env, standInsUrl, modelUrl] = await Promise.all([
     startTestServer(),
-    awaitLog(sandbox, 'its URL', boundUrl('url')),
+    awaitLog(standIns, 'its URL', boundUrl('url')),
     awaitLog(models, 'its URL', boundUrl('baseUrl')),
   ]);
   gate = await startGate();
@@ -211,7 +211,7 @@ test('the worker killed (SIGKILL) in the middle of the saga, restarted, and the 
     return { ...request, order: { ...request.order, id: `${FLAKY_ORDER_PREFIX}${request.order.id}`, amount } };
   });
   const orderIds = requests.map((r) => r.order.id);
-  await Promise.all(requests.map((request) => registerRequestOrder(sandboxUrl, request)));
+  await Promise.all(requests.map((request) => registerRequestOrder(standInsUrl, request)));
   const runs = await Promise.all(requests.map((request) => client.startRefund(request)));
   const firstWorker = startWorker(taskQueue);
   await waitUntilPolling(firstWorker);
@@ -238,7 +238,7 @@ test('the worker killed (SIGKILL) in the middle of the saga, restarted, and the 
     return `the runs did not all finish after the restart; their step logs:\n${stands.join('\n')}`;
   });
   const recoveryMs = Date.now() - killedAt;
-  const final = await sandboxState();
+  const final = await standInsState();
 
   const tally = stepsAtKill.reduce<Record<string, number>>((counts, steps) => {
     const last = steps.at(-1) ?? 'none';
@@ -253,7 +253,7 @@ test('the worker killed (SIGKILL) in the middle of the saga, restarted, and the 
   // The workflows had not yet seen the refund the payments system had already made.
   expect(stepsAtKill).toEqual(runs.map(() => ['reserve-funds']));
   expect(results.map((r) => r.outcome)).toEqual(runs.map(() => 'completed'));
-  // The retried refund call of each run was answered from the sandbox's idempotency record.
+  // The retried refund call of each run was answered from the stand-ins' idempotency record.
   expect([...gate.replayedRefunds].sort()).toEqual([...orderIds].sort());
   for (const [index, orderId] of orderIds.entries()) {
     expect(final.ledger.find((entry) => entry.orderId === orderId)).toEqual({

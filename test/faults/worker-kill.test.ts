@@ -1,7 +1,7 @@
 // The worker process SIGKILLed several times at seeded random points while 50 refund sagas run
 // (orders that complete, orders the CRM refuses so the saga compensates, orders whose systems
-// fail twice first), and restarted each time: every run ends as its order says, and the sandbox
-// ledger shows each effect exactly once. Real parts throughout: dev server; sandbox, stand-in
+// fail twice first), and restarted each time: every run ends as its order says, and the stand-ins'
+// ledger shows each effect exactly once. Real parts throughout: dev server; stand-in systems, stand-in
 // model server and workers/main.ts as processes. FAULTS_SEED=<seed> replays a run's choices.
 import { readJsonlTrail } from '../../activities/audit/read-trail';
 import { verifyTrail } from '../../common/audit-verify';
@@ -13,13 +13,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ArbiterStage } from '../../common/constants';
 import { ArbiterClient, type RefundRequest, type RefundResult } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
-import { CRM_REJECT_PREFIX } from '../../sandbox/crm';
-import { FLAKY_ORDER_PREFIX } from '../../sandbox/idempotency';
+import { CRM_REJECT_PREFIX } from '../../standins/crm';
+import { FLAKY_ORDER_PREFIX } from '../../standins/idempotency';
 import { refundRequest } from '../helpers/refund-fixtures';
 import { TEST_PAYLOAD_KEYS } from '../helpers/payload-keys';
 import { startTestServer, uniqueQueue } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
-import { compensatedEntry, completedEntry, effectCount, sandboxState } from './helpers/sandbox-ledger';
+import { compensatedEntry, completedEntry, effectCount, standInsState } from './helpers/standins-ledger';
 import { seededRandom } from './helpers/seeded-random';
 import { awaitLog, boundUrl, Services, workersPolling, type Service } from './helpers/services';
 
@@ -30,17 +30,17 @@ const EFFECTS_PER_RUN = 4;
 
 let env: TestWorkflowEnvironment;
 let dataDir: string;
-let sandboxUrl: string;
+let standInsUrl: string;
 let modelUrl: string;
 const services = new Services();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'arbiter-faults-worker-kill-'));
-  const sandbox = services.start('sandbox', 'sandbox/main.ts', { ARBITER_SANDBOX_PORT: '0', ARBITER_SANDBOX_STATE: path.join(dataDir, 'sandbox.json') });
+  const standIns = services.start('standins', 'standins/main.ts', { ARBITER_SANDBOX_PORT: '0', ARBITER_SANDBOX_STATE: path.join(dataDir, 'standins.json') });
   const models = services.start('models', 'model-server/main.ts', { ARBITER_MODEL_PORT: '0' });
-  [env, sandboxUrl, modelUrl] = await Promise.all([
+  [env, standInsUrl, modelUrl] = await Promise.all([
     startTestServer(),
-    awaitLog(sandbox, 'its URL', boundUrl('url')),
+    awaitLog(standIns, 'its URL', boundUrl('url')),
     awaitLog(models, 'its URL', boundUrl('baseUrl')),
   ]);
 }, 120_000);
@@ -56,7 +56,7 @@ function startWorker(taskQueue: string): Service {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_NAMESPACE: 'default',
     ARBITER_TASK_QUEUE: taskQueue,
-    ARBITER_SANDBOX_URL: sandboxUrl,
+    ARBITER_SANDBOX_URL: standInsUrl,
     ARBITER_MODEL_URL: modelUrl,
     ARBITER_DATA_DIR: dataDir,
     ARBITER_AUDIT_FILE: path.join(dataDir, 'audit.jsonl'),
@@ -110,7 +110,7 @@ test('50 refund sagas through 3-5 worker SIGKILLs at random points each reach th
   );
   console.log(`worker-kill: seed ${random.seed} (FAULTS_SEED=${random.seed} replays it); ${runs.length} runs ${JSON.stringify(RUNS)}; kills planned at ledger effects ${killAt.map((k) => k.effects).join(', ')} of ${totalEffects}`);
 
-  await Promise.all(runs.map((run) => registerRequestOrder(sandboxUrl, run.request)));
+  await Promise.all(runs.map((run) => registerRequestOrder(standInsUrl, run.request)));
   const started = await Promise.all(runs.map((run) => client.startRefund(run.request)));
   let worker = startWorker(taskQueue);
   const kills: { plannedAt: number; effectsAtKill: number; closedAtKill: number }[] = [];
@@ -119,7 +119,7 @@ test('50 refund sagas through 3-5 worker SIGKILLs at random points each reach th
     await new Promise((resolve) => setTimeout(resolve, point.delayMs));
     const progressed = await waitFor(
       async () => {
-        const effects = effectCount(await sandboxState(sandboxUrl));
+        const effects = effectCount(await standInsState(standInsUrl));
         return effects >= point.effects && effects;
       },
       `the ledger to reach ${point.effects} effects`,
@@ -136,7 +136,7 @@ test('50 refund sagas through 3-5 worker SIGKILLs at random points each reach th
     150_000,
     async () => `the runs did not all finish after the last restart:\n${(await Promise.all(started.map((run) => whereItStands(run.workflowId)))).join('\n')}\nthe last worker's output ends:\n${worker.output().slice(-3000)}`,
   );
-  const final = await sandboxState(sandboxUrl);
+  const final = await standInsState(standInsUrl);
   const auditLines = readFileSync(path.join(dataDir, 'audit.jsonl'), 'utf8').split('\n').filter((line) => line.trim() !== '');
   const auditVersions = auditLines.flatMap((line) => {
     try {

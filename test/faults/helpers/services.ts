@@ -1,4 +1,4 @@
-// Arbiter's own processes (sandbox, stand-in model server, worker) started as children through
+// Arbiter's own processes (stand-in systems, stand-in model server, worker) started as children through
 // tsx, as test/worker-crash.test.ts starts them, for fault tests that must kill one for real and
 // read what each one logged.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -89,7 +89,7 @@ export async function awaitLog<T>(service: Service, what: string, find: (line: R
   }
 }
 
-/** Finds a logged URL field, e.g. the sandbox's `url` or the model server's `baseUrl`. */
+/** Finds a logged URL field, e.g. the stand-ins' `url` or the model server's `baseUrl`. */
 export const boundUrl = (field: string) => (line: Record<string, unknown>) => (typeof line[field] === 'string' ? line[field] : undefined);
 
 /** The worker's line once every worker it runs polls its task queue. */

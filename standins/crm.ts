@@ -2,11 +2,11 @@
 // Orders whose id starts with FAIL-CRM- are rejected, to drive a saga into compensation.
 import { randomUUID } from 'node:crypto';
 import { effectRoute } from './routes';
-import { restoreCaseBodySchema, updateCaseBodySchema, type CrmCase, type SandboxState } from './schemas';
+import { restoreCaseBodySchema, updateCaseBodySchema, type CrmCase, type StandInState } from './schemas';
 
 export const CRM_REJECT_PREFIX = 'FAIL-CRM-';
 
-function findOrOpenCase(state: SandboxState, orderId: string): CrmCase {
+function findOrOpenCase(state: StandInState, orderId: string): CrmCase {
   const existing = state.cases.find((c) => c.orderId === orderId);
   if (existing) return existing;
   const opened: CrmCase = { caseId: `case_${randomUUID()}`, orderId, current: null, updateCount: 0, restoreCount: 0 };

@@ -8,11 +8,11 @@ import type { OrderRecord } from '../common/refund-schemas';
 import { firstIssuePath } from '../common/validation';
 import { badRequest, parseJson, readBody, type Reply } from './http';
 import type { HttpRoute, PathParams } from './routes';
-import { registerOrderBodySchema, type Order, type SandboxState } from './schemas';
+import { registerOrderBodySchema, type Order, type StandInState } from './schemas';
 import type { StateStore } from './store';
 
 /** What `GET /payments/orders/:orderId` answers: the order and where its money stands now. */
-export function orderStanding(state: SandboxState, orderId: string): OrderRecord | undefined {
+export function orderStanding(state: StandInState, orderId: string): OrderRecord | undefined {
   const order = state.orders.find((o) => o.orderId === orderId);
   if (!order) return undefined;
   const refundedCents = state.refunds
@@ -26,7 +26,7 @@ export function orderStanding(state: SandboxState, orderId: string): OrderRecord
 }
 
 /** Why a reservation of `amount` on this order must be refused, or undefined when it fits. */
-export function reservationRefusal(state: SandboxState, orderId: string, amount: number, currency: string): Reply | undefined {
+export function reservationRefusal(state: StandInState, orderId: string, amount: number, currency: string): Reply | undefined {
   const standing = orderStanding(state, orderId);
   if (!standing) return { status: 404, body: { error: `order ${orderId} is not known to payments`, field: 'orderId', code: 'unknown-order' } };
   if (standing.currency !== currency) {

@@ -1,13 +1,13 @@
-// The sandbox's state on disk: loaded once at start, written whole after every change.
+// The stand-ins' state on disk: loaded once at start, written whole after every change.
 // Writes go to a temp file that is renamed into place, so a crash never leaves half a file.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { emptyState, sandboxStateSchema, type SandboxState } from './schemas';
+import { emptyState, standInStateSchema, type StandInState } from './schemas';
 
 export interface StateStore {
   /** The live state; routes mutate it in place, then call save(). */
-  readonly state: SandboxState;
+  readonly state: StandInState;
   /** Writes a snapshot taken now; resolves once that snapshot is on disk. */
   save(): Promise<void>;
   /** Resolves once every save requested so far has finished (successfully or not). */
@@ -40,7 +40,7 @@ export function openStateStore(statePath: string): StateStore {
   };
 }
 
-function loadState(statePath: string): SandboxState {
+function loadState(statePath: string): StandInState {
   let raw: string;
   try {
     raw = readFileSync(statePath, 'utf8');
@@ -50,7 +50,7 @@ function loadState(statePath: string): SandboxState {
   }
   // A file that does not parse is refused rather than replaced: silently starting empty would
   // forget idempotency records and let retries repeat their effects.
-  return sandboxStateSchema.parse(JSON.parse(raw));
+  return standInStateSchema.parse(JSON.parse(raw));
 }
 
 async function writeAtomically(path: string, contents: string): Promise<void> {

@@ -1,9 +1,9 @@
 // The stand-in payments' orders over real HTTP: what a refund's facts come from, registered
 // idempotently, and the reservation cap that keeps two racing refunds from both passing.
-import { useSandboxFixture } from './helpers/sandbox-fixture';
+import { useStandInsFixture } from './helpers/standins-fixture';
 
-const sandbox = useSandboxFixture({ name: 'orders' });
-const { call, post } = sandbox;
+const standIns = useStandInsFixture({ name: 'orders' });
+const { call, post } = standIns;
 
 const order = { orderId: 'ORD-1', amount: 40, currency: 'EUR', customerId: 'cust-1' };
 const reserve = (amount: number, key: string) => post('/payments/reservations', { orderId: 'ORD-1', amount, currency: 'EUR' }, key);

@@ -1,8 +1,8 @@
-// Shapes of the sandbox's request bodies and of its persisted state. The money, id and SKU rules
+// Shapes of the stand-ins' request bodies and of their persisted state. The money, id and SKU rules
 // are Arbiter's own (common/*-schemas), so the stand-in refuses what the real systems would.
 import { z } from 'zod';
 import { channelSchema, skuSchema } from '../common/price-change-schemas';
-import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/refund-schemas';
+import { currencySchema, externalIdSchema, moneyAmountSchema } from '../common/id-and-money-schemas';
 
 const caseStatusSchema = z.object({ status: z.string().min(1).max(200), note: z.string().max(10_000) });
 export type CaseStatus = z.infer<typeof caseStatusSchema>;
@@ -131,7 +131,7 @@ export type Publication = z.infer<typeof publicationSchema>;
 
 const storedReplySchema = z.object({ status: z.number().int(), body: z.record(z.string(), z.unknown()) });
 
-export const sandboxStateSchema = z.object({
+export const standInStateSchema = z.object({
   // A default, so a state file written before orders were registered still loads.
   orders: z.array(orderSchema).default([]),
   reservations: z.array(reservationSchema),
@@ -147,8 +147,8 @@ export const sandboxStateSchema = z.object({
   /** Calls seen per idempotency key, so injected faults stop after a fixed count across restarts. */
   attempts: z.record(z.string(), z.number().int()),
 });
-export type SandboxState = z.infer<typeof sandboxStateSchema>;
+export type StandInState = z.infer<typeof standInStateSchema>;
 
-export function emptyState(): SandboxState {
+export function emptyState(): StandInState {
   return { orders: [], reservations: [], refunds: [], cases: [], messages: [], prices: [], priceChanges: [], publications: [], replies: {}, attempts: {} };
 }

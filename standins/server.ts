@@ -1,4 +1,4 @@
-// The sandbox HTTP server: one process standing in for the payments, CRM, notification, catalog
+// The stand-ins' HTTP server: one process standing in for the payments, CRM, notification, catalog
 // and channel systems that Arbiter's saga activities call, with idempotency and fault injection built in.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -16,12 +16,12 @@ import { paymentRoutes } from './payments';
 import { matchTemplate, type HttpRoute, type PathParams, type RouteAnswer } from './routes';
 import { openStateStore, type StateStore } from './store';
 
-export interface SandboxServerOptions {
+export interface StandInServerOptions {
   statePath: string;
   logger?: Logger;
 }
 
-export interface SandboxServer {
+export interface StandInServer {
   server: http.Server;
   /** Resolves with the port actually bound (useful with port 0). */
   listen(port: number, host?: string): Promise<number>;
@@ -31,8 +31,8 @@ export interface SandboxServer {
 /** How long close() lets in-flight requests finish before cutting their connections. */
 const CLOSE_GRACE_MS = 2_000;
 
-export function createSandboxServer(options: SandboxServerOptions): SandboxServer {
-  const logger = options.logger ?? createLogger('arbiter-sandbox');
+export function createStandInServer(options: StandInServerOptions): StandInServer {
+  const logger = options.logger ?? createLogger('arbiter-standins');
   const store = openStateStore(options.statePath);
   const routes = buildRoutes(store);
 
@@ -43,7 +43,7 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const path = new URL(req.url ?? '/', 'http://standins').pathname;
     let answered: RouteAnswer;
     try {
       answered = await dispatch(routes, method, path, req);
@@ -51,8 +51,8 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
       if (error instanceof ReplyError) {
         answered = { reply: error.reply };
       } else {
-        logger.error({ err: error, method, path }, 'sandbox request failed');
-        answered = { reply: { status: 500, body: { error: 'sandbox: internal error' } } };
+        logger.error({ err: error, method, path }, 'stand-in request failed');
+        answered = { reply: { status: 500, body: { error: 'stand-ins: internal error' } } };
       }
     }
     const { reply, headers = {} } = answered;
@@ -63,7 +63,7 @@ export function createSandboxServer(options: SandboxServerOptions): SandboxServe
     // Method, path and status only: bodies hold personal data and are never logged.
     const replayed = headers['idempotent-replayed'] === 'true';
     const ms = Math.round(performance.now() - startedAt);
-    logger.info({ method, path, status: reply.status, replayed, ms }, 'sandbox request');
+    logger.info({ method, path, status: reply.status, replayed, ms }, 'stand-in request');
   }
 
   return {
@@ -81,7 +81,7 @@ function buildRoutes(store: StateStore): HttpRoute[] {
     {
       method: 'GET',
       template: '/healthz',
-      handle: async () => ({ reply: { status: 200, body: { ok: true, service: 'arbiter-sandbox' } } }),
+      handle: async () => ({ reply: { status: 200, body: { ok: true, service: 'arbiter-standins' } } }),
     },
     {
       method: 'GET',
@@ -134,5 +134,5 @@ async function dispatch(routes: HttpRoute[], method: string, path: string, req: 
 }
 
 function notFound(method: string, path: string): Reply {
-  return { status: 404, body: { error: `no sandbox route for ${method} ${path}` } };
+  return { status: 404, body: { error: `no stand-in route for ${method} ${path}` } };
 }

@@ -1,12 +1,12 @@
-// The sandbox over real HTTP against a temp state file: idempotent replay, persistence across
+// The stand-in systems over real HTTP against a temp state file: idempotent replay, persistence across
 // restarts, injected faults, validation answers and the per-order ledger.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { useSandboxFixture, type Answer } from './helpers/sandbox-fixture';
+import { useStandInsFixture, type Answer } from './helpers/standins-fixture';
 
-// Nested: the sandbox has to make the missing folder, and a folder of its own shows any temp file left behind.
-const sandbox = useSandboxFixture({ name: 'sandbox', stateFile: join('nested', 'sandbox.json') });
-const { call, post } = sandbox;
+// Nested: the stand-ins have to make the missing folder, and a folder of its own shows any temp file left behind.
+const standIns = useStandInsFixture({ name: 'standins', stateFile: join('nested', 'standins.json') });
+const { call, post } = standIns;
 
 async function ledgerFor(orderId: string) {
   const state = await call('GET', '/state');
@@ -40,7 +40,7 @@ test('lets two concurrent calls with one key act only once', async () => {
 
 test('keeps state and idempotency records across a restart on the same state file', async () => {
   const before = await reserve('O-3', 40);
-  await sandbox.restart();
+  await standIns.restart();
 
   const replay = await reserve('O-3', 40);
   expect(replay.status).toBe(201);
@@ -52,10 +52,10 @@ test('writes the state file whole, leaving no temp file behind', async () => {
   await reserve('O-4', 1);
   await post('/notifications/messages', { customerId: 'C-4', orderId: 'O-4', text: 'Your refund is on its way' }, 'wf-O-4/notify');
 
-  const saved = JSON.parse(readFileSync(sandbox.statePath, 'utf8'));
+  const saved = JSON.parse(readFileSync(standIns.statePath, 'utf8'));
   expect(saved.reservations).toHaveLength(1);
   expect(saved.messages).toHaveLength(1);
-  expect(readdirSync(join(sandbox.stateDir, 'nested'))).toEqual(['sandbox.json']);
+  expect(readdirSync(join(standIns.stateDir, 'nested'))).toEqual(['standins.json']);
 });
 
 test('rejects CRM updates for FAIL-CRM- orders with a 422 CrmRejected', async () => {
@@ -75,7 +75,7 @@ test('fails FLAKY- orders with 503 twice per key, then succeeds once', async () 
 
 test('counts injected failures across a restart', async () => {
   expect((await reserve('FLAKY-7', 5)).status).toBe(503);
-  await sandbox.restart();
+  await standIns.restart();
 
   expect((await reserve('FLAKY-7', 5)).status).toBe(503);
   expect((await reserve('FLAKY-7', 5)).status).toBe(201);
@@ -128,7 +128,7 @@ test('refuses a body over 64 KiB with 413, whether its length is declared or str
       controller.close();
     },
   });
-  const streamed = await fetch(`${sandbox.baseUrl}/notifications/messages`, {
+  const streamed = await fetch(`${standIns.baseUrl}/notifications/messages`, {
     method: 'POST',
     headers: { 'idempotency-key': 'wf-12/b' },
     body: stream,
@@ -229,9 +229,9 @@ test('clears all state on reset', async () => {
   expect(reset.status).toBe(200);
   expect(state.body).toEqual({ orders: [], reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
   expect((await reserve('O-17', 3)).headers.get('idempotent-replayed')).toBeNull();
-  expect(existsSync(sandbox.statePath)).toBe(true);
+  expect(existsSync(standIns.statePath)).toBe(true);
 });
 
 test('reports health', async () => {
-  expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { ok: true, service: 'arbiter-sandbox' } });
+  expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { ok: true, service: 'arbiter-standins' } });
 });

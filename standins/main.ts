@@ -1,28 +1,28 @@
-// Entry point of `npm run sandbox`: starts the stand-in payments, CRM and notification systems
+// Entry point of `npm run standins`: starts the stand-in payments, CRM and notification systems
 // on ARBITER_SANDBOX_HOST:ARBITER_SANDBOX_PORT, keeping state in ARBITER_SANDBOX_STATE.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http-entry';
 import { createLogger } from '../runtime/logger';
-import { createSandboxServer } from './server';
+import { createStandInServer } from './server';
 
 const DEFAULT_PORT = 8090;
 const DEFAULT_STATE_PATH = '.data/sandbox.json';
-const logger = createLogger('arbiter-sandbox');
+const logger = createLogger('arbiter-standins');
 
 runHttpEntry({
-  name: 'sandbox',
+  name: 'standins',
   logger,
   async start() {
     const port = portFromEnv('ARBITER_SANDBOX_PORT', DEFAULT_PORT);
-    // Loopback unless asked: the sandbox has no authentication.
+    // Loopback unless asked: the stand-ins have no authentication.
     const host = hostFromEnv('ARBITER_SANDBOX_HOST');
     const statePath = resolve(process.env.ARBITER_SANDBOX_STATE || DEFAULT_STATE_PATH);
     mkdirSync(dirname(statePath), { recursive: true });
 
-    const sandbox = createSandboxServer({ statePath, logger });
-    const url = httpUrl(host, await sandbox.listen(port, host));
-    logger.info({ url, statePath }, `sandbox: stand-in for the payments, CRM and notification systems, listening on ${url}`);
-    return sandbox;
+    const standIns = createStandInServer({ statePath, logger });
+    const url = httpUrl(host, await standIns.listen(port, host));
+    logger.info({ url, statePath }, `stand-in payments, CRM and notification systems listening on ${url}`);
+    return standIns;
   },
 });

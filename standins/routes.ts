@@ -1,17 +1,17 @@
-// How a sandbox route is declared and found: a path template with `:params`, a zod body
+// How a stand-in route is declared and found: a path template with `:params`, a zod body
 // schema, and an effect that runs only after the body is valid and no fault is injected.
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { firstIssuePath } from '../common/validation';
 import { badRequest, type Reply } from './http';
-import type { SandboxState } from './schemas';
+import type { StandInState } from './schemas';
 
 export type PathParams = Record<string, string>;
 
 export interface EffectCall<Body> {
   params: PathParams;
   body: Body;
-  state: SandboxState;
+  state: StandInState;
 }
 
 /** A validated call, ready to run; it knows its order so faults can be injected per order. */
@@ -25,7 +25,7 @@ export interface EffectRoute {
   method: 'POST';
   template: string;
   /** Throws a 400 ReplyError naming the field when the body is invalid. */
-  prepare(params: PathParams, body: unknown, state: SandboxState): PreparedEffect;
+  prepare(params: PathParams, body: unknown, state: StandInState): PreparedEffect;
 }
 
 export function effectRoute<Schema extends z.ZodType>(definition: {

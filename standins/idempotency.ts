@@ -12,7 +12,7 @@ const MAX_KEY_LENGTH = 255;
 export const FLAKY_ORDER_PREFIX = 'FLAKY-';
 export const INJECTED_FAILURES_PER_KEY = 2;
 
-const injectedFailure: Reply = { status: 503, body: { error: 'sandbox: injected transient failure' } };
+const injectedFailure: Reply = { status: 503, body: { error: 'stand-ins: injected transient failure' } };
 
 export function serveIdempotently(store: StateStore, route: EffectRoute): HttpRoute {
   return {

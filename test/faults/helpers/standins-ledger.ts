@@ -1,18 +1,18 @@
-// The sandbox systems' ledger as a fault test reads it over HTTP (`GET /state`), and the per-order
+// The stand-in systems' ledger as a fault test reads it over HTTP (`GET /state`), and the per-order
 // entry each refund outcome must leave: every effect once, or undone once.
-import type { LedgerEntry } from '../../../sandbox/ledger';
-import type { SandboxState } from '../../../sandbox/schemas';
+import type { LedgerEntry } from '../../../standins/ledger';
+import type { StandInState } from '../../../standins/schemas';
 
-export type SandboxView = Pick<SandboxState, 'refunds' | 'messages'> & { ledger: LedgerEntry[] };
+export type StandInsView = Pick<StandInState, 'refunds' | 'messages'> & { ledger: LedgerEntry[] };
 
-export async function sandboxState(sandboxUrl: string): Promise<SandboxView> {
-  const response = await fetch(`${sandboxUrl}/state`);
-  if (!response.ok) throw new Error(`GET ${sandboxUrl}/state answered ${response.status}`);
-  return (await response.json()) as SandboxView;
+export async function standInsState(standInsUrl: string): Promise<StandInsView> {
+  const response = await fetch(`${standInsUrl}/state`);
+  if (!response.ok) throw new Error(`GET ${standInsUrl}/state answered ${response.status}`);
+  return (await response.json()) as StandInsView;
 }
 
 /** Every call that changed a system: reservations, refunds, case updates, messages, and their undos. */
-export function effectCount(view: SandboxView): number {
+export function effectCount(view: StandInsView): number {
   return view.ledger.reduce(
     (sum, e) => sum + e.reservationsMade + e.reservationsReleased + e.refundsIssued + e.refundsReversed + e.crmUpdates + e.crmRestores + e.messagesSent,
     0,

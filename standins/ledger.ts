@@ -1,7 +1,7 @@
-// Per-order (refunds) and per-SKU (price changes) totals over the sandbox state, so a test or
+// Per-order (refunds) and per-SKU (price changes) totals over the stand-ins' state, so a test or
 // demo can check that each effect happened exactly once and that compensations undid what they should.
 import { toCents } from '../common/money';
-import type { SandboxState } from './schemas';
+import type { StandInState } from './schemas';
 
 export interface LedgerEntry {
   orderId: string;
@@ -46,7 +46,7 @@ function emptyTally(): Tally {
   };
 }
 
-export function buildLedger(state: SandboxState): LedgerEntry[] {
+export function buildLedger(state: StandInState): LedgerEntry[] {
   const tallies = new Map<string, Tally>();
   const tallyFor = (orderId: string): Tally => {
     const tally = tallies.get(orderId) ?? emptyTally();
@@ -104,7 +104,7 @@ export interface PriceLedgerEntry {
 }
 
 /** Per-SKU counts over the catalog and channels, the price change's counterpart of the ledger. */
-export function buildPriceLedger(state: SandboxState): PriceLedgerEntry[] {
+export function buildPriceLedger(state: StandInState): PriceLedgerEntry[] {
   const entries = new Map<string, PriceLedgerEntry>();
   const entryFor = (sku: string): PriceLedgerEntry => {
     const entry = entries.get(sku) ?? {

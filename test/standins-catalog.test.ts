@@ -1,4 +1,4 @@
-// The sandbox's catalog and channels over real HTTP against a temp state file: idempotent replay,
+// The stand-ins' catalog and channels over real HTTP against a temp state file: idempotent replay,
 // restore and withdraw, the price-change fault rules, validation answers, persistence across
 // restarts, and the catalog and channels activities sorting the answers for Temporal.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -6,10 +6,10 @@ import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createCatalogActivities } from '../activities/catalog';
 import { createChannelsActivities } from '../activities/channels';
-import { useSandboxFixture, type Answer } from './helpers/sandbox-fixture';
+import { useStandInsFixture, type Answer } from './helpers/standins-fixture';
 
-const sandbox = useSandboxFixture({ name: 'sandbox-catalog' });
-const { call, post } = sandbox;
+const standIns = useStandInsFixture({ name: 'standins-catalog' });
+const { call, post } = standIns;
 
 function setPrice(sku: string, expectedPrice: number, newPrice: number, key = `wf-${sku}/set-price`, currency = 'EUR'): Promise<Answer> {
   return post('/catalog/prices', { sku, newPrice, currency, expectedPrice }, key);
@@ -137,7 +137,7 @@ describe('faults and persistence', () => {
   test('keeps prices, publications and idempotency records across a restart', async () => {
     const change = await setPrice('SKU-22', 12, 10);
     const publication = await publish('SKU-22', 'web', 10);
-    await sandbox.restart();
+    await standIns.restart();
 
     expect((await setPrice('SKU-22', 12, 10)).body).toEqual(change.body);
     expect((await publish('SKU-22', 'web', 10)).body).toEqual(publication.body);
@@ -147,10 +147,10 @@ describe('faults and persistence', () => {
   });
 
   test('loads a state file written before the catalog and channels existed', async () => {
-    await sandbox.stop();
-    mkdirSync(dirname(sandbox.statePath), { recursive: true });
-    writeFileSync(sandbox.statePath, JSON.stringify({ reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} }));
-    await sandbox.start();
+    await standIns.stop();
+    mkdirSync(dirname(standIns.statePath), { recursive: true });
+    writeFileSync(standIns.statePath, JSON.stringify({ reservations: [], refunds: [], cases: [], messages: [], replies: {}, attempts: {} }));
+    await standIns.start();
 
     expect((await setPrice('SKU-23', 8, 7)).status).toBe(201);
   });
@@ -189,7 +189,7 @@ describe('validation', () => {
 });
 
 describe('catalog and channels activities', () => {
-  const activities = () => ({ ...createCatalogActivities({ baseUrl: sandbox.baseUrl }), ...createChannelsActivities({ baseUrl: sandbox.baseUrl }) });
+  const activities = () => ({ ...createCatalogActivities({ baseUrl: standIns.baseUrl }), ...createChannelsActivities({ baseUrl: standIns.baseUrl }) });
 
   async function failureOf(promise: Promise<unknown>): Promise<unknown> {
     return promise.then(

@@ -1,14 +1,14 @@
-// The sandbox server as tests use it: started on a free port against a temp state file, spoken to
+// The stand-in server as tests use it: started on a free port against a temp state file, spoken to
 // over real HTTP, and restartable on the same file to test what survives a restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../runtime/logger';
-import { createSandboxServer, type SandboxServer } from '../../sandbox/server';
+import { createStandInServer, type StandInServer } from '../../standins/server';
 
-/** A sandbox server on a free port; its logger is silent because tests assert on answers, not logs. */
-export async function startSandboxServer(statePath: string, loggerName: string): Promise<{ server: SandboxServer; url: string }> {
-  const server = createSandboxServer({ statePath, logger: createLogger(loggerName, { level: 'silent' }) });
+/** A stand-in server on a free port; its logger is silent because tests assert on answers, not logs. */
+export async function startStandInServer(statePath: string, loggerName: string): Promise<{ server: StandInServer; url: string }> {
+  const server = createStandInServer({ statePath, logger: createLogger(loggerName, { level: 'silent' }) });
   const port = await server.listen(0);
   return { server, url: `http://127.0.0.1:${port}` };
 }
@@ -28,14 +28,14 @@ export interface CallInit {
   raw?: string;
 }
 
-export interface SandboxFixtureOptions {
+export interface StandInsFixtureOptions {
   /** Names the temp folder and the logger, so a leftover folder says which test file made it. */
   name: string;
   /** The state file's path inside the temp folder; a nested one tests that missing folders get made. */
   stateFile?: string;
 }
 
-export interface SandboxFixture {
+export interface StandInsFixture {
   readonly baseUrl: string;
   readonly stateDir: string;
   readonly statePath: string;
@@ -48,21 +48,21 @@ export interface SandboxFixture {
 }
 
 /**
- * A fresh sandbox on a fresh state file for every test: registers beforeEach/afterEach where it is
+ * Fresh stand-ins on a fresh state file for every test: registers beforeEach/afterEach where it is
  * called, so no test sees another's records or idempotency keys.
  */
-export function useSandboxFixture(options: SandboxFixtureOptions): SandboxFixture {
+export function useStandInsFixture(options: StandInsFixtureOptions): StandInsFixture {
   let stateDir: string;
   let statePath: string;
-  let sandbox: SandboxServer;
+  let standIns: StandInServer;
   let baseUrl: string;
 
   async function start(): Promise<void> {
-    ({ server: sandbox, url: baseUrl } = await startSandboxServer(statePath, `${options.name}-test`));
+    ({ server: standIns, url: baseUrl } = await startStandInServer(statePath, `${options.name}-test`));
   }
 
   async function stop(): Promise<void> {
-    await sandbox.close();
+    await standIns.close();
   }
 
   async function restart(): Promise<void> {
@@ -82,7 +82,7 @@ export function useSandboxFixture(options: SandboxFixtureOptions): SandboxFixtur
 
   beforeEach(async () => {
     stateDir = mkdtempSync(join(tmpdir(), `arbiter-${options.name}-`));
-    statePath = join(stateDir, options.stateFile ?? 'sandbox.json');
+    statePath = join(stateDir, options.stateFile ?? 'standins.json');
     await start();
   });
 

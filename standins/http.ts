@@ -1,4 +1,4 @@
-// HTTP plumbing for the sandbox: JSON answers and a size-capped body reader, so the route
+// HTTP plumbing for the stand-in systems: JSON answers and a size-capped body reader, so the route
 // logic never touches streams and an oversized body is refused before it is held in memory.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readLimitedBody } from '../runtime/read-body';
