@@ -1,18 +1,16 @@
-// The processes `arbiter start` can start, by name: each with the zod schema its request must
-// pass and the client call that starts it. A new process is one more entry in `startableProcesses`.
-import type { z } from 'zod';
+// The processes `arbiter start` can start, by name: every process in processes/, each with the
+// schema its request must pass, so the CLI refuses what the client and the workflow would.
 import type { ArbiterClient, StartedProcess } from '../client';
-import { priceChangeRequestSchema } from '../common/price-change-schemas';
-import { refundRequestSchema } from '../common/refund-schemas';
+import { PROCESSES } from '../processes';
+import type { z } from 'zod';
 
 export interface StartableProcess {
-  /** The schema the client and the workflow parse the request with, so the CLI refuses what they would. */
+  /** The schema the client and the workflow parse the request with. */
   schema: z.ZodType;
   /** Starts a run for an already validated request; the same request id twice returns the existing run. */
   start(client: ArbiterClient, request: unknown): Promise<StartedProcess>;
 }
 
-export const startableProcesses: Record<string, StartableProcess> = {
-  refund: { schema: refundRequestSchema, start: (client, request) => client.startRefund(request) },
-  'price-change': { schema: priceChangeRequestSchema, start: (client, request) => client.startPriceChange(request) },
-};
+export const startableProcesses: Record<string, StartableProcess> = Object.fromEntries(
+  PROCESSES.map((descriptor) => [descriptor.name, { schema: descriptor.requestSchema, start: (client: ArbiterClient, request: unknown) => client.start(descriptor.name, request) }]),
+);

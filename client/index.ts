@@ -6,8 +6,9 @@ import type { DataConverter } from '@temporalio/common';
 import type { z } from 'zod';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../common/constants';
 import { INVALID_INPUT } from '../common/error-types';
-import { priceChangeRequestSchema, priceChangeWorkflowId, type PriceChangeResult } from '../common/price-change-schemas';
-import { refundRequestSchema, refundWorkflowId, type RefundResult } from '../common/refund-schemas';
+import type { PriceChangeResult } from '../common/price-change-schemas';
+import type { RefundResult } from '../common/refund-schemas';
+import { priceChangeProcess, processNamed, processNames, refundProcess, type ProcessDescriptor } from '../processes';
 import { resolveCompensationSchema, type ResolveCompensation, type StepLogEntry } from '../common/saga-schemas';
 import { approvalDecisionSchema, setAiEnabledSchema, type ApprovalDecision, type ApprovalView, type SetAiEnabled } from '../common/approval-schemas';
 import { decisionStatement } from '../common/signed-statements';
@@ -97,34 +98,30 @@ export class ArbiterClient {
     return new ArbiterClient(new Client({ connection, namespace: settings.namespace, dataConverter }), settings);
   }
 
+  /**
+   * Starts a run of the named process (`refund`, `price-change`, any in processes/); the same
+   * request id twice returns the existing run, never a second effect.
+   */
+  async start(processName: string, input: unknown): Promise<StartedProcess> {
+    const descriptor = processNamed(processName);
+    if (!descriptor) throw new InvalidRequestError(`unknown process "${processName}"; known: ${processNames().join(', ')}`, ['process']);
+    return this.startProcess(descriptor, parseRequest(descriptor.requestSchema, input, `${descriptor.name} request`));
+  }
+
   /** Starts a refund; the same requestId twice returns the existing run, never a second refund. */
   async startRefund(input: unknown): Promise<StartedProcess> {
-    const request = parseRequest(refundRequestSchema, input, 'refund request');
-    return this.startProcess('refund', refundWorkflowId(request.requestId), request, {
-      tenant: request.tenant,
-      summary: `refund ${request.order.amount} ${request.order.currency} on order ${request.order.id}`,
-    });
+    return this.start(refundProcess.name, input);
   }
 
   /** Starts a price review of a list of SKUs; the same requestId twice returns the existing run. */
   async startPriceChange(input: unknown): Promise<StartedProcess> {
-    const request = parseRequest(priceChangeRequestSchema, input, 'price-change request');
-    const skus = request.skus.map((s) => s.sku);
-    return this.startProcess('priceChange', priceChangeWorkflowId(request.requestId), request, {
-      process: 'price-change',
-      tenant: request.tenant,
-      summary: `reprice ${skus.length} SKU(s) (${skus.slice(0, 3).join(', ')}${skus.length > 3 ? ', ...' : ''}) on ${request.channels.join(', ')}`,
-    });
+    return this.start(priceChangeProcess.name, input);
   }
 
-  private async startProcess(
-    workflowType: string,
-    workflowId: string,
-    request: unknown,
-    meta: { process?: string; tenant: string; summary: string },
-  ): Promise<StartedProcess> {
+  private async startProcess(descriptor: ProcessDescriptor, request: unknown): Promise<StartedProcess> {
+    const workflowId = descriptor.workflowId(request);
     try {
-      const handle = await this.temporal.workflow.start(workflowType, {
+      const handle = await this.temporal.workflow.start(descriptor.workflowType, {
         taskQueue: this.settings.workflowTaskQueue,
         workflowId,
         args: [request],
@@ -133,11 +130,11 @@ export class ArbiterClient {
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: [
-          { key: ArbiterProcess, value: meta.process ?? workflowType },
-          { key: ArbiterTenant, value: meta.tenant },
+          { key: ArbiterProcess, value: descriptor.name },
+          { key: ArbiterTenant, value: descriptor.tenant(request) },
           { key: ArbiterStage, value: SagaStage.proposing },
         ],
-        staticSummary: meta.summary,
+        staticSummary: descriptor.summary(request),
       });
       return { workflowId, runId: handle.firstExecutionRunId, webUiUrl: webUiLink(this.settings, workflowId), started: true };
     } catch (err) {
@@ -241,15 +238,15 @@ export async function closeDefaultClient(): Promise<void> {
 }
 
 // Validated before connecting: a malformed request is refused even when Temporal is unreachable.
-export async function startRefund(input: unknown): Promise<StartedProcess> {
-  const request = parseRequest(refundRequestSchema, input, 'refund request');
-  return (await defaultClient()).startRefund(request);
+export async function start(processName: string, input: unknown): Promise<StartedProcess> {
+  const descriptor = processNamed(processName);
+  if (!descriptor) throw new InvalidRequestError(`unknown process "${processName}"; known: ${processNames().join(', ')}`, ['process']);
+  const request = parseRequest(descriptor.requestSchema, input, `${descriptor.name} request`);
+  return (await defaultClient()).start(descriptor.name, request);
 }
 
-export async function startPriceChange(input: unknown): Promise<StartedProcess> {
-  const request = parseRequest(priceChangeRequestSchema, input, 'price-change request');
-  return (await defaultClient()).startPriceChange(request);
-}
+export const startRefund = (input: unknown): Promise<StartedProcess> => start(refundProcess.name, input);
+export const startPriceChange = (input: unknown): Promise<StartedProcess> => start(priceChangeProcess.name, input);
 
 export const getStatus = async (workflowId: string) => (await defaultClient()).getStatus(workflowId);
 export const result = async (workflowId: string) => (await defaultClient()).result(workflowId);

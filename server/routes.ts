@@ -3,10 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from '../common/approval-schemas';
-import { priceChangeProposalSchema } from '../common/price-change-schemas';
 import { decisionStatement, proposalStatement } from '../common/signed-statements';
 import type { DecisionSigningKey } from '../runtime/decision-key';
-import { refundProposalSchema } from '../common/refund-schemas';
+import { processNamed } from '../processes';
 import { awaitsCaller, decisionRefusal, proposalRefusal, tenantAllows, visibleView } from './approval-rules';
 import type { ApprovalSource } from './approvals-source';
 import { ALL_TENANTS, type Caller } from './auth';
@@ -32,11 +31,6 @@ export interface ApprovalRoutesDeps {
   decisionKey: DecisionSigningKey;
 }
 
-/** A person's proposal passes the same schema as the AI's, per process. */
-const PROPOSAL_SCHEMAS: Record<string, z.ZodType> = {
-  refund: refundProposalSchema,
-  'price-change': priceChangeProposalSchema,
-};
 
 const proposalEnvelopeSchema = z.strictObject({
   cardHash: cardHashSchema,
@@ -100,7 +94,8 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
         if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal, 'proposal');
         throw refusal;
       }
-      const schema = view && PROPOSAL_SCHEMAS[view.card.process];
+      // A person's proposal passes the same schema as the agent's, per process.
+      const schema = view && processNamed(view.card.process)?.proposalSchema;
       if (!schema) throw new HttpError(404, 'not-pending', 'proposals for this process are not taken here');
       // Parsed inside the envelope again, so a bad field is named by its full path (proposal.amount).
       const { proposal } = parseBody(z.strictObject({ cardHash: cardHashSchema, proposal: schema }), raw);
