@@ -2,6 +2,7 @@
 import { createCatalogActivities } from './catalog';
 import { createChannelsActivities } from './channels';
 import { createCrmActivities } from './crm';
+import { createErpActivities } from './erp';
 import { createNotificationsActivities } from './notifications';
 import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
@@ -11,6 +12,7 @@ import { createChatProposerActivities } from './llm/chat-proposer';
 export { createCatalogActivities } from './catalog';
 export { createChannelsActivities } from './channels';
 export { createCrmActivities } from './crm';
+export { createErpActivities } from './erp';
 export { createNotificationsActivities } from './notifications';
 export { createPaymentsActivities } from './payments';
 export { auditSinkFromEnv, createAuditActivities } from './audit';
@@ -26,6 +28,7 @@ export interface IntegrationDeps {
   notificationsUrl: string;
   catalogUrl: string;
   channelsUrl: string;
+  erpUrl: string;
   fetch?: typeof fetch;
 }
 
@@ -36,6 +39,7 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
     ...createNotificationsActivities({ baseUrl: deps.notificationsUrl, fetch: deps.fetch }),
     ...createCatalogActivities({ baseUrl: deps.catalogUrl, fetch: deps.fetch }),
     ...createChannelsActivities({ baseUrl: deps.channelsUrl, fetch: deps.fetch }),
+    ...createErpActivities({ baseUrl: deps.erpUrl, fetch: deps.fetch }),
   };
 }
 
@@ -50,6 +54,7 @@ export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): In
     notificationsUrl: env.ARBITER_NOTIFICATIONS_URL || standIns,
     catalogUrl: env.ARBITER_CATALOG_URL || standIns,
     channelsUrl: env.ARBITER_CHANNELS_URL || standIns,
+    erpUrl: env.ARBITER_ERP_URL || standIns,
   };
 }
 

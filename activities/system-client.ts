@@ -6,7 +6,7 @@ import type { SystemRejectionType } from '../common/error-types';
 
 export interface SystemClientOptions {
   /** Name used in error types, e.g. `Crm` gives `CrmRejected`. */
-  system: 'Payments' | 'Crm' | 'Notifications' | 'Catalog' | 'Channels';
+  system: 'Payments' | 'Crm' | 'Notifications' | 'Catalog' | 'Channels' | 'Erp';
   baseUrl: string;
   fetch?: typeof fetch;
   /** Per request; the activity's own start-to-close timeout bounds the whole attempt. */

@@ -26,13 +26,13 @@ export function registerBenchOrder(request: RefundRequest): void {
 export async function startSystems(mode: Systems): Promise<BenchSystems> {
   if (mode === 'instant') {
     const url = 'http://instant.invalid';
-    const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, fetch: instantFetch });
+    const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url, fetch: instantFetch });
     return { activities, close: async () => undefined };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-standins-'));
   const standIns = createStandInServer({ statePath: path.join(dir, 'standins.json'), logger: createLogger('bench-standins', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await standIns.listen(0)}`;
-  const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url });
+  const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url });
   return {
     activities: {
       ...activities,

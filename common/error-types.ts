@@ -7,6 +7,7 @@ export const SYSTEM_REJECTION_TYPES = [
   'NotificationsRejected',
   'CatalogRejected',
   'ChannelsRejected',
+  'ErpRejected',
 ] as const;
 export type SystemRejectionType = (typeof SYSTEM_REJECTION_TYPES)[number];
 

@@ -1,6 +1,8 @@
 // The Chat Completions answer of the stand-in model: reads the request, runs the triage, price
-// review or customer-reply rules and returns the OpenAI response shape, or the broken content a content fault asks for.
+// review, credit review or customer-reply rules and returns the OpenAI response shape, or the
+// broken content a content fault asks for.
 import { z } from 'zod';
+import { readCreditBlock, reviewCredit } from './credit-rules';
 import { readPricingBlock, reviewPrices } from './pricing-rules';
 import { draftReply, readReplyBlock } from './reply-rules';
 import { readRequestBlock, triage } from './triage-rules';
@@ -46,13 +48,16 @@ export function triageContent(request: ChatRequest): string {
 }
 
 /**
- * The rules' answer as JSON text: a customer reply when the request block holds a `reply`, a price
- * review when it lists SKUs, else a refund triage (which also answers a prompt with no request at all).
+ * The rules' answer as JSON text: a customer reply when the request block holds a `reply`, a credit
+ * review when it holds a credit record, a price review when it lists SKUs, else a refund triage
+ * (which also answers a prompt with no request at all).
  */
 export function ruleContent(request: ChatRequest): string {
   const userTexts = request.messages.filter((message) => message.role === 'user').map(textOf).reverse();
   const reply = userTexts.map(readReplyBlock).find((found) => found !== undefined);
   if (reply) return JSON.stringify(draftReply(reply));
+  const credit = userTexts.map(readCreditBlock).find((found) => found !== undefined);
+  if (credit) return JSON.stringify(reviewCredit(credit));
   const pricing = userTexts.map(readPricingBlock).find((found) => found !== undefined);
   return pricing ? JSON.stringify(reviewPrices(pricing)) : triageContent(request);
 }

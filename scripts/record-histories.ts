@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const standInsUrl = `http://127.0.0.1:${await standIns.listen(0)}`;
   const viaStandIns = () =>
     registeringOrders(
-      createIntegrationActivities({ paymentsUrl: standInsUrl, crmUrl: standInsUrl, notificationsUrl: standInsUrl, catalogUrl: standInsUrl, channelsUrl: standInsUrl }),
+      createIntegrationActivities({ paymentsUrl: standInsUrl, crmUrl: standInsUrl, notificationsUrl: standInsUrl, catalogUrl: standInsUrl, channelsUrl: standInsUrl, erpUrl: standInsUrl }),
       standInsUrl,
     );
   const [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);

@@ -56,6 +56,23 @@ export const publishPriceBodySchema = z.object({
   currency: currencySchema,
 });
 
+/** A B2B customer's credit record as the ERP keeps it; registering the same record twice is one record. */
+export const registerCreditCustomerBodySchema = z.strictObject({
+  customerId: externalIdSchema,
+  creditLimit: z.number().finite().nonnegative().max(1_000_000_000),
+  currency: currencySchema,
+  exposure: z.number().finite().nonnegative().max(1_000_000_000),
+  daysPastDue: z.number().int().nonnegative().max(10_000),
+  accountManager: externalIdSchema,
+});
+
+/** `expectedLimit` is the limit the change was decided on: the ERP refuses if the customer has another now. */
+export const setCreditLimitBodySchema = z.object({
+  newLimit: moneyAmountSchema,
+  currency: currencySchema,
+  expectedLimit: z.number().finite().nonnegative(),
+});
+
 const orderSchema = registerOrderBodySchema.extend({ registeredAt: z.string() });
 export type Order = z.infer<typeof orderSchema>;
 
@@ -129,6 +146,21 @@ const publicationSchema = z.object({
 });
 export type Publication = z.infer<typeof publicationSchema>;
 
+const creditCustomerSchema = registerCreditCustomerBodySchema.extend({ registeredAt: z.string(), updatedAt: z.string() });
+export type CreditCustomer = z.infer<typeof creditCustomerSchema>;
+
+const creditLimitChangeSchema = z.object({
+  changeId: z.string(),
+  customerId: z.string(),
+  previousLimit: z.number(),
+  newLimit: z.number(),
+  currency: z.string(),
+  status: z.enum(['applied', 'restored']),
+  changedAt: z.string(),
+  restoredAt: z.string().optional(),
+});
+export type CreditLimitChange = z.infer<typeof creditLimitChangeSchema>;
+
 const storedReplySchema = z.object({ status: z.number().int(), body: z.record(z.string(), z.unknown()) });
 
 export const standInStateSchema = z.object({
@@ -142,6 +174,9 @@ export const standInStateSchema = z.object({
   prices: z.array(catalogPriceSchema).default([]),
   priceChanges: z.array(priceChangeSchema).default([]),
   publications: z.array(publicationSchema).default([]),
+  // Defaults, so a state file written before the ERP existed still loads.
+  creditCustomers: z.array(creditCustomerSchema).default([]),
+  creditLimitChanges: z.array(creditLimitChangeSchema).default([]),
   /** First answer per idempotency key: replays return it unchanged. */
   replies: z.record(z.string(), storedReplySchema),
   /** Calls seen per idempotency key, so injected faults stop after a fixed count across restarts. */
@@ -150,5 +185,18 @@ export const standInStateSchema = z.object({
 export type StandInState = z.infer<typeof standInStateSchema>;
 
 export function emptyState(): StandInState {
-  return { orders: [], reservations: [], refunds: [], cases: [], messages: [], prices: [], priceChanges: [], publications: [], replies: {}, attempts: {} };
+  return {
+    orders: [],
+    reservations: [],
+    refunds: [],
+    cases: [],
+    messages: [],
+    prices: [],
+    priceChanges: [],
+    publications: [],
+    creditCustomers: [],
+    creditLimitChanges: [],
+    replies: {},
+    attempts: {},
+  };
 }

@@ -1,5 +1,5 @@
-// The stand-ins' HTTP server: one process standing in for the payments, CRM, notification, catalog
-// and channel systems that Arbiter's saga activities call, with idempotency and fault injection built in.
+// The stand-ins' HTTP server: one process standing in for the payments, CRM, notification, catalog,
+// channel and ERP systems that Arbiter's saga activities call, with idempotency and fault injection built in.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { closeServer, listenOn } from '../runtime/http-entry';
@@ -7,6 +7,7 @@ import { createLogger } from '../runtime/logger';
 import { catalogRoutes } from './catalog';
 import { channelRoutes } from './channels';
 import { crmRoutes } from './crm';
+import { erpCustomerRoutes, erpEffectRoutes } from './erp';
 import { ReplyError, sendJson, type Reply } from './http';
 import { serveIdempotently } from './idempotency';
 import { buildLedger, buildPriceLedger } from './ledger';
@@ -87,7 +88,7 @@ function buildRoutes(store: StateStore): HttpRoute[] {
       method: 'GET',
       template: '/state',
       handle: async () => {
-        const { orders, reservations, refunds, cases, messages, prices, priceChanges, publications } = store.state;
+        const { orders, reservations, refunds, cases, messages, prices, priceChanges, publications, creditCustomers, creditLimitChanges } = store.state;
         const body = {
           orders,
           reservations,
@@ -99,6 +100,8 @@ function buildRoutes(store: StateStore): HttpRoute[] {
           priceChanges,
           publications,
           priceLedger: buildPriceLedger(store.state),
+          creditCustomers,
+          creditLimitChanges,
         };
         return { reply: { status: 200, body } };
       },
@@ -113,8 +116,8 @@ function buildRoutes(store: StateStore): HttpRoute[] {
       },
     },
   ];
-  const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes, ...catalogRoutes, ...channelRoutes].map((route) => serveIdempotently(store, route));
-  return [...plain, ...orderRoutes(store), ...effects];
+  const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes, ...catalogRoutes, ...channelRoutes, ...erpEffectRoutes].map((route) => serveIdempotently(store, route));
+  return [...plain, ...orderRoutes(store), ...erpCustomerRoutes(store), ...effects];
 }
 
 async function dispatch(routes: HttpRoute[], method: string, path: string, req: IncomingMessage): Promise<RouteAnswer> {

@@ -30,7 +30,7 @@ test('the client refuses a process it does not list, and a bad request, naming t
   const unknown = await start('credit-line', {}).catch((err: unknown) => err);
   expect(unknown).toBeInstanceOf(InvalidRequestError);
   expect((unknown as InvalidRequestError).fields).toEqual(['process']);
-  expect((unknown as Error).message).toBe('unknown process "credit-line"; known: refund, price-change');
+  expect((unknown as Error).message).toBe('unknown process "credit-line"; known: refund, price-change, credit-limit');
   expect(processNamed('toString')).toBeUndefined();
   const bad = await start('refund', { ...refundRequest(), order: { id: 'o-1', amount: -5, currency: 'EUR' } }).catch((err: unknown) => err);
   expect(bad).toBeInstanceOf(InvalidRequestError);

@@ -12,6 +12,7 @@ import type { ReplyDraftRequest } from '../../common/reply-schemas';
 import type { ModelsFile } from '../../policies/schema';
 import { failoverReserveUsd, type RouteCandidate } from '../../policies/routing';
 import { parseBudgetReservation, type BudgetGrant, type BudgetReservationRequest, type ModelBudgetLedger } from '../budget';
+import { CREDIT_REVIEW_TASK, type CreditReview } from './credit-prompt';
 import { PRICE_REVIEW_TASK } from './pricing-prompt';
 import { CUSTOMER_REPLY_TASK } from './reply-prompt';
 import type { ProposalTask } from './proposal-task';
@@ -255,6 +256,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   return {
     proposeRefund: (input: ProposeRefundInput) => propose(REFUND_TRIAGE_TASK, input),
     proposePriceChanges: (input: ProposeInput<PriceChangeRequest>) => propose(PRICE_REVIEW_TASK, input),
+    proposeCreditLimit: (input: ProposeInput<CreditReview>) => propose(CREDIT_REVIEW_TASK, input),
     draftCustomerReply: (input: ProposeInput<ReplyDraftRequest>) => propose(CUSTOMER_REPLY_TASK, input),
   };
 }

@@ -68,6 +68,7 @@ export function useArbiterWithStandIns(options: ArbiterWithStandInsOptions): Arb
       notificationsUrl: standInsUrl,
       catalogUrl: standInsUrl,
       channelsUrl: standInsUrl,
+      erpUrl: standInsUrl,
     });
     const integrations = registeringOrders(systems, standInsUrl);
     return withArbiterWorkers(env, bundle, { integrations, ...setup }, (taskQueue) =>

@@ -2,6 +2,7 @@
 // call in order and fail where the test says, so a test can steer failures step by step.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IntegrationActivities } from '../../activities';
+import { testCreditRecord } from './credit-fixtures';
 import { testOrder } from './payments-record';
 
 export type ActivityName = keyof IntegrationActivities;
@@ -93,6 +94,20 @@ export function recordingSystems(options: RecordingOptions = {}): RecordingSyste
     },
     async withdrawPublication(input) {
       await enter('withdrawPublication', input.idempotencyKey);
+    },
+    async getCreditRecord(input) {
+      return testCreditRecord(input.customerId);
+    },
+    async setCreditLimit(input) {
+      await enter('setCreditLimit', input.idempotencyKey);
+      return { changeId: `clc-${input.customerId}`, customerId: input.customerId, previousLimit: input.expectedLimit, newLimit: input.newLimit, currency: input.currency };
+    },
+    async restoreCreditLimit(input) {
+      await enter('restoreCreditLimit', input.idempotencyKey);
+    },
+    async notifyAccountManager(input) {
+      await enter('notifyAccountManager', input.idempotencyKey);
+      return { messageId: `note-${input.accountManager}` };
     },
     async notifyApprovers(input) {
       await enter('notifyApprovers', input.idempotencyKey);
