@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ArbiterProcess, ArbiterTenant } from '../common/constants';
+import { creditLimitWorkflowId } from '../common/credit-limit-schemas';
 import { priceChangeWorkflowId } from '../common/price-change-schemas';
 import { refundWorkflowId, type RefundRequest } from '../common/refund-schemas';
+import { creditCase } from './helpers/credit-fixtures';
 import { priceChangeRequest } from './helpers/price-fixtures';
 import { refundRequest } from './helpers/refund-fixtures';
 import { startTestServer, uniqueQueue } from './helpers/temporal';
@@ -98,6 +100,19 @@ describe('arbiter start', () => {
     expect(await description.staticSummary()).toBe(`reprice 1 SKU(s) (${request.skus[0]!.sku}) on web, marketplace`);
   });
 
+  it('starts a credit-limit run, a process the CLI knows from the registry alone', async () => {
+    const { request } = creditCase(30_000);
+    const workflowId = creditLimitWorkflowId(request.requestId);
+
+    const { code, stderr } = await arbiter(['start', 'credit-limit', '--input', inputFile(request)]);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const description = await env.client.workflow.getHandle(workflowId).describe();
+    expect(description).toMatchObject({ type: 'creditLimit', taskQueue, status: { name: 'RUNNING' } });
+    expect(description.typedSearchAttributes.get(ArbiterProcess)).toBe('credit-limit');
+    expect(await description.staticSummary()).toBe(`credit limit of 30000 EUR for customer ${request.customerId}`);
+  });
+
   it('reports the existing run for a repeated requestId and starts no second run', async () => {
     const request = refundRequest();
     const workflowId = refundWorkflowId(request.requestId);
@@ -156,6 +171,6 @@ describe('arbiter start', () => {
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(/^arbiter: unknown process "chargeback"; known processes: refund, price-change$/m);
+    expect(stderr).toMatch(/^arbiter: unknown process "chargeback"; known processes: refund, price-change, credit-limit$/m);
   });
 });
