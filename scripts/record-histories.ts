@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createIntegrationActivities } from '../activities';
 import { ArbiterStage } from '../common/constants';
+import type { CreditLimitRequest } from '../common/credit-limit-schemas';
 import type { PriceChangeRequest } from '../common/price-change-schemas';
 import type { RefundRequest } from '../common/refund-schemas';
 import { createStandInServer } from '../standins/server';
@@ -21,6 +22,7 @@ import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { signalSignedDecision, signalSignedProposal } from '../test/helpers/decision-key';
 import { recordingSystems } from '../test/helpers/recording-systems';
+import { creditCase, registeringCreditCustomers } from '../test/helpers/credit-fixtures';
 import { priceChangeRequest } from '../test/helpers/price-fixtures';
 import { refundRequest } from '../test/helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
@@ -35,9 +37,9 @@ const HISTORIES = path.join(REPO_ROOT, 'test', 'histories');
 interface Scenario {
   file: string;
   /** Defaults to refund. */
-  workflowType?: 'refund' | 'priceChange';
+  workflowType?: 'refund' | 'priceChange' | 'creditLimit';
   integrations: () => IntegrationActivities;
-  request: () => RefundRequest | PriceChangeRequest;
+  request: () => RefundRequest | PriceChangeRequest | CreditLimitRequest;
   proposer?: Partial<ProposerActivities>;
   /** Drives the run after start (signals, cancel) and waits for it to close. */
   drive: (handle: WorkflowHandle) => Promise<unknown>;
@@ -171,11 +173,32 @@ async function main(): Promise<void> {
       request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-D', 'FAIL-CHANNEL-REC-E']),
       drive: (h) => h.result(),
     },
+    {
+      file: 'credit-limit-approved.json',
+      workflowType: 'creditLimit',
+      integrations: () => registeringCreditCustomers(viaStandIns(), standInsUrl),
+      request: () => creditCase(30_000).request,
+      drive: async (h) => {
+        await waitForStage(h, 'awaiting-approval');
+        await decide(h, 'approve', { id: 'cm-ines', roles: ['credit-manager'] });
+        return h.result();
+      },
+    },
+    {
+      file: 'credit-limit-compensated.json',
+      workflowType: 'creditLimit',
+      integrations: () => recordingSystems({ failingActivity: 'notifyAccountManager' }).activities,
+      request: () => creditCase(21_000).request,
+      drive: (h) => h.result(),
+    },
   ];
+  // `npm run record-histories -- <file>...` records only those, leaving the other histories as committed.
+  const only = process.argv.slice(2);
+  const recording = only.length ? scenarios.filter((s) => only.includes(s.file)) : scenarios;
 
   try {
     mkdirSync(HISTORIES, { recursive: true });
-    for (const scenario of scenarios) {
+    for (const scenario of recording) {
       // The file is named after the workflow id: replay must run with the id the run had, since
       // workflow code may use it (idempotency keys, card hashes).
       const workflowId = scenario.file.replace(/\.json$/, '');

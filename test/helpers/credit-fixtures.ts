@@ -2,6 +2,7 @@
 // to the recording systems' ERP here, and registered with the stand-in ERP over HTTP when asked.
 import { randomUUID } from 'node:crypto';
 import type { CreditLimitRequest, CreditRecord } from '../../common/credit-limit-schemas';
+import { registerStandInCreditCustomer } from '../../standins/erp-client';
 
 const records = new Map<string, CreditRecord>();
 
@@ -35,4 +36,19 @@ export function creditCase(requestedLimit: number, record: Partial<Omit<CreditRe
     ...overrides,
   };
   return { request, record: full };
+}
+
+/**
+ * The integration activities with `getCreditRecord` registering the test's customer (see
+ * creditCase()) with the stand-in ERP just before the workflow reads it, as the real ERP would hold it.
+ */
+export function registeringCreditCustomers<A extends { getCreditRecord(input: { customerId: string }): Promise<CreditRecord | null> }>(activities: A, standInsUrl: string): A {
+  return {
+    ...activities,
+    async getCreditRecord(input: { customerId: string }) {
+      const record = testCreditRecord(input.customerId);
+      if (record) await registerStandInCreditCustomer(standInsUrl, record);
+      return activities.getCreditRecord(input);
+    },
+  };
 }
