@@ -1,13 +1,16 @@
-// `npm run demo`: starts what is not running, runs refund and price-change scenarios through the
+// `npm run demo`: starts what is not running, runs refund, price-change and credit-limit scenarios through the
 // typed client (the agent proposes, policy decides, approvers approve, the saga acts or undoes), shows each
 // run's stage as it moves, and prints outcomes with the policy's reasons, the stand-ins' ledger and
 // Web UI links. Exits 0 only when every outcome is the one the scenario expects.
+import type { CreditLimitRequest, CreditLimitResult, CreditRecord } from '../common/credit-limit-schemas';
+import { registerStandInCreditCustomer } from '../standins/erp-client';
 import { orderOfRequest, registerStandInOrder } from '../standins/order-client';
 import { ArbiterClient, type PriceChangeRequest, type PriceChangeResult, type RefundRequest, type RefundResult } from '../client';
 import { localJwtSecret } from '../runtime/local-secret';
 import { mintLocalToken } from '../server/auth';
 import { readTemporalSettings } from '../runtime/config';
 import { approvalDecisionSignal } from '../workflows/approval';
+import type { creditLimit } from '../workflows/credit-limit';
 import { Platform } from './platform';
 
 interface Scenario {
@@ -150,6 +153,46 @@ const priceScenarios: PriceScenario[] = [
   },
 ];
 
+interface CreditScenario {
+  title: string;
+  request: CreditLimitRequest;
+  /** The customer as the ERP holds them before the run. */
+  record: CreditRecord;
+  expected: CreditLimitResult['outcome'];
+  /** The customer's limit in the stand-in ERP afterwards. */
+  expectedLimit: number;
+  approvals?: DemoDecision[];
+}
+
+function creditScenario(n: number, requestedLimit: number, daysPastDue: number): Pick<CreditScenario, 'request' | 'record'> {
+  const customerId = `B2B-${runTag}-${n}`;
+  return {
+    request: {
+      requestId: `demo-${runTag}-c${n}`,
+      tenant: 'acme',
+      customerId,
+      region: 'eu',
+      requestedLimit,
+      currency: 'EUR',
+      reason: 'Seasonal orders ahead; we would like more headroom.',
+      requestedBy: 'sales-desk',
+    },
+    record: { customerId, creditLimit: 20_000, currency: 'EUR', exposure: 12_000, daysPastDue, accountManager: 'am-lena' },
+  };
+}
+
+const creditScenarios: CreditScenario[] = [
+  { title: 'credit limit: 20,000 to 21,000, on its own', ...creditScenario(1, 21_000, 0), expected: 'completed', expectedLimit: 21_000 },
+  {
+    title: 'credit limit: 20,000 to 30,000, a credit manager approves',
+    ...creditScenario(2, 30_000, 0),
+    expected: 'completed',
+    expectedLimit: 30_000,
+    approvals: [approve('cm-ines', 'credit-manager')],
+  },
+  { title: 'credit limit: 75 days past due, policy denies', ...creditScenario(3, 21_000, 75), expected: 'denied', expectedLimit: 20_000 },
+];
+
 async function main(): Promise<number> {
   const settings = readTemporalSettings();
   const platform = new Platform(settings, 'files');
@@ -172,7 +215,12 @@ async function main(): Promise<number> {
     const started = await Promise.all(scenarios.map((s) => client!.startRefund(s.request)));
     const duplicate = await client.startRefund(scenarios[0]!.request);
     const startedPrices = await Promise.all(priceScenarios.map((s) => client!.startPriceChange(s.request)));
-    say(`started ${started.length} refunds and ${startedPrices.length} price changes; starting the first refund again returned the same run (started=${duplicate.started})`);
+    // The ERP knows each customer's credit standing: the credit agent and policy read it from there.
+    await Promise.all(creditScenarios.map((s) => registerStandInCreditCustomer(standInsUrl, s.record)));
+    const startedCredits = await Promise.all(creditScenarios.map((s) => client!.start('credit-limit', s.request)));
+    say(
+      `started ${started.length} refunds, ${startedPrices.length} price changes and ${startedCredits.length} credit limits; starting the first refund again returned the same run (started=${duplicate.started})`,
+    );
 
     console.log('\nProgress (ArbiterStage as operators see it in the Web UI):');
     const forgeries: { workflowId: string; refused: string | undefined }[] = [];
@@ -193,7 +241,7 @@ async function main(): Promise<number> {
         }
       });
     };
-    const [results, priceResults] = await Promise.all([
+    const [results, priceResults, creditResults] = await Promise.all([
       Promise.all(
         started.map(async (run, i) => {
           await follow(run.workflowId, [...(scenarios[i]!.approvals ?? [])], scenarios[i]!.forgedBy);
@@ -204,6 +252,12 @@ async function main(): Promise<number> {
         startedPrices.map(async (run, i) => {
           await follow(run.workflowId, [...(priceScenarios[i]!.approvals ?? [])]);
           return client!.priceChangeResult(run.workflowId);
+        }),
+      ),
+      Promise.all(
+        startedCredits.map(async (run, i) => {
+          await follow(run.workflowId, [...(creditScenarios[i]!.approvals ?? [])]);
+          return client!.temporal.workflow.getHandle<typeof creditLimit>(run.workflowId).result();
         }),
       ),
     ]);
@@ -245,6 +299,16 @@ async function main(): Promise<number> {
         ],
       });
     }
+    const erp = await fetchCreditLimits(standInsUrl);
+    for (const [i, scenario] of creditScenarios.entries()) {
+      const result = creditResults[i]!;
+      const limit = erp.get(scenario.record.customerId);
+      const ok = result.outcome === scenario.expected && limit === scenario.expectedLimit;
+      rows.push({
+        ok,
+        cells: [ok ? 'ok' : 'UNEXPECTED', scenario.title, startedCredits[i]!.workflowId, result.outcome, `limit now ${limit ?? '-'} EUR`, startedCredits[i]!.webUiUrl],
+      });
+    }
     rows.push({
       ok: duplicate.started === false && duplicate.workflowId === started[0]!.workflowId,
       cells: [
@@ -265,6 +329,7 @@ async function main(): Promise<number> {
     console.log('\nWhy (each run explains itself: `explain` query, or npx arbiter explain <workflowId>):');
     for (const [i, result] of results.entries()) say(`${started[i]!.workflowId.padEnd(32)} ${result.reason}`);
     for (const [i, result] of priceResults.entries()) say(`${startedPrices[i]!.workflowId.padEnd(32)} ${result.reason}`);
+    for (const [i, result] of creditResults.entries()) say(`${startedCredits[i]!.workflowId.padEnd(32)} ${result.reason}`);
     console.log();
     printTable(['check', 'scenario', 'workflow id', 'outcome', 'net effect in the stand-ins', 'Web UI'], rows.map((r) => r.cells));
     rows.push({
@@ -344,6 +409,11 @@ async function fetchLedger(standInsUrl: string): Promise<Map<string, LedgerEntry
 async function fetchPriceLedger(standInsUrl: string): Promise<Map<string, PriceLedgerEntry>> {
   const state = (await (await fetch(`${standInsUrl}/state`)).json()) as { priceLedger: PriceLedgerEntry[] };
   return new Map(state.priceLedger.map((e) => [e.sku, e]));
+}
+
+async function fetchCreditLimits(standInsUrl: string): Promise<Map<string, number>> {
+  const state = (await (await fetch(`${standInsUrl}/state`)).json()) as { creditCustomers: { customerId: string; creditLimit: number }[] };
+  return new Map(state.creditCustomers.map((c) => [c.customerId, c.creditLimit]));
 }
 
 function printTable(header: string[], rows: string[][]): void {
