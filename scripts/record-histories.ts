@@ -6,6 +6,8 @@
 // and the replay test decodes them with that key. Decisions and proposals are signed with the
 // committed test signing key (test/fixtures/decision-test-key), which the workers trust.
 import '../test/helpers/decision-key-env';
+// Recorded from the workflows as they are now, never from a bundle a test run left behind.
+delete process.env.ARBITER_TEST_WORKFLOW_BUNDLE;
 import { registerOrderOf, registeringOrders } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -47,26 +47,32 @@ export function visibleView(view: ApprovalView | undefined, caller: Caller): App
 }
 
 /**
- * Why this caller's decision must be refused, by the rule the workflow applies itself
- * (`checkDecision`), on the card as the endpoint just read it. A repeat of the caller's own vote
- * passes: the run answers it as a duplicate that changes nothing.
+ * What the endpoint does with a decision, by the rule the workflow applies itself
+ * (`checkDecision`) on the card as the endpoint just read it: refuse it, answer a repeat of the
+ * caller's own vote as a duplicate here (sending it would cost the run history and one of its
+ * limited updates, for nothing), or send it. The card shows no decision ids, so a repeat is told
+ * by person and vote; the run, which knows the ids, has the last word on what it is sent.
  */
-export function decisionRefusal(
+export type DecisionVerdict = { kind: 'refuse'; error: HttpError } | { kind: 'duplicate' } | { kind: 'send' };
+
+export function decisionVerdict(
   view: ApprovalView | undefined,
   caller: Caller,
   body: { decision: 'approve' | 'reject'; cardHash: string; decisionId?: string },
   nowMs: number,
   agentIds: ReadonlySet<string>,
-): HttpError | undefined {
-  if (!view || !tenantAllows(caller, view)) return notVisible();
-  if (view.card.kind !== 'approval') return notPending('no approval is pending for this workflow');
-  // The run closes an expired approval when its timer fires; the endpoint's clock may see it first.
-  if (hasExpired(view, nowMs)) return refusal('expired', `the approval expired at ${view.card.expiresAt}`);
+): DecisionVerdict {
+  const refuse = (error: HttpError): DecisionVerdict => ({ kind: 'refuse', error });
+  if (!view || !tenantAllows(caller, view)) return refuse(notVisible());
+  if (view.card.kind !== 'approval') return refuse(notPending('no approval is pending for this workflow'));
   const facts = { status: view.status, decisions: view.decisions, excluded: view.card.excluded, agentIds: [...agentIds], decidingRoles: view.decidingRoles };
   const check = checkDecision(facts, { decision: body.decision, approver: { id: caller.id, roles: caller.roles }, decisionId: body.decisionId });
-  if (!check.ok) return refusal(check.code, check.reason);
-  if (!check.duplicate && body.cardHash !== view.cardHash) return refusal('stale-card', '');
-  return undefined;
+  if (check.ok && check.duplicate) return { kind: 'duplicate' };
+  // The run closes an expired approval when its timer fires; the endpoint's clock may see it first.
+  if (hasExpired(view, nowMs)) return refuse(refusal('expired', `the approval expired at ${view.card.expiresAt}`));
+  if (!check.ok) return refuse(refusal(check.code, check.reason));
+  if (body.cardHash !== view.cardHash) return refuse(refusal('stale-card', ''));
+  return { kind: 'send' };
 }
 
 /** Why this caller may not supply the proposal a `proposal` card asks for. */

@@ -6,7 +6,7 @@ import { cardHashSchema, decisionRequestBodySchema, type ApprovalDecision } from
 import { decisionStatement, proposalStatement } from '../common/signed-statements';
 import type { DecisionSigningKey } from '../runtime/decision-key';
 import { processNamed } from '../processes';
-import { awaitsCaller, decisionRefusal, proposalRefusal, tenantAllows, visibleView } from './approval-rules';
+import { awaitsCaller, decisionVerdict, proposalRefusal, tenantAllows, visibleView } from './approval-rules';
 import type { ApprovalSource } from './approvals-source';
 import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError, parseBody, readJsonBody, sendJson } from './http';
@@ -58,12 +58,16 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
       const view = await source.view(workflowId, ownTenant(caller));
-      const refusal = decisionRefusal(view, caller, body, now(), agentIds);
-      if (refusal) {
+      const verdict = decisionVerdict(view, caller, body, now(), agentIds);
+      if (verdict.kind === 'refuse') {
         // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
         // in, and a write only for runs that exist would tell them which do.
-        if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal);
-        throw refusal;
+        if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, verdict.error);
+        throw verdict.error;
+      }
+      if (verdict.kind === 'duplicate') {
+        sendJson(res, 202, { workflowId, status: view!.status, stillNeeded: view!.stillNeeded, duplicate: true });
+        return;
       }
       const unsigned: ApprovalDecision = {
         decision: body.decision,

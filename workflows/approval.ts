@@ -217,7 +217,7 @@ export class ApprovalGate {
     const statement = decisionStatement(signatures, decision, decision.signature?.at ?? '');
     // An update is checked by its validator and again by its handler: one Ed25519 check (about
     // 2 ms here) is enough for the same signed statement. Bounded: forged messages cost no memory.
-    const key = `${decision.signature?.keyId}|${decision.signature?.value}|${canonicalJson(statement)}`;
+    const key = canonicalJson([decision.signature?.keyId ?? null, decision.signature?.value ?? null, statement]);
     const known = this.verdicts.get(key);
     if (known) return known;
     const verdict = verifyStatement(signatures, statement, decision.signature);

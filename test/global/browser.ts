@@ -2,10 +2,11 @@
 // it may (root with apt, as on CI and in containers), or stops before any test with the command to run.
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
 import { CHROMIUM_PATH } from '../helpers/browser';
 
 export const INSTALL_CHROMIUM_COMMAND = 'sudo apt-get install -y chromium';
+/** Debian's own apt, by its path: a root run installs nothing from whatever PATH finds first. */
+const APT_GET = '/usr/bin/apt-get';
 
 export interface BrowserFacts {
   chromiumPresent: boolean;
@@ -38,7 +39,7 @@ function currentBrowserFacts(): BrowserFacts {
   return {
     chromiumPresent: isExecutable(CHROMIUM_PATH),
     root: process.getuid?.() === 0,
-    aptAvailable: onPath('apt-get'),
+    aptAvailable: isExecutable(APT_GET),
   };
 }
 
@@ -47,15 +48,11 @@ function installChromium(): void {
   // Only apt's errors reach the terminal. The lists are updated first: a fresh machine may have none.
   const quiet: ExecFileSyncOptions = { env, stdio: ['ignore', 'ignore', 'inherit'] };
   try {
-    execFileSync('apt-get', ['update', '-qq'], quiet);
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], quiet);
+    execFileSync(APT_GET, ['update', '-qq'], quiet);
+    execFileSync(APT_GET, ['install', '-y', '-qq', 'chromium'], quiet);
   } catch (error) {
     throw new Error(`Installing chromium with apt-get failed.\n${missingChromiumMessage()}`, { cause: error });
   }
-}
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, command)));
 }
 
 function isExecutable(file: string): boolean {
