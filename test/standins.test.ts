@@ -227,7 +227,7 @@ test('clears all state on reset', async () => {
   const state = await call('GET', '/state');
 
   expect(reset.status).toBe(200);
-  expect(state.body).toEqual({ orders: [], reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [] });
+  expect(state.body).toEqual({ orders: [], reservations: [], refunds: [], cases: [], messages: [], ledger: [], prices: [], priceChanges: [], publications: [], priceLedger: [], creditCustomers: [], creditLimitChanges: [] });
   expect((await reserve('O-17', 3)).headers.get('idempotent-replayed')).toBeNull();
   expect(existsSync(standIns.statePath)).toBe(true);
 });
