@@ -96,6 +96,7 @@ export async function creditLimit(rawRequest: CreditLimitRequest): Promise<Credi
         bundle,
         trace,
       ),
+    // Any limit the agent proposes goes to policy: its invariants refuse one that raises nothing.
     () => undefined,
     bundle.policy.manualProposalTimeout,
   );
@@ -137,7 +138,6 @@ export async function creditLimit(rawRequest: CreditLimitRequest): Promise<Credi
     if (finance.outcome === 'deny') return finish({ outcome: 'denied', reason: finance.reason });
     // A person's proposal was reviewed at the first stage: the policy's review of it is not a second stage.
     if (finance.outcome === 'approve' && finance.approval && finance.approval !== bundle.policy.proposeOnlyReview) {
-      attributes.note({ key: ArbiterRiskTier, value: 'high' });
       const signOff = await approve(finance, [...excluded, ...managers.approvers]);
       if (signOff.rejected) return finish({ outcome: 'rejected', reason: signOff.rejected });
     }
