@@ -93,7 +93,7 @@ export class Platform {
     const standIns = this.spawn('standins', TSX, [path.join(REPO_ROOT, 'standins', 'main.ts')], {
       ARBITER_SANDBOX_STATE: process.env.ARBITER_SANDBOX_STATE || path.join(DATA_DIR, 'sandbox.json'),
     });
-    say(`Stand-in systems: starting payments, CRM and notifications stand-ins on port ${port}`);
+    say(`Stand-in systems: starting the payments, CRM, notifications, catalog, sales-channel and ERP stand-ins on port ${port}`);
     await waitUntil(() => httpAnswers(health), 'the stand-in systems', 30_000, standIns);
     return 'started';
   }

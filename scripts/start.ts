@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   say(`Temporal Web UI ${settings.webUiUrl}`);
   say(`  payloads are encrypted; the UI decodes them at ${codecEndpointUrl()} for operators (docs/payload-encryption.md)`);
   say(`Stand-in systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);
-  say(`Approvals page  http://127.0.0.1:${process.env.ARBITER_PORT || 8080}/  (token: npx arbiter token --sub carol --roles support-lead)`);
+  say(`Approvals page  http://127.0.0.1:${process.env.ARBITER_PORT || 8080}/  (token: npx arbiter token --sub carol --roles support-lead --tenant acme)`);
   say('up; Ctrl-C stops everything started here');
   const exited = await platform.firstExit();
   await stop(`${exited} exited on its own`, 1);
