@@ -33,13 +33,14 @@ import { withArbiterWorkers } from '../test/helpers/workers';
 import { approvalQuery, resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../workflows/refund';
 import type { IntegrationActivities, ProposerActivities } from '../activities';
 import { Context } from '@temporalio/activity';
+import { creditLimitProcess, priceChangeProcess, refundProcess, type ProcessDescriptor } from '../processes';
 
 const HISTORIES = path.join(REPO_ROOT, 'test', 'histories');
 
 interface Scenario {
   file: string;
-  /** Defaults to refund. */
-  workflowType?: 'refund' | 'priceChange' | 'creditLimit';
+  /** Defaults to the refund; the workflow type comes from the process's descriptor. */
+  process?: ProcessDescriptor;
   integrations: () => IntegrationActivities;
   request: () => RefundRequest | PriceChangeRequest | CreditLimitRequest;
   proposer?: Partial<ProposerActivities>;
@@ -152,14 +153,14 @@ async function main(): Promise<void> {
     },
     {
       file: 'price-change-completed.json',
-      workflowType: 'priceChange',
+      process: priceChangeProcess,
       integrations: viaStandIns,
       request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-A', 'SKU-REC-B']),
       drive: (h) => h.result(),
     },
     {
       file: 'price-change-approved.json',
-      workflowType: 'priceChange',
+      process: priceChangeProcess,
       integrations: viaStandIns,
       request: () => priceChangeRequest('Clearance of winter stock', ['SKU-REC-C']),
       drive: async (h) => {
@@ -170,14 +171,14 @@ async function main(): Promise<void> {
     },
     {
       file: 'price-change-compensated.json',
-      workflowType: 'priceChange',
+      process: priceChangeProcess,
       integrations: viaStandIns,
       request: () => priceChangeRequest('Spring promo on these lines', ['SKU-REC-D', 'FAIL-CHANNEL-REC-E']),
       drive: (h) => h.result(),
     },
     {
       file: 'credit-limit-approved.json',
-      workflowType: 'creditLimit',
+      process: creditLimitProcess,
       integrations: () => registeringCreditCustomers(viaStandIns(), standInsUrl),
       request: () => creditCase(30_000).request,
       drive: async (h) => {
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
     },
     {
       file: 'credit-limit-compensated.json',
-      workflowType: 'creditLimit',
+      process: creditLimitProcess,
       integrations: () => recordingSystems({ failingActivity: 'notifyAccountManager' }).activities,
       request: () => creditCase(21_000).request,
       drive: (h) => h.result(),
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
       // workflow code may use it (idempotency keys, card hashes).
       const workflowId = scenario.file.replace(/\.json$/, '');
       await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer }, async (taskQueue) => {
-        const handle = await env.client.workflow.start(scenario.workflowType ?? 'refund', { taskQueue, workflowId, args: [scenario.request()] });
+        const handle = await env.client.workflow.start((scenario.process ?? refundProcess).workflowType, { taskQueue, workflowId, args: [scenario.request()] });
         await scenario.drive(handle);
       });
       // The CLI's JSON is the standard export format, the one the Web UI downloads too.
