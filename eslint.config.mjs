@@ -30,6 +30,22 @@ const nodeOnlyPolicyModules = {
   message: 'policies/load.ts and policies/trust.ts read files: import their types only.',
 };
 
+/** The imports every module of the workflow bundle is held to; `nodeCodeMessage` says why here. */
+function workflowBundleImports(nodeCodeMessage) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: forbiddenInWorkflowBundle,
+        patterns: [
+          { group: ['**/activities', '**/activities/*', '**/runtime/*'], allowTypeImports: true, message: nodeCodeMessage },
+          nodeOnlyPolicyModules,
+        ],
+      },
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', '*.config.js', '*.config.mjs', 'test/summary-reporter.js', 'bin/'] },
   js.configs.recommended,
@@ -45,43 +61,13 @@ export default tseslint.config(
   {
     // The workflow sandbox: deterministic code only. Activities are referenced by type.
     files: ['workflows/**/*.ts', 'test/workflows/**/*.ts', 'bench/workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: forbiddenInWorkflowBundle,
-          patterns: [
-            {
-              group: ['**/activities', '**/activities/*', '**/runtime/*'],
-              allowTypeImports: true,
-              message: 'Import activities with `import type` and call them through proxyActivities.',
-            },
-            nodeOnlyPolicyModules,
-          ],
-        },
-      ],
-    },
+    rules: workflowBundleImports('Import activities with `import type` and call them through proxyActivities.'),
   },
   {
     // What workflows import from policies/ and common/ runs in the sandbox too. The loader and the
     // trust file reader are only ever loaded by Node code (workers, CLI, endpoint).
     files: ['policies/**/*.ts', 'common/**/*.ts'],
     ignores: ['policies/load.ts', 'policies/trust.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: forbiddenInWorkflowBundle,
-          patterns: [
-            {
-              group: ['**/activities', '**/activities/*', '**/runtime/*'],
-              allowTypeImports: true,
-              message: 'Activities and runtime/ are Node code: the workflow bundle may import their types only.',
-            },
-            nodeOnlyPolicyModules,
-          ],
-        },
-      ],
-    },
+    rules: workflowBundleImports('Activities and runtime/ are Node code: the workflow bundle may import their types only.'),
   },
 );
