@@ -178,7 +178,7 @@ function arbiterLanes(client: Client, taskQueue: string): WaitingLanes {
       // Signed as the endpoint signs (the bench's key, trusted by its workers): the run takes no unsigned decision.
       const at = new Date().toISOString();
       const statement = decisionStatement({ workflowId: handle.workflowId, tenant: BENCH_TENANT }, decision, at);
-      await handle.signal(approvalDecisionSignal, { ...decision, signature: { keyId: signer.keyId, value: signer.sign(statement), at } });
+      await handle.signal(approvalDecisionSignal, { ...decision, signature: signer.sign(statement) });
       await expectCompleted(handle);
     },
   };

@@ -195,8 +195,7 @@ export class ArbiterClient {
     // The service vouches for its approver in its own tenant only: never sign for another tenant's run.
     const tenant = (await handle.describe()).typedSearchAttributes.get(ArbiterTenant);
     if (tenant !== signer.tenant) throw new Error(`run ${workflowId} is not a run of tenant ${signer.tenant}; nothing was signed`);
-    const at = new Date().toISOString();
-    const signature = { keyId: signer.key.keyId, value: signer.key.sign(decisionStatement({ workflowId, tenant }, parsed, at)), at };
+    const signature = signer.key.sign(decisionStatement({ workflowId, tenant }, parsed, new Date().toISOString()));
     await handle.signal(approvalDecisionSignal, { ...parsed, signature });
   }
 

@@ -19,6 +19,9 @@ export const statementSignatureSchema = z.strictObject({
 });
 export type StatementSignature = z.infer<typeof statementSignatureSchema>;
 
+/** What the endpoint signs: canonical fields, among them the time it signed. */
+export type Statement = Record<string, unknown> & { at: string };
+
 /** The run a statement is about: both come from the run itself, never from the message. */
 export interface StatementRun {
   workflowId: string;
@@ -26,7 +29,7 @@ export interface StatementRun {
 }
 
 /** The canonical decision: workflow id, card hash, decision, approver id, roles, tenant, time, decision id. */
-export function decisionStatement(run: StatementRun, decision: ApprovalDecision, at: string): Record<string, unknown> {
+export function decisionStatement(run: StatementRun, decision: ApprovalDecision, at: string): Statement {
   return {
     kind: 'approval-decision',
     workflowId: run.workflowId,
@@ -51,7 +54,7 @@ export interface ProposalSubmissionFields {
 }
 
 /** The canonical proposal: the card it answers, who, with which roles, and a hash of the proposal itself. */
-export function proposalStatement(run: StatementRun, submission: ProposalSubmissionFields, at: string): Record<string, unknown> {
+export function proposalStatement(run: StatementRun, submission: ProposalSubmissionFields, at: string): Statement {
   return {
     kind: 'proposal',
     workflowId: run.workflowId,

@@ -4,16 +4,15 @@
 // public part: trust.yaml lists it, or `ARBITER_DECISION_PUBLIC_KEYS` (`kid:base64key,...`) adds
 // it to every policy they pin. Errors name the variable and the key id, never key material.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519';
 import { receiptMessage, type DecisionKey } from '../common/decision-receipt';
-import type { StatementSignature } from '../common/signed-statements';
-import { dataDir } from './local-secret';
+import type { Statement, StatementSignature } from '../common/signed-statements';
+import { parseKeyEntry, type KeyEntrySpec } from './key-entry';
+import { dataDir, localSecretFile } from './local-secret';
 
 export const DECISION_KEY_VARIABLE = 'ARBITER_DECISION_KEY';
 export const DECISION_PUBLIC_KEYS_VARIABLE = 'ARBITER_DECISION_PUBLIC_KEYS';
-const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export class DecisionKeyConfigError extends Error {
   override name = 'DecisionKeyConfigError';
@@ -24,31 +23,22 @@ export interface DecisionSigningKey {
   readonly keyId: string;
   /** The public half, as trust.yaml lists it. */
   readonly publicKey: DecisionKey;
-  sign(statement: Record<string, unknown>): StatementSignature['value'];
+  /** The signature a decision or proposal carries: key id, Ed25519 signature, and the statement's time. */
+  sign(statement: Statement): StatementSignature;
 }
 
-function parseEntry(entry: string, where: string): { kid: string; bytes: Buffer } {
-  const colon = entry.indexOf(':');
-  if (colon < 0) throw new DecisionKeyConfigError(`${where} is not kid:base64key (no ":" found)`);
-  const kid = entry.slice(0, colon);
-  const encoded = entry.slice(colon + 1);
-  if (!KEY_ID_PATTERN.test(kid)) throw new DecisionKeyConfigError(`${where}: the key id must be 1-64 letters, digits, ".", "_" or "-"`);
-  // Buffer.from(…, 'base64') skips what is not base64, so check the text before trusting the length.
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new DecisionKeyConfigError(`${where}: the key of "${kid}" is not base64`);
-  const bytes = Buffer.from(encoded, 'base64');
-  if (bytes.length !== 32) throw new DecisionKeyConfigError(`${where}: the key of "${kid}" is ${bytes.length} bytes; Ed25519 keys are 32`);
-  return { kid, bytes };
-}
+const DECISION_KEY_SPEC: KeyEntrySpec = { bytes: 32, sizeHint: 'Ed25519 keys are 32', fail: (message) => new DecisionKeyConfigError(message) };
+
 
 /** A signing key from `kid:base64seed`. */
 export function parseDecisionKey(value: string, source = DECISION_KEY_VARIABLE): DecisionSigningKey {
-  const { kid, bytes } = parseEntry(value.trim(), source);
+  const { kid, bytes } = parseKeyEntry(value.trim(), source, DECISION_KEY_SPEC);
   const seed = new Uint8Array(bytes);
   const publicKey = { id: kid, publicKey: Buffer.from(ed25519.getPublicKey(seed)).toString('base64') };
   return {
     keyId: kid,
     publicKey,
-    sign: (statement) => Buffer.from(ed25519.sign(receiptMessage(statement), seed)).toString('base64'),
+    sign: (statement) => ({ keyId: kid, value: Buffer.from(ed25519.sign(receiptMessage(statement), seed)).toString('base64'), at: statement.at }),
   };
 }
 
@@ -60,7 +50,7 @@ export function parseDecisionPublicKeys(value: string, source = DECISION_PUBLIC_
     .map((entry) => entry.trim())
     .filter(Boolean)
     .forEach((entry, index) => {
-      const { kid, bytes } = parseEntry(entry, `${source} entry ${index + 1}`);
+      const { kid, bytes } = parseKeyEntry(entry, `${source} entry ${index + 1}`, DECISION_KEY_SPEC);
       if (keys.some((key) => key.id === kid)) throw new DecisionKeyConfigError(`${source} entry ${index + 1}: key id "${kid}" appears twice`);
       keys.push({ id: kid, publicKey: bytes.toString('base64') });
     });
@@ -88,19 +78,8 @@ export function localDecisionKeyPath(env: NodeJS.ProcessEnv = process.env): stri
  * decisions. Its public part reaches the workers through ARBITER_DECISION_PUBLIC_KEYS.
  */
 export function localDecisionKey(options: { create: boolean }, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const file = localDecisionKeyPath(env);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  if (!options.create) return undefined;
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const key = `local-1:${randomBytes(32).toString('base64')}`;
-  try {
-    // Exclusive: two starts at once must not each write a key and disagree with what workers pinned.
-    writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-    return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
-    throw err;
-  }
+  // Created exclusively: two starts at once must not each write a key and disagree with what workers pinned.
+  return localSecretFile(localDecisionKeyPath(env), options, () => `local-1:${randomBytes(32).toString('base64')}`);
 }
 
 /** `kid:base64key` of a signing key's public half, as ARBITER_DECISION_PUBLIC_KEYS takes it. */

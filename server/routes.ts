@@ -41,7 +41,6 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
   const { source, bodyBytes } = deps;
   const now = deps.now ?? Date.now;
   const agentIds = deps.agentIds ?? new Set<string>();
-  const sign = (statement: Record<string, unknown>, at: string) => ({ keyId: deps.decisionKey.keyId, value: deps.decisionKey.sign(statement), at });
 
   return {
     async list({ res, caller }: RouteContext): Promise<void> {
@@ -79,7 +78,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       // Signed for the run the card belongs to: the run rebuilds this statement and checks it.
       const at = new Date(now()).toISOString();
       const run = { workflowId, tenant: view!.card.tenant };
-      const decision = { ...unsigned, signature: sign(decisionStatement(run, unsigned, at), at) };
+      const decision = { ...unsigned, signature: deps.decisionKey.sign(decisionStatement(run, unsigned, at)) };
       // The workflow's validator has the last word (someone may have decided meanwhile).
       const receipt = await source.decide(workflowId, decision).catch(async (err: unknown) => {
         if (err instanceof HttpError) await deps.recordRefusal?.(workflowId, view, caller, err);
@@ -107,7 +106,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const submission = { submittedBy: caller.id, roles: caller.roles, cardHash: envelope.cardHash, proposal };
       const at = new Date(now()).toISOString();
       const statement = proposalStatement({ workflowId, tenant: view.card.tenant }, submission, at);
-      await source.submitProposal(workflowId, { ...submission, signature: sign(statement, at) });
+      await source.submitProposal(workflowId, { ...submission, signature: deps.decisionKey.sign(statement) });
       sendJson(res, 202, { workflowId, submitted: true });
     },
   };

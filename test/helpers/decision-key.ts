@@ -26,12 +26,12 @@ interface Run {
 
 /** A decision signed for one run, as the approvers' endpoint signs it. */
 export function signDecision(run: Run, decision: ApprovalDecision, key: DecisionSigningKey = testDecisionKey(), at = new Date().toISOString()): ApprovalDecision {
-  return { ...decision, signature: { keyId: key.keyId, value: key.sign(decisionStatement(run, decision, at)), at } };
+  return { ...decision, signature: key.sign(decisionStatement(run, decision, at)) };
 }
 
 /** A person's proposal signed for one run's card, as the approvers' endpoint signs it. */
 export function signSubmission<T extends ProposalSubmissionFields>(run: Run, submission: T, key: DecisionSigningKey = testDecisionKey(), at = new Date().toISOString()) {
-  return { ...submission, signature: { keyId: key.keyId, value: key.sign(proposalStatement(run, submission, at)), at } };
+  return { ...submission, signature: key.sign(proposalStatement(run, submission, at)) };
 }
 
 /** The run's tenant, as its search attribute says: what the endpoint signs for. */
