@@ -1,24 +1,28 @@
-// What every Arbiter process does around its own steps: the activity proxies, the run's search
-// attributes, saga, decision trace and audit trail, the pinned policy, the approval gate, the
-// record of the proposal it acts on, and the end of the run. A process file keeps only what is
-// its own: its request, its proposal, its policy facts and its saga steps.
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+// What every Arbiter process does around its own steps, as a run with a few verbs: obtain a
+// proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
+// it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
+// only what is its own: its request, its cards, its policy facts and its saga steps.
+import { proxyActivities, proxyLocalActivities, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
-import { ArbiterApprovalPending, integrationsTaskQueue, llmTaskQueue } from '../common/constants';
-import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
+import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
 import { createReceiptChecker } from '../common/decision-receipt';
 import { personalValuesOf } from '../common/personal-data';
 import type { SignaturePolicy, StatementRun } from '../common/signed-statements';
 import { policyAgentIds } from '../policies/approvals';
-import { ApprovalGate } from './approval';
+import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
+import type { PolicyBundle } from '../policies/schema';
+import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import { ApprovalGate, type CardDraft } from './approval';
 import { AuditTrail } from './audit';
+import { askModels, estimateInputTokens } from './model-call';
 import { pinPolicy } from './pin-policy';
-import type { ObtainedProposal } from './proposal';
-import { Saga } from './saga';
+import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
 import { runHas } from './run-markers';
+import { Saga } from './saga';
 import { RunAttributes } from './search-attributes';
 import { DecisionTrace } from './trace';
-
+import type { z } from 'zod';
 
 export interface ProcessRunOptions {
   /** The process name policies, audit events and search attributes use: `refund`, `price-change`. */
@@ -34,7 +38,7 @@ export interface ProcessRunOptions {
   parallelCompensation?: boolean;
 }
 
-/** What every process's result carries; `finish` adds the request id and the policy. */
+/** What every process's result carries; `finish` adds the request id, the policy and the trail's head. */
 interface ProcessResult {
   requestId: string;
   /** Optional in the processes' result schemas; `finish` always sets it. */
@@ -45,116 +49,310 @@ interface ProcessResult {
   reason: string;
 }
 
+/** What a process returns, or ends with: its result without what the run adds itself. */
+export type Outcome<Result extends ProcessResult> = Omit<Result, 'requestId' | 'policyRef' | 'auditHead'>;
+
+/** Thrown by a run's verbs to end it early (denied, rejected, no proposal); `runProcess` finishes with it. */
+class RunEnded {
+  constructor(readonly outcome: { outcome: string; reason: string }) {}
+}
+
 /**
- * Sets the run up and pins its policy. Throws (non-retryable, audited) when the policy cannot
+ * Sets the run up, pins its policy, runs the process's body and finishes the run with the outcome
+ * the body returns or a verb ended it with. Throws (non-retryable, audited) when the policy cannot
  * load, so the process never runs on a policy it cannot show.
  */
-export async function startProcessRun<Result extends ProcessResult>(options: ProcessRunOptions) {
-  const { process, tenant, requestedBy } = options;
-  // Patch markers are asked for first, before any await, so every run records them in its first
-  // workflow task, ahead of the policy's local activity marker.
-  const checksProposers = runHas('checksProposers');
-  const checksSignatures = runHas('checksSignatures');
-  const attributes = new RunAttributes(process, tenant);
-  const setStage = attributes.setStage;
-  const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
-  const trace = new DecisionTrace(process, () => saga.log);
+export async function runProcess<Result extends ProcessResult>(options: ProcessRunOptions, body: (run: ProcessRun) => Promise<Outcome<Result>>): Promise<Result> {
+  const run = await ProcessRun.start(options);
+  let outcome: Outcome<Result>;
+  try {
+    outcome = await body(run);
+  } catch (err) {
+    if (!(err instanceof RunEnded)) throw err;
+    outcome = err.outcome as Outcome<Result>;
+  }
+  return run.finish(outcome);
+}
+
+/** The process's agent: its proposer activity, what it is shown, and a line for the Web UI. */
+export interface AgentCall<Input, P> {
+  activity: ActivityFunctionWithOptions<(input: ProposeInput<Input>) => Promise<ChatProposalResult<P>>>;
+  input: Input;
+  region: string;
+  /** `triage the refund request`; the routed models are added. */
+  summary: string;
+}
+
+/** The card shown to whoever may propose when no agent does: title, summary, parameters. */
+export type CardContent = Pick<CardDraft, 'title' | 'summary' | 'parameters'> & Partial<Pick<CardDraft, 'reason' | 'risk'>>;
+
+export interface ProposalSpec<S extends z.ZodType<Submission>, Input> {
+  /** What a person's submission must pass: the same proposal schema the agent's output passes. */
+  submissionSchema: S;
+  agent: AgentCall<Input, z.infer<S>['proposal']>;
+  /** The card for a person, shown when AI is off or no model gave a proposal the process can act on. */
+  personCard: CardContent;
+  /** Why the process cannot act on the agent's proposal (a person is asked instead), or undefined. */
+  objectsTo?: (proposal: z.infer<S>['proposal']) => string | undefined;
+  /** One line for the trace and the audit trail: `refund 40 EUR (damaged, confidence 0.9)`. */
+  describe: (proposal: z.infer<S>['proposal']) => string;
+}
+
+export type Proposal<P> = Exclude<ObtainedProposal<P>, { source: 'none' }>;
+
+export class ProcessRun {
+  /** Where the proposal came from, once obtained: policy evaluates it as this proposer's. */
+  private obtained: Proposal<unknown> | undefined;
+  private desk: ProposalDesk<z.ZodType<Submission>> | undefined;
+
+  private constructor(
+    private readonly options: ProcessRunOptions,
+    readonly bundle: PolicyBundle,
+    readonly saga: Saga,
+    readonly trace: DecisionTrace,
+    private readonly attributes: RunAttributes,
+    private readonly audit: AuditTrail,
+    private readonly gate: ApprovalGate,
+    private readonly markers: { checksProposers: boolean; signatures: (SignaturePolicy & StatementRun) | undefined },
+  ) {}
 
   // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
   // Saga steps run on the workflow queue itself, eagerly (see activity-options.ts for why).
-  const workflowQueue = workflowInfo().taskQueue;
-  const systems = proxyActivities<IntegrationActivities>(sagaStepActivity);
-  const undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowQueue) });
-  const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
-  const models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowQueue) });
-  const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
+  readonly systems = proxyActivities<IntegrationActivities>(sagaStepActivity);
+  readonly undo = proxyActivities<IntegrationActivities>({ ...compensationActivity, taskQueue: integrationsTaskQueue(workflowInfo().taskQueue) });
+  readonly models = proxyActivities<ProposerActivities>({ ...llmActivity, taskQueue: llmTaskQueue(workflowInfo().taskQueue) });
 
-  audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
-  // Loaded once through an activity, so history records exactly the policy the run used.
-  const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
+  static async start(options: ProcessRunOptions): Promise<ProcessRun> {
+    const { process, tenant, requestedBy } = options;
+    // Patch markers are asked for first, before any await, so every run records them in its first
+    // workflow task, ahead of the policy's local activity marker.
+    const checksProposers = runHas('checksProposers');
+    const checksSignatures = runHas('checksSignatures');
+    const attributes = new RunAttributes(process, tenant);
+    const setStage = attributes.setStage;
+    const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
+    const trace = new DecisionTrace(process, () => saga.log);
+    const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
+    const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
 
-  const agentIds = policyAgentIds(bundle.policy);
-  // A run pinned before policies named proposer roles has none: nobody may propose (fail closed),
-  // and such a run waiting for a person's proposal ends rejected at its manual timeout.
-  const proposerRoles = bundle.policy.proposers?.roles ?? [];
-  // Signatures are checked against the keys pinned with the policy, so a replay checks exactly as
-  // the run did. A bundle without trust.yaml trusts nobody: every person's message is refused.
-  const signatures: (SignaturePolicy & StatementRun) | undefined = checksSignatures
-    ? {
-        check: createReceiptChecker(bundle.trust?.decisionKeys ?? []),
-        allowUnsigned: bundle.trust?.unsignedOperatorDecisions ?? false,
-        workflowId: workflowInfo().workflowId,
-        tenant,
-      }
-    : undefined;
-  const gate = new ApprovalGate({
-    audit,
-    trace,
-    // Runs from before agents' ids were refused as approvers replay as they ran.
-    agentIds: checksProposers ? agentIds : [],
-    // Runs from before decisions were signed replay as they ran: their decisions were taken unsigned.
-    signatures,
-    personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
-    onPendingChange: (pending, stage) => {
-      attributes.note({ key: ArbiterApprovalPending, value: pending });
-      if (pending) setStage(stage);
-    },
-  });
+    audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
+    // Loaded once through an activity, so history records exactly the policy the run used.
+    const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
 
-  return {
-    attributes,
-    setStage,
-    saga,
-    trace,
-    audit,
-    gate,
-    bundle,
-    systems,
-    undo,
-    models,
-    /** Who may supply a proposal on the manual path, for the ProposalDesk. */
-    // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
-    proposers: checksProposers ? { proposerRoles, excluded: [requestedBy], agentIds } : undefined,
-    /** How the ProposalDesk checks a person's signed proposal: against the card shown now. */
-    proposalSignatures: signatures && { ...signatures, cardHash: () => gate.shownCardHash },
-    proposerRoles,
-    /** False for runs from before a person's proposal was told apart from an agent's (see proposerOf). */
-    distinguishesPeople: checksProposers,
-    /** What every card of this run shows, whatever it asks for. */
-    cardBasics: { process, tenant, action: bundle.policy.action, policyRef: bundle.ref, requestedBy },
+    // Signatures are checked against the keys pinned with the policy, so a replay checks exactly as
+    // the run did. A bundle without trust.yaml trusts nobody: every person's message is refused.
+    const signatures: (SignaturePolicy & StatementRun) | undefined = checksSignatures
+      ? {
+          check: createReceiptChecker(bundle.trust?.decisionKeys ?? []),
+          allowUnsigned: bundle.trust?.unsignedOperatorDecisions ?? false,
+          workflowId: workflowInfo().workflowId,
+          tenant,
+        }
+      : undefined;
+    const gate = new ApprovalGate({
+      audit,
+      trace,
+      // Runs from before agents' ids were refused as approvers replay as they ran.
+      agentIds: checksProposers ? policyAgentIds(bundle.policy) : [],
+      // Runs from before decisions were signed replay as they ran: their decisions were taken unsigned.
+      signatures,
+      personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
+      onPendingChange: (pending, stage) => {
+        attributes.note({ key: ArbiterApprovalPending, value: pending });
+        if (pending) setStage(stage);
+      },
+    });
+    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures });
+  }
 
-    /** Puts the proposal the run acts on in the trace and the audit trail, with who made it and how. */
-    recordProposal<P extends Record<string, unknown>>(obtained: Exclude<ObtainedProposal<P>, { source: 'none' }>, summary: string): void {
-      const ai = obtained.source === 'ai' ? obtained : undefined;
-      trace.data.proposals.push({
-        source: obtained.source,
-        by: obtained.by,
-        proposal: obtained.proposal,
-        summary,
-        model: ai?.model,
-        prompt: ai?.prompt,
-        at: new Date().toISOString(),
-      });
-      const person = obtained.source === 'human' ? obtained : undefined;
-      audit.record({
-        type: 'proposal.received',
-        actor: ai ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
-        summary: `${obtained.by} proposes ${summary}${person?.unsigned ? ' (unsigned: the policy takes unsigned proposals)' : ''}`,
-        shown: ai ? { model: ai.model, prompt: ai.prompt } : undefined,
-        changed: { proposal: obtained.proposal, ...(person?.unsigned ? { signed: false } : {}) },
-        ...(person?.receipt ? { receipt: person.receipt } : {}),
-      });
-    },
+  get policy(): PolicyBundle['policy'] {
+    return this.bundle.policy;
+  }
 
-    /** Ends the run: the outcome in the trace, the stage and the audit trail, written before the result is returned. */
-    async finish(result: Omit<Result, 'requestId' | 'policyRef' | 'auditHead'>): Promise<Result> {
-      trace.data.outcome = { outcome: result.outcome, reason: result.reason };
-      setStage(result.outcome);
-      audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
-      await audit.flush();
-      // The result lands in the run's history, out of reach of whoever can edit the trail: it
-      // anchors the chain's head, so `arbiter audit verify --head` can tell a trail cut short.
-      return { requestId: options.requestId, policyRef: bundle.ref, auditHead: audit.head, ...result } as Result;
-    },
-  };
+  /** Whether AI may still be asked: the policy's switch, then the operator's kill switch. */
+  get aiEnabled(): boolean {
+    return this.desk?.isAiEnabled ?? this.bundle.policy.ai.enabled;
+  }
+
+  /** A line in the decision trace (`explain`). */
+  note(text: string): void {
+    this.trace.note(text);
+  }
+
+  /** Ends the run now with this outcome: finished, audited and returned as the result. */
+  end(outcome: { outcome: string; reason: string }): never {
+    throw new RunEnded(outcome);
+  }
+
+  /**
+   * A proposal: from the agent while AI is on; from a person (the policy's proposer roles, never
+   * the requester) when AI is off, switched off meanwhile, no model could answer, or the process
+   * objects to the agent's answer. Ends the run rejected when nobody proposes in time.
+   */
+  async obtainProposal<S extends z.ZodType<Submission>, Input>(spec: ProposalSpec<S, Input>): Promise<Proposal<z.infer<S>['proposal']>> {
+    const { bundle, gate, trace, options } = this;
+    const policy = bundle.policy;
+    // A run pinned before policies named proposer roles has none: nobody may propose (fail closed),
+    // and such a run waiting for a person's proposal ends rejected at its manual timeout.
+    const proposerRoles = policy.proposers?.roles ?? [];
+    const { checksProposers, signatures } = this.markers;
+    const desk = new ProposalDesk({
+      submissionSchema: spec.submissionSchema,
+      aiEnabled: policy.ai.enabled,
+      agent: policy.ai.agent,
+      // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
+      proposers: checksProposers ? { proposerRoles, excluded: [options.requestedBy], agentIds: policyAgentIds(policy) } : undefined,
+      // A person's signed proposal answers the card shown now.
+      signatures: signatures && { ...signatures, cardHash: () => gate.shownCardHash },
+      trace,
+      audit: this.audit,
+      onAwaitingHuman: (why) =>
+        gate.showProposalCard({ ...this.cardBasics(), risk: 'medium', ...spec.personCard, reason: why }, [options.requestedBy], policy.manualProposalTimeout, proposerRoles),
+    });
+    this.desk = desk as unknown as ProposalDesk<z.ZodType<Submission>>;
+    this.attributes.setStage(SagaStage.proposing);
+    const { agent } = spec;
+    const obtained = await desk.obtain(
+      () =>
+        askModels(
+          {
+            purpose: 'proposal',
+            tenant: options.tenant,
+            region: agent.region,
+            estimatedInputTokens: estimateInputTokens(agent.input),
+            invoke: (limits) =>
+              agent.activity.executeWithOptions({ summary: `${agent.summary} via ${limits.candidates.map((c) => c.modelId).join(' > ')}` }, [
+                { request: agent.input, personalFields: policy.ai.personalFields, ...limits },
+              ]),
+          },
+          bundle,
+          trace,
+        ),
+      spec.objectsTo ?? (() => undefined),
+      policy.manualProposalTimeout,
+    );
+    if (obtained.source !== 'ai') gate.clearCard();
+    this.attributes.note({ key: ArbiterCostUsd, value: trace.data.costs.totalUsd });
+    if (obtained.source === 'none') return this.end({ outcome: 'rejected', reason: obtained.reason });
+    this.recordProposal(obtained, spec.describe(obtained.proposal));
+    this.obtained = obtained;
+    return obtained;
+  }
+
+  /**
+   * Policy's decision on these facts, for the proposal obtained, in the trace and the audit trail.
+   * A person's proposal is a person's, whatever their id: policy has someone else review it.
+   */
+  judge(facts: Facts, subject?: string): PolicyDecision {
+    if (!this.obtained) throw new Error('policy decides on a proposal: obtain one first');
+    const proposer = proposerOf(this.obtained, this.markers.checksProposers);
+    const decision = evaluatePolicy(this.bundle, proposer, facts);
+    this.trace.data.decisions.push(decision);
+    this.audit.record({
+      type: 'policy.decided',
+      actor: { kind: 'policy', id: this.bundle.ref },
+      authority: `policy ${this.bundle.ref} rule ${decision.ruleId}`,
+      summary: subject ? `${subject}: ${decision.reason}` : decision.reason,
+      shown: { facts: decision.facts },
+      changed: { outcome: decision.outcome },
+    });
+    return decision;
+  }
+
+  /**
+   * Policy decides, in the audit trail before anything moves; a denial ends the run. The risk
+   * tier the decision implies is shown to operators unless `notesRisk` is false (a later stage).
+   */
+  async decide(facts: Facts, options: { notesRisk?: boolean } = {}): Promise<PolicyDecision> {
+    const decision = this.judge(facts);
+    if (options.notesRisk !== false) this.noteRiskTier(riskTier(decision));
+    await this.recorded();
+    if (decision.outcome === 'deny') this.end({ outcome: 'denied', reason: decision.reason });
+    return decision;
+  }
+
+  /** `ArbiterRiskTier` for operators' filters, written with the next stage change. */
+  noteRiskTier(tier: 'low' | 'medium' | 'high'): void {
+    this.attributes.note({ key: ArbiterRiskTier, value: tier });
+  }
+
+  /** Writes what the audit trail holds so far: decisions are on record before money moves. */
+  async recorded(): Promise<void> {
+    await this.audit.flush();
+  }
+
+  /**
+   * Asks people where the decision says so and ends the run rejected if they refuse or the
+   * approval expires. Returns who approved (none when policy let the agent act alone).
+   */
+  async approve(decision: PolicyDecision, card: CardContent, options: { alsoExcluded?: string[] } = {}): Promise<string[]> {
+    const answer = await this.askApproval(decision, card, options);
+    if (answer.rejection) this.end({ outcome: 'rejected', reason: answer.rejection });
+    return answer.approvers;
+  }
+
+  /**
+   * Like `approve`, but a refusal is returned, not the end of the run (a batch goes on without
+   * what was refused). Whoever asked or proposed never approves; nor does anyone in `alsoExcluded`.
+   */
+  async askApproval(decision: PolicyDecision, card: CardContent, options: { alsoExcluded?: string[] } = {}): Promise<{ approvers: string[]; rejection?: string }> {
+    const requirement = decision.approval;
+    if (decision.outcome !== 'approve' || !requirement) return { approvers: [] };
+    const proposedByPerson = this.obtained?.source === 'human' ? [this.obtained.by] : [];
+    const excluded = [this.options.requestedBy, ...proposedByPerson, ...(options.alsoExcluded ?? [])];
+    const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card };
+    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`);
+    await this.audit.flush();
+    const approvers = state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
+    if (state.status !== 'rejected' && state.status !== 'expired-rejected') return { approvers };
+    const who = state.decisions.find((d) => d.decision === 'reject')?.approverId;
+    return { approvers, rejection: who ? `rejected by ${who}` : `no decision within ${requirement.expireAfter}: auto-rejected` };
+  }
+
+  /** Ends the run: the outcome in the trace, the stage and the audit trail, written before the result is returned. */
+  async finish<Result extends ProcessResult>(result: Outcome<Result>): Promise<Result> {
+    this.trace.data.outcome = { outcome: result.outcome, reason: result.reason };
+    this.attributes.setStage(result.outcome);
+    this.audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
+    await this.audit.flush();
+    // The result lands in the run's history, out of reach of whoever can edit the trail: it
+    // anchors the chain's head, so `arbiter audit verify --head` can tell a trail cut short.
+    return { requestId: this.options.requestId, policyRef: this.bundle.ref, auditHead: this.audit.head, ...result } as unknown as Result;
+  }
+
+  /** What every card of this run shows, whatever it asks for. */
+  private cardBasics() {
+    const { process, tenant, requestedBy } = this.options;
+    return { process, tenant, action: this.bundle.policy.action, policyRef: this.bundle.ref, requestedBy };
+  }
+
+  /** Puts the proposal the run acts on in the trace and the audit trail, with who made it and how. */
+  private recordProposal(obtained: Proposal<unknown>, summary: string): void {
+    const ai = obtained.source === 'ai' ? obtained : undefined;
+    this.trace.data.proposals.push({
+      source: obtained.source,
+      by: obtained.by,
+      proposal: obtained.proposal as Record<string, unknown>,
+      summary,
+      model: ai?.model,
+      prompt: ai?.prompt,
+      at: new Date().toISOString(),
+    });
+    const person = obtained.source === 'human' ? obtained : undefined;
+    this.audit.record({
+      type: 'proposal.received',
+      actor: ai ? { kind: 'agent', id: obtained.by } : { kind: 'human', id: obtained.by },
+      summary: `${obtained.by} proposes ${summary}${person?.unsigned ? ' (unsigned: the policy takes unsigned proposals)' : ''}`,
+      shown: ai ? { model: ai.model, prompt: ai.prompt } : undefined,
+      changed: { proposal: obtained.proposal, ...(person?.unsigned ? { signed: false } : {}) },
+      ...(person?.receipt ? { receipt: person.receipt } : {}),
+    });
+  }
+}
+
+/** Low when the agent may act alone, high for a denial or more than one approver, medium otherwise. */
+export function riskTier(decision: PolicyDecision): 'low' | 'medium' | 'high' {
+  if (decision.outcome === 'auto') return 'low';
+  if (decision.outcome === 'deny' || (decision.approval?.approvals ?? 1) > 1) return 'high';
+  return 'medium';
 }
