@@ -6,7 +6,7 @@ import { readRequestBlockAs } from './request-block';
 
 const promptedRequestSchema = z.object({
   order: z.object({ id: z.string(), amount: z.number().finite().nonnegative(), currency: z.string() }),
-  customer: z.object({ tier: z.string(), region: z.string() }).optional(),
+  customer: z.object({ id: z.string().optional(), tier: z.string(), region: z.string() }).optional(),
   message: z.string().optional(),
 });
 export type PromptedRequest = z.infer<typeof promptedRequestSchema>;

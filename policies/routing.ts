@@ -8,6 +8,8 @@ export interface RouteCandidate {
   model: string;
   /** True when the model may not see the call's data class: personal fields are redacted for it. */
   redact: boolean;
+  /** The data classes the model may see: an agent's tool result of another class is withheld from it. */
+  dataClasses?: string[];
   maxOutputTokens: number;
   structuredOutput: boolean;
   inputUsdPerMillionTokens: number;
@@ -67,6 +69,7 @@ export function routeModels(bundle: PolicyBundle, request: RouteRequest): RouteD
       provider: model.provider,
       model: model.model,
       redact: !model.dataClasses.includes(ai.dataClass),
+      dataClasses: model.dataClasses,
       maxOutputTokens: model.maxOutputTokens,
       structuredOutput: model.structuredOutput,
       inputUsdPerMillionTokens: model.inputUsdPerMillionTokens,

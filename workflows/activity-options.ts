@@ -88,3 +88,17 @@ export const llmActivity = {
     nonRetryableErrorTypes: [NO_MODEL_AVAILABLE, INVALID_BUDGET_REQUEST],
   },
 } as const satisfies ActivityOptions;
+
+/**
+ * An agent's read tool: a few quick attempts, then the model is told the tool failed and the
+ * investigation goes on (or goes to a person). A look-up is not worth holding a run up for.
+ */
+export const agentToolActivity = {
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 3,
+  },
+} as const satisfies ActivityOptions;

@@ -15,7 +15,17 @@ import { parseBudgetReservation, type BudgetGrant, type BudgetReservationRequest
 import { CREDIT_REVIEW_TASK, type CreditReview } from './credit-prompt';
 import { PRICE_REVIEW_TASK } from './pricing-prompt';
 import { CUSTOMER_REPLY_TASK } from './reply-prompt';
-import type { ProposalTask } from './proposal-task';
+import { describeProblems, type CheckedAnswer, type ProposalTask } from './proposal-task';
+import {
+  agentTurnTask,
+  loadTranscript,
+  resolveResults,
+  saveTranscript,
+  type AgentTurn,
+  type ToolResultEntry,
+  type TranscriptRef,
+  type TranscriptStore,
+} from './agent-turn';
 import { createProviderClients } from './providers';
 import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
 
@@ -29,7 +39,32 @@ export interface ChatProposerDeps {
   sleep?: (ms: number) => Promise<void>;
   /** The tenants' daily budgets; a call that carries `tenantBudget` needs one. */
   budgetLedger?: ModelBudgetLedger;
+  /** Where agents' transcripts and large tool results are kept, outside history; agent turns need one. */
+  transcripts?: TranscriptStore;
 }
+
+/** The processes whose agents investigate, by the proposal task their answer takes the shape of. */
+const AGENT_BASE_TASKS = {
+  refund: REFUND_TRIAGE_TASK,
+  'price-change': PRICE_REVIEW_TASK,
+  'credit-limit': CREDIT_REVIEW_TASK,
+} as const satisfies Record<string, ProposalTask<never, unknown>>;
+
+export type AgentTurnInput = ProposeInput<unknown> & {
+  process: keyof typeof AGENT_BASE_TASKS;
+  /** The turns so far; absent on the first turn. */
+  transcript?: TranscriptRef;
+  /** The tool results since the last turn, in the order of the calls they answer. */
+  results: ToolResultEntry[];
+  tools: OpenAI.ChatCompletionFunctionTool[];
+  /** The write tool whose call is the agent's proposal. */
+  proposeTool: string;
+};
+
+export type AgentTurnResult = ChatProposalResult<AgentTurn> & { transcript: TranscriptRef };
+
+/** Text a model writes beside its tool calls: kept whole in the transcript, a line of it in history. */
+const MAX_TURN_TEXT_CHARS = 300;
 
 export interface ProposeInput<Request> {
   request: Request;
@@ -87,13 +122,11 @@ const MAX_RATE_LIMIT_WAITS = 2;
 const MAX_TRANSIENT_RETRIES = 2;
 const DEFAULT_RETRY_AFTER_MS = 1_000;
 const BACKOFF_BASE_MS = 500;
-const MAX_PROBLEMS_CHARS = 300;
 
 type Messages = OpenAI.ChatCompletionMessageParam[];
 type Spend = { tokensIn: number; tokensOut: number; costUsd: number };
 const newSpend = (): Spend => ({ tokensIn: 0, tokensOut: 0, costUsd: 0 });
 type CallFailure = { kind: 'rate-limited'; retryAfterMs: number } | { kind: 'transient' | 'rejected'; outcome: string };
-type Checked<P> = { ok: true; proposal: P } | { ok: false; problems: string };
 
 export function createChatProposerActivities(deps: ChatProposerDeps) {
   const requestTimeoutMs = deps.requestTimeoutMs ?? 30_000;
@@ -160,7 +193,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
       const budget = { waits: 0, retries: 0 };
 
       /** One completion, retried as the failure allows; undefined when this model is done for. */
-      const complete = async (messages: Messages): Promise<{ content: string; model: string } | undefined> => {
+      const complete = async (messages: Messages): Promise<{ message: OpenAI.ChatCompletionMessage; model: string } | undefined> => {
         for (;;) {
           // Checked before every completion, repairs included: a reservation is a hard limit.
           if (input.maxSpendUsd !== undefined && spent.costUsd + candidate.worstCaseCostUsd > input.maxSpendUsd) {
@@ -181,7 +214,8 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
                 messages,
                 max_tokens: candidate.maxOutputTokens,
                 temperature: 0,
-                ...(candidate.structuredOutput ? { response_format: task.responseFormat } : {}),
+                // A task with tools answers with tool calls; structured output is for a JSON answer.
+                ...(task.tools ? { tools: task.tools, parallel_tool_calls: true } : candidate.structuredOutput ? { response_format: task.responseFormat } : {}),
               },
               { signal: context ? AbortSignal.any([timeout, context.cancellationSignal]) : timeout },
             );
@@ -194,7 +228,8 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
                 (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) /
                 1_000_000;
             }
-            return { content: response.choices[0]?.message.content ?? '', model: response.model };
+            const message = response.choices[0]?.message ?? { role: 'assistant' as const, content: '', refusal: null };
+            return { message, model: response.model };
           } catch (error) {
             // A cancelled activity ends here: it is not this model's failure.
             if (context?.cancellationSignal.aborted) throw error;
@@ -218,17 +253,17 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
         }
       };
 
-      const messages = task.buildMessages(input.request, { redact: candidate.redact ? input.personalFields : [] });
+      const messages = task.buildMessages(input.request, { redact: candidate.redact ? input.personalFields : [], seesDataClasses: candidate.dataClasses });
       const first = await complete(messages);
       if (!first) continue;
       let answer = first;
-      let checked = checkAnswer(task, first.content);
+      let checked = checkAnswer(task, first.message);
       if (!checked.ok) {
         record(`invalid output (${checked.problems})`);
-        const repaired = await complete([...messages, ...buildRepairMessages(first.content, checked.problems)]);
+        const repaired = await complete([...messages, ...buildRepairMessages(first.message.content ?? '', checked.problems)]);
         if (!repaired) continue;
         answer = repaired;
-        checked = checkAnswer(task, repaired.content);
+        checked = checkAnswer(task, repaired.message);
         if (!checked.ok) {
           record(`invalid output after repair (${checked.problems})`);
           continue;
@@ -258,6 +293,16 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
     proposePriceChanges: (input: ProposeInput<PriceChangeRequest>) => propose(PRICE_REVIEW_TASK, input),
     proposeCreditLimit: (input: ProposeInput<CreditReview>) => propose(CREDIT_REVIEW_TASK, input),
     draftCustomerReply: (input: ProposeInput<ReplyDraftRequest>) => propose(CUSTOMER_REPLY_TASK, input),
+    agentTurn: async (input: AgentTurnInput): Promise<AgentTurnResult> => {
+      const store = deps.transcripts;
+      if (!store) throw ApplicationFailure.nonRetryable('this LLM worker keeps no agent transcripts', NO_MODEL_AVAILABLE);
+      const base = AGENT_BASE_TASKS[input.process] as ProposalTask<unknown, unknown>;
+      const entries = [...(await loadTranscript(store, input.transcript)), ...(await resolveResults(store, input.results))];
+      const result = await propose(agentTurnTask(base, entries, input.tools, input.proposeTool), input);
+      const turn = result.proposal;
+      const transcript = await saveTranscript(store, [...entries, { kind: 'calls', calls: turn.calls, content: turn.content }]);
+      return { ...result, proposal: { calls: turn.calls, content: turn.content?.slice(0, MAX_TURN_TEXT_CHARS) ?? null }, transcript };
+    },
   };
 }
 
@@ -302,9 +347,10 @@ function retryAfterMs(headers: Headers | undefined): number {
   return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, at - Date.now());
 }
 
-function checkAnswer<P>(task: ProposalTask<unknown, P>, content: string): Checked<P> {
+function checkAnswer<P>(task: ProposalTask<unknown, P>, message: OpenAI.ChatCompletionMessage): CheckedAnswer<P> {
+  if (task.readMessage) return task.readMessage(message);
   // Models without structured output like to wrap JSON in a code fence.
-  const text = content
+  const text = (message.content ?? '')
     .trim()
     .replace(/^```(?:json)?\s*/i, '')
     .replace(/\s*```$/, '');
@@ -317,8 +363,7 @@ function checkAnswer<P>(task: ProposalTask<unknown, P>, content: string): Checke
   }
   const result = task.schema.safeParse(parsed);
   if (result.success) return { ok: true, proposal: result.data };
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
-  return { ok: false, problems: problems.length > MAX_PROBLEMS_CHARS ? `${problems.slice(0, MAX_PROBLEMS_CHARS)}...` : problems };
+  return { ok: false, problems: describeProblems(result.error) };
 }
 
 /** Each candidate's last outcome: `standin-eu: server error 500; gpt-4o-mini: rejected 401`. */

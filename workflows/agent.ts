@@ -1,0 +1,158 @@
+// An investigating agent inside the workflow. Each model turn is an activity (routed, budgeted,
+// failed over like any model call); each read tool call the model makes is asked of policy first
+// (declared, allowed for the agent's rights, within its limit, arguments valid) and then runs as
+// an activity on the integrations queue, cached per run by its arguments' digest. A write tool is
+// never run: its call is the agent's proposal, checked by the process's proposal schema. A refused
+// call is answered to the model and recorded, never run. The loop ends with a proposal, or throws,
+// and the process takes its human path: the model proposes and investigates, the workflow decides.
+import { ApplicationFailure, isCancellation, proxyActivities, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
+import type { AgentToolActivities, ProposerActivities } from '../activities';
+import type { AgentTurnInput } from '../activities/llm/chat-proposer';
+import type { ToolCallRequest, ToolResultEntry, TranscriptRef } from '../activities/llm/agent-turn';
+import { argumentsDigest, readToolIdempotencyKey } from '../common/agent-tools';
+import { integrationsTaskQueue } from '../common/constants';
+import { NO_MODEL_AVAILABLE } from '../common/error-types';
+import { contentHash } from '../common/content-hash';
+import { modelToolDefinitions, toolCallVerdict } from '../policies/tools';
+import type { AgentTools, PolicyBundle, RightsClass } from '../policies/schema';
+import { agentToolActivity } from './activity-options';
+import { askModels, estimateInputTokens } from './model-call';
+import type { AiProposal } from './proposal';
+import type { DecisionTrace, ToolCallRecord } from './trace';
+
+export interface Investigation {
+  process: AgentTurnInput['process'];
+  tenant: string;
+  region: string;
+  /** What the agent is shown of the request: the same as a single-call agent's. */
+  input: unknown;
+  agentTools: AgentTools;
+  rights: RightsClass;
+  bundle: PolicyBundle;
+  trace: DecisionTrace;
+  models: ActivityInterfaceFor<Pick<ProposerActivities, 'agentTurn'>>;
+}
+
+/** A result's first line, for the trace and the Web UI: never the whole of it. */
+const SUMMARY_CHARS = 120;
+
+export async function investigate<P>(run: Investigation): Promise<AiProposal<P>> {
+  const { agentTools, bundle, trace } = run;
+  const tools = proxyActivities<AgentToolActivities>({ ...agentToolActivity, taskQueue: integrationsTaskQueue(workflowInfo().taskQueue) });
+  const definitions = modelToolDefinitions(agentTools, run.rights);
+  const writeTool = agentTools.tools.find((tool) => tool.kind === 'write')!;
+  // What the agent was shown, pinned: a later turn cannot be offered more than the first was.
+  const record = trace.startInvestigation(contentHash(definitions), definitions.map((d) => d.function.name));
+  const calls = new Map<string, number>();
+  const cache = new Map<string, ToolResultEntry>();
+  let transcript: TranscriptRef | undefined;
+  let results: ToolResultEntry[] = [];
+  let shownChars = 0;
+  const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+
+  for (let turn = 1; turn <= agentTools.maxTurns; turn++) {
+    const answer = await askModels(
+      {
+        purpose: 'agent-turn',
+        tenant: run.tenant,
+        region: run.region,
+        estimatedInputTokens: estimateInputTokens(run.input) + Math.ceil(shownChars / 4),
+        invoke: (limits) =>
+          run.models.agentTurn.executeWithOptions({ summary: `agent turn ${turn} via ${limits.candidates.map((c) => c.modelId).join(' > ')}` }, [
+            { process: run.process, request: run.input, personalFields: bundle.policy.ai.personalFields, ...limits, transcript, results, tools: definitions, proposeTool: writeTool.name },
+          ]),
+      },
+      bundle,
+      trace,
+    );
+    trace.addCall({ model: answer.model, tokensIn: answer.tokensIn, tokensOut: answer.tokensOut, costUsd: answer.costUsd });
+    spent.tokensIn += answer.tokensIn;
+    spent.tokensOut += answer.tokensOut;
+    spent.costUsd += answer.costUsd;
+    transcript = answer.transcript;
+    const turnRecord = record.turn(turn, answer.model, answer.costUsd);
+
+    // A write call is the proposal: the first one the policy allows and the schema accepts ends the loop.
+    const proposed = answer.proposal.calls.find((call) => call.name === writeTool.name);
+    let notAccepted = '';
+    if (proposed) {
+      const verdict = toolCallVerdict(agentTools, run.rights, proposed.name, calls.get(proposed.name) ?? 0, proposed.arguments);
+      calls.set(proposed.name, (calls.get(proposed.name) ?? 0) + 1);
+      if (verdict.verdict === 'allowed') {
+        turnRecord.calls.push(callRecord(proposed.name, verdict.args, 'proposal', 'the agent proposes'));
+        return { proposal: verdict.args as P, model: answer.model, prompt: answer.prompt, ...spent, costsRecorded: true };
+      }
+      notAccepted = verdict.message;
+      turnRecord.calls.push(callRecord(proposed.name, proposed.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
+    }
+    // Every other call of the turn is answered, in the order made; reads run at once.
+    results = await Promise.all(
+      answer.proposal.calls.map(async (call): Promise<ToolResultEntry> => {
+        if (call === proposed) return refusedEntry(call, `not accepted as a proposal: ${notAccepted}`);
+        const verdict = toolCallVerdict(agentTools, run.rights, call.name, calls.get(call.name) ?? 0, call.arguments);
+        calls.set(call.name, (calls.get(call.name) ?? 0) + 1);
+        if (verdict.verdict === 'refused') {
+          turnRecord.calls.push(callRecord(call.name, call.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
+          return refusedEntry(call, verdict.message);
+        }
+        if (verdict.tool.kind === 'write') {
+          turnRecord.calls.push(callRecord(call.name, verdict.args, 'refused', 'a second write tool is never run'));
+          return refusedEntry(call, 'only the proposal tool ends an investigation');
+        }
+        const digest = argumentsDigest(verdict.args);
+        const cached = cache.get(`${call.name}:${digest}`);
+        if (cached) {
+          turnRecord.calls.push(callRecord(call.name, verdict.args, 'cached', 'answered from this run\'s earlier identical call'));
+          return { ...cached, callId: call.id };
+        }
+        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, turnRecord.calls);
+        if (entry) cache.set(`${call.name}:${digest}`, entry);
+        return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
+      }),
+    );
+    shownChars += results.reduce((sum, r) => sum + ('content' in r ? r.content.length : r.bytes), 0);
+  }
+  throw ApplicationFailure.nonRetryable(`the agent made no valid proposal within ${agentTools.maxTurns} turns`, NO_MODEL_AVAILABLE, {
+    attempts: [],
+    costUsd: 0,
+  });
+
+  function callRecord(tool: string, args: unknown, outcome: ToolCallRecord['outcome'], summary: string, bytes?: number): ToolCallRecord {
+    return { tool, argsDigest: argumentsDigest(args).slice(0, 16), outcome, summary: summary.slice(0, SUMMARY_CHARS), bytes, at: new Date().toISOString() };
+  }
+
+  /** Runs one read; its result as the model will get it, or undefined when the tool failed every retry. */
+  async function readTool(
+    activities: ActivityInterfaceFor<AgentToolActivities>,
+    call: ToolCallRequest,
+    args: Record<string, unknown>,
+    dataClass: string,
+    log: ToolCallRecord[],
+  ): Promise<ToolResultEntry | undefined> {
+    try {
+      const result = await activities.callReadTool.executeWithOptions({ summary: `${call.name} ${argumentsDigest(args).slice(0, 8)}` }, [
+        { tool: call.name, args, idempotencyKey: readToolIdempotencyKey(workflowInfo().workflowId, call.name, args), source: 'builtin' },
+      ]);
+      if (result.status === 'refused') {
+        log.push(callRecord(call.name, args, 'refused', `${result.reason}: ${result.message}`));
+        return refusedEntry(call, result.message);
+      }
+      log.push(callRecord(call.name, args, 'ok', firstLine(result.content), result.bytes));
+      const shown = { kind: 'result' as const, status: 'ok' as const, callId: call.id, name: call.name, dataClass, truncated: result.truncated };
+      // Kept in the blob store by the tool: history carries its digest, the model turn fetches it.
+      return result.stored ? { ...shown, digest: result.digest, bytes: result.bytes } : { ...shown, content: result.content };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.push(callRecord(call.name, args, 'failed', 'failed after retries'));
+      return undefined;
+    }
+  }
+}
+
+function refusedEntry(call: ToolCallRequest, message: string): ToolResultEntry {
+  return { kind: 'result', status: 'refused', callId: call.id, name: call.name, dataClass: 'internal', content: message };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.slice(0, SUMMARY_CHARS);
+}
