@@ -8,6 +8,8 @@ import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
+import { createLookupClient } from './lookups';
+import { createToolActivities } from './tools';
 
 export { createCatalogActivities } from './catalog';
 export { createChannelsActivities } from './channels';
@@ -20,6 +22,8 @@ export { createPolicyActivities } from './policy';
 export { createChatProposerActivities } from './llm/chat-proposer';
 export { describeProviders, providerAvailability } from './llm/providers';
 export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
+export { createLookupClient } from './lookups';
+export { createToolActivities } from './tools';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the stand-ins serve them all on one port. */
@@ -45,6 +49,16 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
 
 /** The shape workflows proxy: `proxyActivities<IntegrationActivities>`. */
 export type IntegrationActivities = ReturnType<typeof createIntegrationActivities>;
+
+/** An investigating agent's reads, on the integrations queue: the same systems, looked up. */
+export function createAgentToolActivities(deps: IntegrationDeps) {
+  return createToolActivities({
+    lookups: createLookupClient({ paymentsUrl: deps.paymentsUrl, crmUrl: deps.crmUrl, catalogUrl: deps.catalogUrl, fetch: deps.fetch }),
+  });
+}
+
+/** The shape the agent loop proxies: `proxyActivities<AgentToolActivities>`. */
+export type AgentToolActivities = ReturnType<typeof createAgentToolActivities>;
 
 export function integrationDepsFromEnv(env: NodeJS.ProcessEnv = process.env): IntegrationDeps {
   const standIns = env.ARBITER_SANDBOX_URL || `http://127.0.0.1:${env.ARBITER_SANDBOX_PORT || '8090'}`;

@@ -14,8 +14,11 @@ export interface SystemClientOptions {
 }
 
 export type SystemClient = <T>(path: string, body: unknown, idempotencyKey: string) => Promise<T>;
-/** A read: the record, or undefined when the system answers 404 (it does not know it). */
-export type SystemReader = <T>(path: string) => Promise<T | undefined>;
+/**
+ * A read: the record, or undefined when the system answers 404 (it does not know it). A read has
+ * no effect to repeat; a key, when given, is sent so the system's logs tie the read to its step.
+ */
+export type SystemReader = <T>(path: string, idempotencyKey?: string) => Promise<T | undefined>;
 
 export function createSystemClient(options: SystemClientOptions): SystemClient {
   const doFetch = options.fetch ?? fetch;
@@ -34,8 +37,12 @@ export function createSystemClient(options: SystemClientOptions): SystemClient {
 export function createSystemReader(options: SystemClientOptions): SystemReader {
   const doFetch = options.fetch ?? fetch;
   const baseUrl = options.baseUrl.replace(/\/$/, '');
-  return async function get<T>(path: string): Promise<T | undefined> {
-    const response = await doFetch(`${baseUrl}${path}`, { method: 'GET', signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) });
+  return async function get<T>(path: string, idempotencyKey?: string): Promise<T | undefined> {
+    const response = await doFetch(`${baseUrl}${path}`, {
+      method: 'GET',
+      headers: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+      signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
+    });
     if (response.status === 404) {
       await response.body?.cancel();
       return undefined;

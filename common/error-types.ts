@@ -23,3 +23,5 @@ export const NO_MODEL_AVAILABLE = 'NoModelAvailable';
 export const INVALID_BUDGET_REQUEST = 'InvalidBudgetRequest';
 /** Payments refused a reservation that would refund more than the order has left: the refund is denied, nothing was done. */
 export const FUNDS_UNAVAILABLE = 'FundsUnavailable';
+/** A system's answer failed its schema: a defect on its side that asking again does not fix. */
+export const INVALID_SYSTEM_ANSWER = 'InvalidSystemAnswer';

@@ -1,6 +1,7 @@
 // The shape of a policy: what an agent may do alone, what needs which approvers, what is never
 // allowed, and whether AI may act at all. Policies are data; this schema is their contract.
 import { z } from 'zod';
+import { BUILTIN_TOOL_NAMES, BUILTIN_TOOLS, isBuiltinToolName, toolNameSchema } from '../common/agent-tools';
 import { decisionKeySchema } from '../common/decision-receipt';
 
 /** "90s", "15m", "24h", "3d" (or "500ms"): short enough for tests, readable in a review. */
@@ -104,6 +105,68 @@ export type Invariant = z.infer<typeof invariantSchema>;
 export const rightsClassSchema = z.enum(['propose-only', 'bounded', 'trusted']);
 export type RightsClass = z.infer<typeof rightsClassSchema>;
 
+/** Where a tool comes from: Arbiter's own (common/agent-tools.ts), or a server in `mcpServers`. */
+export const agentToolSourceSchema = z.union([z.literal('builtin'), z.strictObject({ mcp: idSchema })]);
+export type AgentToolSource = z.infer<typeof agentToolSourceSchema>;
+
+export const agentToolSchema = z.strictObject({
+  /** The name the model calls it by; for an MCP tool, also its name on the server. */
+  name: toolNameSchema,
+  /** Shown to the model; a builtin tool has its own when this is left out. */
+  description: z.string().min(1).max(1000).optional(),
+  /** read: runs as an activity and its result goes back to the model. write: never run; the call is the proposal. */
+  kind: z.enum(['read', 'write']),
+  /** The rights classes of the agents that may call it. */
+  callers: z.array(rightsClassSchema).min(1),
+  maxCallsPerRun: z.number().int().min(1).max(50),
+  /** The class of data its result holds; only models allowed to see it may be handed the result. */
+  resultDataClass: z.string().min(1),
+  source: agentToolSourceSchema,
+});
+export type AgentTool = z.infer<typeof agentToolSchema>;
+
+export const mcpServerSchema = z.strictObject({
+  /** Streamable HTTP endpoint; `env:NAME` reads it from the worker's environment. */
+  url: z.string().min(1),
+  /** The only tools of this server a run may see or call, whatever else it offers. */
+  allow: z.array(toolNameSchema).min(1),
+});
+export type McpServerPolicy = z.infer<typeof mcpServerSchema>;
+
+/** What an investigating agent may call in one run, and how often; see policies/tools.ts. */
+export const agentToolsSchema = z
+  .strictObject({
+    /** Model turns per run; when they run out without a proposal, the run takes its human path. */
+    maxTurns: z.number().int().min(1).max(50),
+    tools: z.array(agentToolSchema).min(1),
+    mcpServers: z.record(idSchema, mcpServerSchema).default({}),
+  })
+  .superRefine((section, ctx) => {
+    const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const seen = new Set<string>();
+    section.tools.forEach((tool, i) => {
+      if (seen.has(tool.name)) issue(['tools', i, 'name'], `"${tool.name}" is declared twice`);
+      seen.add(tool.name);
+      if (new Set(tool.callers).size !== tool.callers.length) issue(['tools', i, 'callers'], 'names a rights class twice');
+      if (tool.source === 'builtin') {
+        if (!isBuiltinToolName(tool.name)) {
+          issue(['tools', i, 'name'], `unknown builtin tool "${tool.name}"; builtin tools are ${BUILTIN_TOOL_NAMES.join(', ')}`);
+        } else if (BUILTIN_TOOLS[tool.name].kind !== tool.kind) {
+          issue(['tools', i, 'kind'], `builtin tool "${tool.name}" is a ${BUILTIN_TOOLS[tool.name].kind} tool`);
+        }
+        return;
+      }
+      const server = Object.hasOwn(section.mcpServers, tool.source.mcp) ? section.mcpServers[tool.source.mcp] : undefined;
+      if (!server) issue(['tools', i, 'source', 'mcp'], `unknown MCP server "${tool.source.mcp}": declare it under mcpServers`);
+      else if (!server.allow.includes(tool.name)) issue(['tools', i, 'name'], `"${tool.name}" is not in mcpServers.${tool.source.mcp}.allow`);
+      // A write tool's call is the process's proposal, whose schema is Arbiter's own.
+      if (tool.kind === 'write') issue(['tools', i, 'kind'], 'an MCP tool may only read; the proposal tool is builtin');
+    });
+    const writes = section.tools.filter((tool) => tool.kind === 'write').length;
+    if (writes !== 1) issue(['tools'], `declare exactly one write tool (the proposal), not ${writes}`);
+  });
+export type AgentTools = z.infer<typeof agentToolsSchema>;
+
 export const processPolicySchema = z.strictObject({
   version: z.union([z.string().min(1), z.number()]).transform(String),
   process: idSchema,
@@ -141,7 +204,22 @@ export const processPolicySchema = z.strictObject({
   budgets: z.strictObject({ perRunUsd: z.number().nonnegative(), perTenantDailyUsd: z.number().nonnegative() }),
   /** How long the manual path waits for a human to supply a proposal before the request is rejected. */
   manualProposalTimeout: policyDurationSchema,
-});
+  /** The tools an investigating agent may call; without it the agent proposes in one model call. */
+  agentTools: agentToolsSchema.optional(),
+})
+  .superRefine((policy, ctx) => {
+    policy.agentTools?.tools.forEach((tool, i) => {
+      if (tool.source !== 'builtin' || !isBuiltinToolName(tool.name)) return;
+      const processes: readonly string[] = BUILTIN_TOOLS[tool.name].processes;
+      if (!processes.includes(policy.process)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agentTools', 'tools', i, 'name'],
+          message: `builtin tool "${tool.name}" belongs to the ${processes.join(', ')} process, not ${policy.process}`,
+        });
+      }
+    });
+  });
 export type ProcessPolicy = z.infer<typeof processPolicySchema>;
 
 export const rolesFileSchema = z.strictObject({

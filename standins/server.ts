@@ -11,6 +11,7 @@ import { erpCustomerRoutes, erpEffectRoutes } from './erp';
 import { ReplyError, sendJson, type Reply } from './http';
 import { serveIdempotently } from './idempotency';
 import { buildLedger, buildPriceLedger } from './ledger';
+import { lookupRoutes } from './lookups';
 import { notificationRoutes } from './notifications';
 import { orderRoutes } from './orders';
 import { paymentRoutes } from './payments';
@@ -117,7 +118,7 @@ function buildRoutes(store: StateStore): HttpRoute[] {
     },
   ];
   const effects = [...paymentRoutes, ...crmRoutes, ...notificationRoutes, ...catalogRoutes, ...channelRoutes, ...erpEffectRoutes].map((route) => serveIdempotently(store, route));
-  return [...plain, ...orderRoutes(store), ...erpCustomerRoutes(store), ...effects];
+  return [...plain, ...orderRoutes(store), ...lookupRoutes(store), ...erpCustomerRoutes(store), ...effects];
 }
 
 async function dispatch(routes: HttpRoute[], method: string, path: string, req: IncomingMessage): Promise<RouteAnswer> {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   auditSinkFromEnv,
   budgetLedgerFromEnv,
+  createAgentToolActivities,
   createAuditActivities,
   createIntegrationActivities,
   createChatProposerActivities,
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
           dataConverter,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
           // Compensations and escalation notices; also steps that runs started before steps became eager left here.
-          activities: integrationActivities(),
+          // And an investigating agent's reads.
+          activities: { ...integrationActivities(), ...createAgentToolActivities(integrationDepsFromEnv()) },
           maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),
       );
