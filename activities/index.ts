@@ -9,7 +9,7 @@ import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
 import { createLookupClient } from './lookups';
-import { createToolActivities } from './tools';
+import { createMcpToolClient, createToolActivities } from './tools';
 
 export { createCatalogActivities } from './catalog';
 export { createChannelsActivities } from './channels';
@@ -23,7 +23,7 @@ export { createChatProposerActivities } from './llm/chat-proposer';
 export { describeProviders, providerAvailability } from './llm/providers';
 export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 export { createLookupClient } from './lookups';
-export { createToolActivities } from './tools';
+export { createMcpToolClient, createToolActivities } from './tools';
 
 export interface IntegrationDeps {
   /** Base URL of each system; the stand-ins serve them all on one port. */
@@ -51,9 +51,11 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
 export type IntegrationActivities = ReturnType<typeof createIntegrationActivities>;
 
 /** An investigating agent's reads, on the integrations queue: the same systems, looked up. */
-export function createAgentToolActivities(deps: IntegrationDeps) {
+export function createAgentToolActivities(deps: IntegrationDeps, env: NodeJS.ProcessEnv = process.env) {
   return createToolActivities({
     lookups: createLookupClient({ paymentsUrl: deps.paymentsUrl, crmUrl: deps.crmUrl, catalogUrl: deps.catalogUrl, fetch: deps.fetch }),
+    // MCP servers are named by the run's policy; `env:NAME` URLs in it are read from this environment.
+    mcp: createMcpToolClient({ env, fetch: deps.fetch }),
   });
 }
 

@@ -1,4 +1,5 @@
-// Entry point of `npm run standins`: starts the stand-in payments, CRM, notification, catalog, sales-channel and ERP systems
+// Entry point of `npm run standins`: starts the stand-in payments, CRM, notification, catalog, sales-channel and ERP systems,
+// and their MCP server at /mcp,
 // on ARBITER_SANDBOX_HOST:ARBITER_SANDBOX_PORT, keeping state in ARBITER_SANDBOX_STATE.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -22,7 +23,7 @@ runHttpEntry({
 
     const standIns = createStandInServer({ statePath, logger });
     const url = httpUrl(host, await standIns.listen(port, host));
-    logger.info({ url, statePath }, `stand-in systems (payments, CRM, notifications, catalog, sales channels, ERP) listening on ${url}`);
+    logger.info({ url, statePath }, `stand-in systems (payments, CRM, notifications, catalog, sales channels, ERP; MCP at ${url}/mcp) listening on ${url}`);
     return standIns;
   },
 });

@@ -12,6 +12,7 @@ import { ReplyError, sendJson, type Reply } from './http';
 import { serveIdempotently } from './idempotency';
 import { buildLedger, buildPriceLedger } from './ledger';
 import { lookupRoutes } from './lookups';
+import { answerMcp, MCP_PATH } from './mcp-server';
 import { notificationRoutes } from './notifications';
 import { orderRoutes } from './orders';
 import { paymentRoutes } from './payments';
@@ -46,6 +47,10 @@ export function createStandInServer(options: StandInServerOptions): StandInServe
     const startedAt = performance.now();
     const method = req.method ?? 'GET';
     const path = new URL(req.url ?? '/', 'http://standins').pathname;
+    if (path === MCP_PATH) {
+      await answerMcpLogged(req, res, startedAt);
+      return;
+    }
     let answered: RouteAnswer;
     try {
       answered = await dispatch(routes, method, path, req);
@@ -66,6 +71,24 @@ export function createStandInServer(options: StandInServerOptions): StandInServe
     const replayed = headers['idempotent-replayed'] === 'true';
     const ms = Math.round(performance.now() - startedAt);
     logger.info({ method, path, status: reply.status, replayed, ms }, 'stand-in request');
+  }
+
+  /** MCP answers are the SDK's JSON-RPC, streamed by its transport: logged the same way, never their bodies. */
+  async function answerMcpLogged(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<void> {
+    let status: number;
+    try {
+      status = await answerMcp(store.state, req, res);
+    } catch (error) {
+      if (error instanceof ReplyError) {
+        sendJson(res, error.reply, error.reply.status === 413 ? { connection: 'close' } : {});
+        status = error.reply.status;
+      } else {
+        logger.error({ err: error, path: MCP_PATH }, 'stand-in MCP request failed');
+        if (!res.headersSent) sendJson(res, { status: 500, body: { error: 'stand-ins: internal error' } });
+        status = 500;
+      }
+    }
+    logger.info({ method: req.method, path: MCP_PATH, status, ms: Math.round(performance.now() - startedAt) }, 'stand-in request');
   }
 
   return {

@@ -5,14 +5,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import { untrustedToolContent } from '../common/agent-tools';
 import { createLookupClient } from '../activities/lookups';
-import { createToolActivities, type ToolResult, type ToolResultOk } from '../activities/tools';
+import { createMcpToolClient, createToolActivities, type ToolResult, type ToolResultOk } from '../activities/tools';
 import { HUGE_NOTES_ORDER_ID, INJECTION_ORDER_ID, INJECTION_TEXT } from '../standins/lookup-seeds';
 import { useStandInsFixture } from './helpers/standins-fixture';
 
 const standIns = useStandInsFixture({ name: 'tool-activities' });
 
 function toolsAt(url: string) {
-  return createToolActivities({ lookups: createLookupClient({ paymentsUrl: url, crmUrl: url, catalogUrl: url }) });
+  return createToolActivities({ lookups: createLookupClient({ paymentsUrl: url, crmUrl: url, catalogUrl: url }), mcp: createMcpToolClient() });
 }
 
 function ok(result: ToolResult): ToolResultOk {

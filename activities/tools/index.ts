@@ -1,18 +1,22 @@
 // The read tools an investigating agent calls, as activities on the integrations queue. The
 // workflow has already asked policy (policies/tools.ts) whether the call may run; this checks the
-// arguments again, reads, and hands back the result capped and digested. Transport failures throw
+// arguments again, reads (a builtin look-up, or an MCP server's tool), and hands back the result
+// capped and digested. Transport failures throw
 // and Temporal retries them; a refusal is an answer for the model.
 import { BUILTIN_TOOLS, isBuiltinToolName } from '../../common/agent-tools';
 import { describeIssues } from '../../common/validation';
 import type { LookupClient } from '../lookups';
 import { builtinReaders, isBuiltinReadTool } from './builtin';
+import type { McpListing, McpServerRef, McpToolClient } from './mcp';
 import { DEFAULT_MAX_CONTENT_BYTES, shapeResult, type ReadToolRefusal, type ToolResult } from './result';
 
 export type { ReadToolRefusal, ToolResult, ToolResultOk, ToolResultRefused } from './result';
 export { DEFAULT_MAX_CONTENT_BYTES, READ_TOOL_REFUSALS } from './result';
+export { createMcpToolClient, listingOf, type McpListing, type McpServerRef, type McpToolClient } from './mcp';
 
 export interface ToolDeps {
   lookups: LookupClient;
+  mcp: McpToolClient;
   /** Bytes of a result the model is shown; the rest is cut. */
   maxContentBytes?: number;
 }
@@ -24,14 +28,45 @@ export interface CallReadToolInput {
   args: Record<string, unknown>;
   /** `<workflowId>/tool:<name>:<argumentsDigest>` (readToolIdempotencyKey): one read per distinct call. */
   idempotencyKey: string;
-  source: 'builtin';
+  /** builtin, or the MCP server (as policy declares it) with the digest of the listing the run pinned. */
+  source: 'builtin' | { mcp: McpServerRef; listingDigest: string };
+}
+
+export interface CallMcpToolInput {
+  server: McpServerRef;
+  tool: string;
+  args: Record<string, unknown>;
+  idempotencyKey: string;
+  /** From the run's listMcpTools: the call is refused when the server's allowed tools differ now. */
+  listingDigest: string;
 }
 
 export function createToolActivities(deps: ToolDeps) {
   const maxBytes = deps.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
-  return {
+  const activities = {
+    /**
+     * The allow-listed tools a server offers and their digest. A run calls it once per server and
+     * keeps the answer: the model is shown those schemas, every call is checked against the digest.
+     */
+    async listMcpTools(input: { server: McpServerRef }): Promise<McpListing> {
+      return deps.mcp.listTools(input.server);
+    },
+
+    async callMcpTool(input: CallMcpToolInput): Promise<ToolResult> {
+      const { server, tool, args, idempotencyKey, listingDigest } = input;
+      if (!server.allow.includes(tool)) return refused('not-allowed-by-server', `tool "${tool}" of ${server.name} is not allowed by policy`);
+      const now = await deps.mcp.listTools(server);
+      if (now.digest !== listingDigest) {
+        return refused('tool-list-changed', `MCP server ${server.name} changed its tools since this run listed them; its tools are not called again in this run`);
+      }
+      if (!now.tools.some((listed) => listed.name === tool)) return refused('unknown-tool', `MCP server ${server.name} does not offer "${tool}"`);
+      const outcome = await deps.mcp.callTool(server, tool, args, idempotencyKey);
+      return { ...shapeResult(outcome.text, maxBytes), ...(outcome.isError && { toolError: true }) };
+    },
+
     async callReadTool(input: CallReadToolInput): Promise<ToolResult> {
-      const { tool, args, idempotencyKey } = input;
+      const { tool, args, idempotencyKey, source } = input;
+      if (source !== 'builtin') return activities.callMcpTool({ server: source.mcp, tool, args, idempotencyKey, listingDigest: source.listingDigest });
       if (!isBuiltinToolName(tool) || !isBuiltinReadTool(tool)) return refused('unknown-tool', `there is no builtin read tool "${tool}"`);
       const parsed = BUILTIN_TOOLS[tool].args.safeParse(args);
       if (!parsed.success) return refused('bad-arguments', `arguments of "${tool}" are invalid: ${describeIssues(parsed.error)}`);
@@ -41,6 +76,7 @@ export function createToolActivities(deps: ToolDeps) {
       return shapeResult(JSON.stringify(answer), maxBytes);
     },
   };
+  return activities;
 }
 
 function refused(reason: ReadToolRefusal, message: string): ToolResult {

@@ -16,8 +16,8 @@ export interface ToolResultOk {
   truncated: boolean;
   /** sha256 of the whole result's UTF-8 bytes: the blob store's key when it was stored. */
   digest: string;
-  /** Set when the whole result was kept in the blob store. */
-  stored?: boolean;
+  /** Set when an MCP tool reported an error (`isError`); the content is its message. */
+  toolError?: boolean;
 }
 
 export const READ_TOOL_REFUSALS = ['unknown-tool', 'bad-arguments', 'not-allowed-by-server', 'tool-list-changed'] as const;
@@ -32,7 +32,7 @@ export interface ToolResultRefused {
 
 export type ToolResult = ToolResultOk | ToolResultRefused;
 
-export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'stored'> {
+export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'toolError'> {
   const whole = new TextEncoder().encode(text);
   const digest = bytesToHex(sha256(whole));
   if (whole.length <= maxBytes) return { status: 'ok', content: text, bytes: whole.length, truncated: false, digest };
