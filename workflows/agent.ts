@@ -7,6 +7,7 @@
 // and the process takes its human path: the model proposes and investigates, the workflow decides.
 import { ApplicationFailure, isCancellation, proxyActivities, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { AgentToolActivities, ProposerActivities } from '../activities';
+import type { CallReadToolInput } from '../activities/tools';
 import type { AgentTurnInput } from '../activities/llm/chat-proposer';
 import type { ToolCallRequest, ToolResultEntry, TranscriptRef } from '../activities/llm/agent-turn';
 import { argumentsDigest, readToolIdempotencyKey } from '../common/agent-tools';
@@ -39,10 +40,17 @@ const SUMMARY_CHARS = 120;
 export async function investigate<P>(run: Investigation): Promise<AiProposal<P>> {
   const { agentTools, bundle, trace } = run;
   const tools = proxyActivities<AgentToolActivities>({ ...agentToolActivity, taskQueue: integrationsTaskQueue(workflowInfo().taskQueue) });
-  const definitions = modelToolDefinitions(agentTools, run.rights);
+  // MCP servers' tools are listed once and pinned: every later call is refused if the server's
+  // allowed tools change, so a server cannot widen mid-run what the agent may call.
+  const listings = await Promise.all(
+    Object.entries(agentTools.mcpServers)
+      .filter(([name]) => agentTools.tools.some((tool) => tool.source !== 'builtin' && tool.source.mcp === name))
+      .map(([name, server]) => tools.listMcpTools.executeWithOptions({ summary: `list the tools of MCP server ${name}` }, [{ server: { name, ...server } }])),
+  );
+  const definitions = modelToolDefinitions(agentTools, run.rights, listings.flatMap((listing) => listing.tools));
   const writeTool = agentTools.tools.find((tool) => tool.kind === 'write')!;
   // What the agent was shown, pinned: a later turn cannot be offered more than the first was.
-  const record = trace.startInvestigation(contentHash(definitions), definitions.map((d) => d.function.name));
+  const record = trace.startInvestigation(contentHash({ definitions, listings: listings.map((l) => l.digest) }), definitions.map((d) => d.function.name));
   const calls = new Map<string, number>();
   const cache = new Map<string, ToolResultEntry>();
   let transcript: TranscriptRef | undefined;
@@ -105,7 +113,10 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
           turnRecord.calls.push(callRecord(call.name, verdict.args, 'cached', 'answered from this run\'s earlier identical call'));
           return { ...cached, callId: call.id };
         }
-        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, turnRecord.calls);
+        const { source: declared } = verdict.tool;
+        const listing = declared === 'builtin' ? undefined : listings.find((l) => l.server === declared.mcp);
+        const source = declared === 'builtin' || !listing ? ('builtin' as const) : { mcp: { name: declared.mcp, ...agentTools.mcpServers[declared.mcp]! }, listingDigest: listing.digest };
+        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, source, turnRecord.calls);
         if (entry) cache.set(`${call.name}:${digest}`, entry);
         return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
       }),
@@ -127,11 +138,12 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
     call: ToolCallRequest,
     args: Record<string, unknown>,
     dataClass: string,
+    source: CallReadToolInput['source'],
     log: ToolCallRecord[],
   ): Promise<ToolResultEntry | undefined> {
     try {
       const result = await activities.callReadTool.executeWithOptions({ summary: `${call.name} ${argumentsDigest(args).slice(0, 8)}` }, [
-        { tool: call.name, args, idempotencyKey: readToolIdempotencyKey(workflowInfo().workflowId, call.name, args), source: 'builtin' },
+        { tool: call.name, args, idempotencyKey: readToolIdempotencyKey(workflowInfo().workflowId, call.name, args), source },
       ]);
       if (result.status === 'refused') {
         log.push(callRecord(call.name, args, 'refused', `${result.reason}: ${result.message}`));
@@ -140,7 +152,7 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
       log.push(callRecord(call.name, args, 'ok', firstLine(result.content), result.bytes));
       const shown = { kind: 'result' as const, status: 'ok' as const, callId: call.id, name: call.name, dataClass, truncated: result.truncated };
       // Kept in the blob store by the tool: history carries its digest, the model turn fetches it.
-      return result.stored ? { ...shown, digest: result.digest, bytes: result.bytes } : { ...shown, content: result.content };
+      return (result as { stored?: boolean }).stored ? { ...shown, digest: result.digest, bytes: result.bytes } : { ...shown, content: result.content };
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.push(callRecord(call.name, args, 'failed', 'failed after retries'));

@@ -26,16 +26,16 @@ export interface ModelCallLimits {
   tenantBudget: BudgetReservationRequest;
 }
 
-export interface ModelCallPlan<Proposal> {
+export interface ModelCallPlan<Result extends ChatProposalResult<unknown>> {
   purpose: ModelCallRecord['purpose'];
   tenant: string;
   region: string;
   estimatedInputTokens: number;
   /** Runs the process's proposer activity within `limits`. */
-  invoke: (limits: ModelCallLimits) => Promise<ChatProposalResult<Proposal>>;
+  invoke: (limits: ModelCallLimits) => Promise<Result>;
 }
 
-export async function askModels<Proposal>(plan: ModelCallPlan<Proposal>, bundle: PolicyBundle, trace: DecisionTrace): Promise<ChatProposalResult<Proposal>> {
+export async function askModels<Result extends ChatProposalResult<unknown>>(plan: ModelCallPlan<Result>, bundle: PolicyBundle, trace: DecisionTrace): Promise<Result> {
   const { budgets } = bundle.policy;
   const remainingRunUsd = Math.max(0, budgets.perRunUsd - trace.data.costs.totalUsd);
   const route = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: remainingRunUsd });

@@ -10,9 +10,10 @@ import { createReceiptChecker } from '../common/decision-receipt';
 import { personalValuesOf } from '../common/personal-data';
 import type { SignaturePolicy, StatementRun } from '../common/signed-statements';
 import { policyAgentIds } from '../policies/approvals';
-import { evaluatePolicy, type Facts, type PolicyDecision } from '../policies/evaluate';
+import { evaluatePolicy, rightsOf, type Facts, type PolicyDecision } from '../policies/evaluate';
 import type { PolicyBundle } from '../policies/schema';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
+import { investigate, type Investigation } from './agent';
 import { ApprovalGate, type CardDraft } from './approval';
 import { AuditTrail } from './audit';
 import { askModels, estimateInputTokens } from './model-call';
@@ -212,9 +213,22 @@ export class ProcessRun {
     this.desk = desk as unknown as ProposalDesk<z.ZodType<Submission>>;
     this.attributes.setStage(SagaStage.proposing);
     const { agent } = spec;
+    const { agentTools } = policy;
+    // An agent the policy grants tools investigates over several turns; otherwise it proposes in one call.
+    const investigation = agentTools && {
+      process: options.process as Investigation['process'],
+      tenant: options.tenant,
+      region: agent.region,
+      input: agent.input,
+      agentTools,
+      rights: rightsOf(policy, { kind: 'agent', id: policy.ai.agent }),
+      bundle,
+      trace,
+      models: this.models,
+    };
     const obtained = await desk.obtain(
       () =>
-        askModels(
+        investigation ? investigate<z.infer<S>['proposal']>(investigation) : askModels(
           {
             purpose: 'proposal',
             tenant: options.tenant,

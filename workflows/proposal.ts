@@ -32,6 +32,8 @@ export interface AiProposal<P> {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
+  /** True when the calls were put in the trace one by one (an agent's turns): not added again. */
+  costsRecorded?: boolean;
 }
 
 export type ObtainedProposal<P> =
@@ -104,7 +106,7 @@ export class ProposalDesk<S extends z.ZodType<Submission>> {
       const outcome = await this.askWhileEnabled(askAi);
       if (outcome.kind === 'proposal') {
         const ai = outcome.value;
-        trace.addCall({ model: ai.model, tokensIn: ai.tokensIn, tokensOut: ai.tokensOut, costUsd: ai.costUsd });
+        if (!ai.costsRecorded) trace.addCall({ model: ai.model, tokensIn: ai.tokensIn, tokensOut: ai.tokensOut, costUsd: ai.costUsd });
         const objection = acceptsAiProposal(ai.proposal);
         if (!objection) return { source: 'ai', by: this.options.agent, proposal: ai.proposal, model: ai.model, prompt: ai.prompt };
         why = `AI proposal not acted on: ${objection}; a person decides`;

@@ -25,9 +25,38 @@ export interface ModelCall {
   at: string;
 }
 
+/** One tool call an investigating agent made, and what became of it. */
+export interface ToolCallRecord {
+  tool: string;
+  /** The first 16 hex digits of the arguments' digest: which calls were the same, never what they said. */
+  argsDigest: string;
+  /** ok: run; cached: answered from an identical earlier call; refused: policy or the tool said no; failed: every retry failed; proposal: the write call that ended the loop. */
+  outcome: 'ok' | 'cached' | 'refused' | 'failed' | 'proposal';
+  /** One line: the result's first line, or why it was refused. */
+  summary: string;
+  /** Size of the whole result. */
+  bytes?: number;
+  at: string;
+}
+
+export interface AgentTurnRecord {
+  turn: number;
+  model: string;
+  costUsd: number;
+  calls: ToolCallRecord[];
+  at: string;
+}
+
+/** What an investigating agent looked at, turn by turn, and the tools it was offered (pinned by hash). */
+export interface InvestigationRecord {
+  toolsHash: string;
+  tools: string[];
+  turns: AgentTurnRecord[];
+}
+
 export interface ModelCallRecord {
-  /** What the call was for: the run's proposal, or the customer reply. */
-  purpose: 'proposal' | 'customer-reply';
+  /** What the call was for: the run's proposal (one call, or an agent's turn), or the customer reply. */
+  purpose: 'proposal' | 'agent-turn' | 'customer-reply';
   /** Routing's one line: order and candidates, e.g. `cheapest-adequate: standin-eu > gpt-4o-mini (redacted)`. */
   route: string;
   excluded: { modelId: string; reason: string }[];
@@ -55,6 +84,8 @@ export interface Explanation {
   steps: StepLogEntry[];
   modelCalls: ModelCallRecord[];
   costs: { totalUsd: number; calls: ModelCall[] };
+  /** Set when the proposal came from an agent that investigated with tools. */
+  investigation?: InvestigationRecord;
   outcome?: { outcome: string; reason: string };
 }
 
@@ -87,6 +118,19 @@ export class DecisionTrace {
   addCall(call: Omit<ModelCall, 'at'>): void {
     this.data.costs.calls.push({ ...call, at: now() });
     this.data.costs.totalUsd = round6(this.data.costs.totalUsd + call.costUsd);
+  }
+
+  /** Starts the record of an agent's investigation; `turn` adds a turn whose calls the loop fills in. */
+  startInvestigation(toolsHash: string, tools: string[]) {
+    const record: InvestigationRecord = { toolsHash, tools, turns: [] };
+    this.data.investigation = record;
+    return {
+      turn(turn: number, model: string, costUsd: number): AgentTurnRecord {
+        const entry: AgentTurnRecord = { turn, model, costUsd, calls: [], at: now() };
+        record.turns.push(entry);
+        return entry;
+      },
+    };
   }
 
   explain(): Explanation {

@@ -124,8 +124,8 @@ export async function resolveResults(store: TranscriptStore, results: ToolResult
   return Promise.all(
     results.map(async (result) => {
       if ('content' in result) return result;
-      const { digest, bytes: _bytes, ...rest } = result;
-      return { ...rest, content: decoder.decode(await store.get(digest)) };
+      const { kind, status, callId, name, dataClass, truncated } = result;
+      return { kind, status, callId, name, dataClass, truncated, content: decoder.decode(await store.get(result.digest)) };
     }),
   );
 }
