@@ -1,0 +1,63 @@
+// `npm run cluster`'s shape end to end: the launcher's own code brings up temporal-server on
+// PostgreSQL (schemas, namespace, search attributes), two workers and two endpoints on free
+// ports, and a refund started through the typed client completes on them.
+import { ArbiterClient } from '../../client';
+import { readTemporalSettings } from '../../runtime/config';
+import { freePort } from '../../runtime/dev-server';
+import { bringUpCluster, type ClusterOptions } from '../../scripts/cluster/launch';
+import { SERVER_PORT_VARIABLES, type ServerPorts } from '../../scripts/cluster/temporal';
+import { Platform } from '../../scripts/platform';
+import { orderOfRequest, registerStandInOrder } from '../../standins/order-client';
+import { refundRequest } from '../helpers/refund-fixtures';
+
+let platform: Platform | undefined;
+let client: ArbiterClient | undefined;
+let options: ClusterOptions;
+
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+beforeAll(async () => {
+  const [standIns, models, ...rest] = await freePorts(4 + SERVER_PORT_VARIABLES.length);
+  const serverPorts: ServerPorts = Object.fromEntries(SERVER_PORT_VARIABLES.map((name, i) => [name, rest[i + 2]!]));
+  process.env.TEMPORAL_ADDRESS = `127.0.0.1:${serverPorts.FRONTEND_GRPC_PORT}`;
+  process.env.ARBITER_SANDBOX_PORT = String(standIns);
+  process.env.ARBITER_MODEL_PORT = String(models);
+  options = {
+    // Databases of the test's own, so a cluster running beside it keeps its data.
+    store: { serverUrl: process.env.ARBITER_CLUSTER_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432', temporalDb: 'arbiter_test_temporal', visibilityDb: 'arbiter_test_temporal_visibility' },
+    arbiterDb: 'arbiter_test_cluster',
+    serverPorts,
+    workers: 2,
+    endpointPorts: [rest[0]!, rest[1]!],
+  };
+  const settings = readTemporalSettings();
+  platform = new Platform(settings, 'files');
+  const started = Date.now();
+  await bringUpCluster(platform, settings, options, (line) => process.stderr.write(`${line}\n`));
+  process.stderr.write(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  client = await ArbiterClient.connect(settings);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await platform?.stop();
+});
+
+test('a refund started through the typed client completes on the cluster', async () => {
+  const request = refundRequest({}, { registered: false });
+  await registerStandInOrder(`http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT}`, orderOfRequest(request));
+  const run = await client!.startRefund(request);
+  const result = await client!.refundResult(run.workflowId);
+  expect(result.outcome).toBe('completed');
+});
+
+test('both endpoint replicas answer', async () => {
+  for (const port of options.endpointPorts) {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(response.status).toBe(200);
+  }
+});
