@@ -1,9 +1,9 @@
 // `npm run cluster`'s shape end to end: the launcher's own code brings up temporal-server on
 // PostgreSQL (schemas, namespace, search attributes), two workers and two endpoints on free
 // ports, and a refund started through the typed client completes on them.
+import net from 'node:net';
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
-import { freePort } from '../../runtime/dev-server';
 import { bringUpCluster, type ClusterOptions } from '../../scripts/cluster/launch';
 import { SERVER_PORT_VARIABLES, type ServerPorts } from '../../scripts/cluster/temporal';
 import { Platform } from '../../scripts/platform';
@@ -14,14 +14,29 @@ let platform: Platform | undefined;
 let client: ArbiterClient | undefined;
 let options: ClusterOptions;
 
-async function freePorts(count: number): Promise<number[]> {
+/**
+ * Free ports below 32768: the server keeps its membership ports in a PostgreSQL smallint
+ * (cluster_membership.rpc_port), so the OS's ephemeral ports (32768 and up here) fail its start.
+ */
+async function freeLowPorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
+  while (ports.size < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portFree(port)) ports.add(port);
+  }
   return [...ports];
 }
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 beforeAll(async () => {
-  const [standIns, models, ...rest] = await freePorts(4 + SERVER_PORT_VARIABLES.length);
+  const [standIns, models, ...rest] = await freeLowPorts(4 + SERVER_PORT_VARIABLES.length);
   const serverPorts: ServerPorts = Object.fromEntries(SERVER_PORT_VARIABLES.map((name, i) => [name, rest[i + 2]!]));
   process.env.TEMPORAL_ADDRESS = `127.0.0.1:${serverPorts.FRONTEND_GRPC_PORT}`;
   process.env.ARBITER_SANDBOX_PORT = String(standIns);
