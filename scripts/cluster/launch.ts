@@ -3,7 +3,7 @@
 // Used by `npm run cluster` (scripts/cluster.ts) and the cluster test (test/cluster/).
 import { Client } from 'pg';
 import { clientConnectionOptions, type TemporalSettings } from '../../runtime/config';
-import { temporalAnswers } from '../../runtime/dev-server';
+import { portFree, temporalAnswers } from '../../runtime/dev-server';
 import { findTemporalCli } from '../../runtime/temporal-cli';
 import { findTemporalServer } from '../../runtime/temporal-server';
 import { Platform } from '../platform';
@@ -39,6 +39,12 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
 
 /** Everything in dependency order; the platform stops it newest first: endpoints, workers, stand-ins, server. */
 export async function bringUpCluster(platform: Platform, settings: TemporalSettings, options: ClusterOptions, say: (line: string) => void): Promise<void> {
+  // Another server there (npm start's, compose's) would answer the readiness checks in this one's place.
+  const taken: number[] = [];
+  for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts]) {
+    if (!(await portFree(port))) taken.push(port);
+  }
+  if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS and ARBITER_PORT`);
   platform.ensurePayloadKeys(say);
   platform.ensureDecisionKey(say);
 

@@ -1,9 +1,9 @@
 // `npm run cluster`'s shape end to end: the launcher's own code brings up temporal-server on
 // PostgreSQL (schemas, namespace, search attributes), two workers and two endpoints on free
 // ports, and a refund started through the typed client completes on them.
-import net from 'node:net';
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
+import { portFree } from '../../runtime/dev-server';
 import { bringUpCluster, type ClusterOptions } from '../../scripts/cluster/launch';
 import { SERVER_PORT_VARIABLES, type ServerPorts } from '../../scripts/cluster/temporal';
 import { Platform } from '../../scripts/platform';
@@ -25,14 +25,6 @@ async function freeLowPorts(count: number): Promise<number[]> {
     if (await portFree(port)) ports.add(port);
   }
   return [...ports];
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 beforeAll(async () => {
