@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     return;
   }
   say(`Temporal gRPC    ${settings.address} (namespace ${settings.namespace}; PostgreSQL ${options.store.temporalDb}, ${options.store.visibilityDb})`);
+  if (options.ui) say(`Temporal Web UI  http://127.0.0.1:${options.ui.port}`);
   say(`Workers          ${options.workers} processes, audit trail and model budgets in database ${options.arbiterDb}`);
   say(`Approvals pages  ${options.endpointPorts.map((port) => `http://127.0.0.1:${port}/`).join('  ')}`);
   say(`Stand-in systems http://127.0.0.1:${process.env.ARBITER_SANDBOX_PORT || 8090}/state`);

@@ -267,7 +267,8 @@ export async function registerSearchAttributes(settings: TemporalSettings): Prom
   }
 }
 
-async function httpAnswers(url: string): Promise<boolean> {
+/** Whether `url` answers 2xx within a second; any failure is a no, so it can be polled. */
+export async function httpAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
     return response.ok;

@@ -1,11 +1,11 @@
 // docker-compose.yml and `npm run cluster` run one shape from one deploy/ folder: these tests read
 // both (no server started) and check they cannot drift apart in what matters: the Temporal version,
-// the server config and its dynamic config, the schema step and the search attributes.
+// the server config and its dynamic config, the schema step, the search attributes and the Web UI.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
-import { DEPLOY_FILES, SERVER_PORT_VARIABLES, serverArgs, storeEnv } from '../scripts/cluster/temporal';
+import { DEPLOY_FILES, SERVER_PORT_VARIABLES, serverArgs, storeEnv, uiEnv } from '../scripts/cluster/temporal';
 
 const ROOT = join(__dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -27,10 +27,10 @@ const entrypoint = (name: string) => [service(name).entrypoint ?? []].flat().joi
 /** Where a service mounts the repo's deploy/ folder, read-only. */
 const deployMount = (name: string) => service(name).volumes?.find((v) => v.startsWith('./deploy:'))?.split(':')[1];
 
-/** The version scripts/temporal-server.sh finds or builds, e.g. 1.29.1. */
-function nativeServerVersion(): string {
-  const match = /^SERVER_VERSION="v([^"]+)"/m.exec(read('scripts/temporal-server.sh'));
-  if (!match?.[1]) throw new Error('scripts/temporal-server.sh sets no SERVER_VERSION');
+/** The version a find-or-build script of scripts/ pins, e.g. 1.29.1. */
+function nativeVersion(script: string, variable: string): string {
+  const match = new RegExp(`^${variable}="v([^"]+)"`, 'm').exec(read(script));
+  if (!match?.[1]) throw new Error(`${script} sets no ${variable}`);
   return match[1];
 }
 
@@ -46,7 +46,7 @@ function renderWithDefaults(): { config: Record<string, unknown>; variables: Set
 
 describe('docker-compose.yml and npm run cluster', () => {
   it('run the Temporal server version that scripts/temporal-server.sh builds', () => {
-    const version = nativeServerVersion();
+    const version = nativeVersion('scripts/temporal-server.sh', 'SERVER_VERSION');
     expect(service('temporal').image).toBe(`temporalio/server:${version}`);
     for (const step of ['temporal-schema', 'temporal-admin-tools']) {
       expect(service(step).image).toMatch(new RegExp(`^temporalio/admin-tools:${version.replace(/\./g, '\\.')}-`));
@@ -75,6 +75,15 @@ describe('docker-compose.yml and npm run cluster', () => {
     for (const name of ['temporal-schema', 'temporal']) {
       expect(Object.keys(service(name).environment ?? {})).toEqual(expect.arrayContaining(native));
     }
+  });
+
+  it("run the Web UI version that scripts/temporal-ui.sh builds, with the image's config and compose's variables", () => {
+    const ui = service('temporal-ui');
+    expect(ui.image).toBe(`temporalio/ui:${nativeVersion('scripts/temporal-ui.sh', 'UI_VERSION')}`);
+    expect(read('scripts/temporal-ui.sh')).toContain('cp "$module_dir/config/docker.yaml"');
+    const native = uiEnv({ temporalAddress: 'x', port: 1, codecEndpoint: 'y' });
+    expect(Object.keys(ui.environment ?? {}).sort()).toEqual(Object.keys(native).filter((name) => name !== 'TEMPORAL_UI_PORT').sort());
+    expect(ui.environment?.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe(native.TEMPORAL_CODEC_INCLUDE_CREDENTIALS);
   });
 
   it('prepare the databases with the same schema step', () => {

@@ -1,13 +1,14 @@
-// The compose stack's shape on this machine, without Docker: Temporal's own server on PostgreSQL,
-// the stand-in systems and models, N workers and two approvers' endpoints, each its own process.
+// The compose stack's shape on this machine, without Docker: Temporal's own server on PostgreSQL
+// and its Web UI, the stand-in systems and models, N workers and two approvers' endpoints, each
+// its own process.
 // Used by `npm run cluster` (scripts/cluster.ts) and the cluster test (test/cluster/).
 import { Client } from 'pg';
 import { clientConnectionOptions, type TemporalSettings } from '../../runtime/config';
 import { portFree, temporalAnswers } from '../../runtime/dev-server';
 import { findTemporalCli } from '../../runtime/temporal-cli';
-import { findTemporalServer } from '../../runtime/temporal-server';
-import { Platform } from '../platform';
-import { registerSearchAttributes, serverArgs, serverEnv, setUpSchemas, type ServerPorts, type TemporalStore } from './temporal';
+import { findTemporalServer, findTemporalUi } from '../../runtime/temporal-server';
+import { httpAnswers, Platform } from '../platform';
+import { registerSearchAttributes, serverArgs, serverEnv, setUpSchemas, uiArgs, uiEnv, type ServerPorts, type TemporalStore } from './temporal';
 
 export interface ClusterOptions {
   store: TemporalStore;
@@ -16,6 +17,8 @@ export interface ClusterOptions {
   serverPorts: ServerPorts;
   workers: number;
   endpointPorts: readonly number[];
+  /** Temporal's Web UI, or none. */
+  ui: { port: number } | false;
 }
 
 /** What `npm run cluster` runs: the databases, ports and counts docs/cluster.md describes, each movable by a variable. */
@@ -34,6 +37,7 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
     serverPorts: { FRONTEND_GRPC_PORT: frontendPort },
     workers,
     endpointPorts: [firstEndpoint, firstEndpoint + 1],
+    ui: env.ARBITER_CLUSTER_UI === 'off' ? false : { port: Number(new URL(env.TEMPORAL_UI_URL || 'http://localhost:8233').port || 8233) },
   };
 }
 
@@ -41,10 +45,10 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
 export async function bringUpCluster(platform: Platform, settings: TemporalSettings, options: ClusterOptions, say: (line: string) => void): Promise<void> {
   // Another server there (npm start's, compose's) would answer the readiness checks in this one's place.
   const taken: number[] = [];
-  for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts]) {
+  for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts, ...(options.ui ? [options.ui.port] : [])]) {
     if (!(await portFree(port))) taken.push(port);
   }
-  if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS and ARBITER_PORT`);
+  if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS, ARBITER_PORT and TEMPORAL_UI_URL`);
   platform.ensurePayloadKeys(say);
   platform.ensureDecisionKey(say);
 
@@ -62,6 +66,19 @@ export async function bringUpCluster(platform: Platform, settings: TemporalSetti
   });
   say(`Temporal: namespace ${settings.namespace} and search attributes (deploy/register-search-attributes.sh)`);
   await registerSearchAttributes(settings.address, settings.namespace, findTemporalCli());
+  if (options.ui) {
+    const ui = findTemporalUi();
+    const url = `http://127.0.0.1:${options.ui.port}`;
+    say(`Temporal Web UI: starting ${ui.server} on ${url}`);
+    await platform.startService({
+      name: 'temporal-ui',
+      command: ui.server,
+      args: uiArgs(ui.configDir),
+      env: uiEnv({ temporalAddress: settings.address, port: options.ui.port, codecEndpoint: `http://127.0.0.1:${options.endpointPorts[0]}/codec` }),
+      answers: () => httpAnswers(url),
+      timeoutMs: 30_000,
+    });
+  }
 
   // More than one worker process: the audit trail and the model budgets go to PostgreSQL, not to files.
   const arbiterDbUrl = new URL(options.store.serverUrl);

@@ -1,7 +1,7 @@
 // Temporal's own server under `npm run cluster`, in the three steps docker-compose.yml runs as the
 // temporal-schema, temporal and temporal-admin-tools services, with the same files from deploy/:
 // the schemas (setup-schema.sh), the server (temporal-server.yaml) and the search attributes
-// (register-search-attributes.sh).
+// (register-search-attributes.sh); then its Web UI, as compose's temporal-ui service runs it.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,22 @@ export async function registerSearchAttributes(address: string, namespace: strin
     // The script calls `temporal`, as in the admin-tools image.
     PATH: `${path.dirname(temporalCli)}${path.delimiter}${process.env.PATH ?? ''}`,
   });
+}
+
+/** `temporal-ui-server` arguments: the temporalio/ui image's config template, read with the variables of uiEnv. */
+export function uiArgs(configDir: string): string[] {
+  return ['--root', '/', '--config', configDir, '--env', 'docker', 'start'];
+}
+
+/** The variables compose sets on its temporal-ui service, and the port, which the host needs and a container does not. */
+export function uiEnv(ui: { temporalAddress: string; port: number; codecEndpoint: string }): NodeJS.ProcessEnv {
+  return {
+    TEMPORAL_ADDRESS: ui.temporalAddress,
+    // The operators' browser reads payloads through the endpoint's codec routes, with their cookie.
+    TEMPORAL_CODEC_ENDPOINT: ui.codecEndpoint,
+    TEMPORAL_CODEC_INCLUDE_CREDENTIALS: 'true',
+    TEMPORAL_UI_PORT: String(ui.port),
+  };
 }
 
 /** Runs a one-shot POSIX sh step of deploy/ to its end, through sh as compose does; a failure carries the step's own output. */

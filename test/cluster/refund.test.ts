@@ -1,6 +1,6 @@
 // `npm run cluster`'s shape end to end: the launcher's own code brings up temporal-server on
-// PostgreSQL (schemas, namespace, search attributes), two workers and two endpoints on free
-// ports, and a refund started through the typed client completes on them.
+// PostgreSQL (schemas, namespace, search attributes) and its Web UI, two workers and two endpoints
+// on free ports, and a refund started through the typed client completes on them.
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
 import { portFree } from '../../runtime/dev-server';
@@ -28,7 +28,7 @@ async function freeLowPorts(count: number): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  const [standIns, models, ...rest] = await freeLowPorts(4 + SERVER_PORT_VARIABLES.length);
+  const [standIns, models, ui, ...rest] = await freeLowPorts(5 + SERVER_PORT_VARIABLES.length);
   const serverPorts: ServerPorts = Object.fromEntries(SERVER_PORT_VARIABLES.map((name, i) => [name, rest[i + 2]!]));
   process.env.TEMPORAL_ADDRESS = `127.0.0.1:${serverPorts.FRONTEND_GRPC_PORT}`;
   process.env.ARBITER_SANDBOX_PORT = String(standIns);
@@ -40,6 +40,7 @@ beforeAll(async () => {
     serverPorts,
     workers: 2,
     endpointPorts: [rest[0]!, rest[1]!],
+    ui: { port: ui! },
   };
   const settings = readTemporalSettings();
   platform = new Platform(settings, 'files');
@@ -60,6 +61,11 @@ test('a refund started through the typed client completes on the cluster', async
   const run = await client!.startRefund(request);
   const result = await client!.refundResult(run.workflowId);
   expect(result.outcome).toBe('completed');
+});
+
+test("Temporal's Web UI answers and reaches the server", async () => {
+  const response = await fetch(`http://127.0.0.1:${options.ui && options.ui.port}/api/v1/namespaces/default`);
+  expect(response.status).toBe(200);
 });
 
 test('both endpoint replicas answer', async () => {
