@@ -41,17 +41,31 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
   };
 }
 
-/** Everything in dependency order; the platform stops it newest first: endpoints, workers, stand-ins, server. */
+/** Everything in dependency order; the platform stops it newest first: endpoints, workers, stand-ins, Web UI, server. */
 export async function bringUpCluster(platform: Platform, settings: TemporalSettings, options: ClusterOptions, say: (line: string) => void): Promise<void> {
-  // Another server there (npm start's, compose's) would answer the readiness checks in this one's place.
+  await refuseTakenPorts(options);
+  platform.ensurePayloadKeys(say);
+  platform.ensureDecisionKey(say);
+  await startTemporal(platform, settings, options, say);
+  if (options.ui) await startWebUi(platform, settings, options.ui.port, `http://127.0.0.1:${options.endpointPorts[0]}/codec`, say);
+  await shareArbiterDatabase(options);
+  await platform.ensureStandIns(say);
+  await platform.ensureModelServer(say);
+  for (let i = 1; i <= options.workers; i++) platform.startWorker(say, `worker-${i}`);
+  for (const [i, port] of options.endpointPorts.entries()) await platform.startApprovalServer(say, port, `approvals-${i + 1}`);
+}
+
+/** Another server on these ports (npm start's, compose's) would answer the readiness checks in this one's place. */
+async function refuseTakenPorts(options: ClusterOptions): Promise<void> {
   const taken: number[] = [];
   for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts, ...(options.ui ? [options.ui.port] : [])]) {
     if (!(await portFree(port))) taken.push(port);
   }
   if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS, ARBITER_PORT and TEMPORAL_UI_URL`);
-  platform.ensurePayloadKeys(say);
-  platform.ensureDecisionKey(say);
+}
 
+/** Compose's temporal-schema, temporal and temporal-admin-tools services, in that order. */
+async function startTemporal(platform: Platform, settings: TemporalSettings, options: ClusterOptions, say: (line: string) => void): Promise<void> {
   const { server, sqlTool } = findTemporalServer();
   say(`Temporal: databases ${options.store.temporalDb} and ${options.store.visibilityDb} (deploy/setup-schema.sh)`);
   await setUpSchemas(options.store, sqlTool);
@@ -66,30 +80,29 @@ export async function bringUpCluster(platform: Platform, settings: TemporalSetti
   });
   say(`Temporal: namespace ${settings.namespace} and search attributes (deploy/register-search-attributes.sh)`);
   await registerSearchAttributes(settings.address, settings.namespace, findTemporalCli());
-  if (options.ui) {
-    const ui = findTemporalUi();
-    const url = `http://127.0.0.1:${options.ui.port}`;
-    say(`Temporal Web UI: starting ${ui.server} on ${url}`);
-    await platform.startService({
-      name: 'temporal-ui',
-      command: ui.server,
-      args: uiArgs(ui.configDir),
-      env: uiEnv({ temporalAddress: settings.address, port: options.ui.port, codecEndpoint: `http://127.0.0.1:${options.endpointPorts[0]}/codec` }),
-      answers: () => httpAnswers(url),
-      timeoutMs: 30_000,
-    });
-  }
+}
 
-  // More than one worker process: the audit trail and the model budgets go to PostgreSQL, not to files.
-  const arbiterDbUrl = new URL(options.store.serverUrl);
-  arbiterDbUrl.pathname = `/${options.arbiterDb}`;
+async function startWebUi(platform: Platform, settings: TemporalSettings, port: number, codecEndpoint: string, say: (line: string) => void): Promise<void> {
+  const ui = findTemporalUi();
+  const url = `http://127.0.0.1:${port}`;
+  say(`Temporal Web UI: starting ${ui.server} on ${url}`);
+  await platform.startService({
+    name: 'temporal-ui',
+    command: ui.server,
+    args: uiArgs(ui.configDir),
+    env: uiEnv({ temporalAddress: settings.address, port, codecEndpoint }),
+    answers: () => httpAnswers(url),
+    timeoutMs: 30_000,
+  });
+}
+
+/** More than one worker process: the audit trail and the model budgets go to one PostgreSQL database, not to files. */
+async function shareArbiterDatabase(options: ClusterOptions): Promise<void> {
   await ensureDatabase(options.store.serverUrl, options.arbiterDb);
-  process.env.ARBITER_AUDIT_DATABASE_URL ||= arbiterDbUrl.toString();
-
-  await platform.ensureStandIns(say);
-  await platform.ensureModelServer(say);
-  for (let i = 1; i <= options.workers; i++) platform.startWorker(say, `worker-${i}`);
-  for (const [i, port] of options.endpointPorts.entries()) await platform.startApprovalServer(say, port, `approvals-${i + 1}`);
+  const url = new URL(options.store.serverUrl);
+  url.pathname = `/${options.arbiterDb}`;
+  // Every process started after this inherits it.
+  process.env.ARBITER_AUDIT_DATABASE_URL ||= url.toString();
 }
 
 /** CREATE DATABASE has no IF NOT EXISTS in PostgreSQL: ask first, and take a concurrent creator's win. */
