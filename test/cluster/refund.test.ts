@@ -48,7 +48,8 @@ beforeAll(async () => {
   await bringUpCluster(platform, settings, options, (line) => process.stderr.write(`${line}\n`));
   process.stderr.write(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   client = await ArbiterClient.connect(settings);
-});
+  // On a fresh machine the launcher first builds temporal-server, temporal-sql-tool and the UI server (minutes).
+}, 30 * 60_000);
 
 afterAll(async () => {
   await client?.close();
