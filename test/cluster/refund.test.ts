@@ -1,6 +1,7 @@
 // `npm run cluster`'s shape end to end: the launcher's own code brings up temporal-server on
 // PostgreSQL (schemas, namespace, search attributes) and its Web UI, two workers and two endpoints
 // on free ports, and a refund started through the typed client completes on them.
+import { rmSync } from 'node:fs';
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
 import { portFree } from '../../runtime/dev-server';
@@ -54,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await platform?.stop();
+  rmSync(process.env.ARBITER_DATA_DIR!, { recursive: true, force: true });
 });
 
 test('a refund started through the typed client completes on the cluster', async () => {
