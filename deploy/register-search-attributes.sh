@@ -1,24 +1,20 @@
 #!/bin/sh
-# One-shot step of the compose stack (temporalio/admin-tools image, POSIX sh):
-# waits for the Temporal server and its namespace, then registers the custom
-# search attributes Arbiter's workflows upsert. Safe to run again: attributes
-# that already exist are left alone, so `docker compose up` can be repeated.
+# One-shot step of both self-hosted paths, the compose stack (temporalio/admin-tools
+# image, POSIX sh) and `npm run cluster`: waits for the Temporal server, creates
+# the namespace if it is missing, then registers the custom search attributes
+# Arbiter's workflows upsert, listed in search-attributes.txt beside this script.
+# Safe to run again: attributes that already exist are left alone, so
+# `docker compose up` and `npm run cluster` can be repeated.
 set -eu
 
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 WAIT_SECONDS="${ARBITER_SETUP_WAIT_SECONDS:-300}"
-# Namespace retention if this script has to create the namespace itself
-# (auto-setup normally does it first).
+# Retention of the namespace when this script creates it.
 RETENTION="${ARBITER_NAMESPACE_RETENTION:-168h}"
 
-# Keep in sync with ARBITER_SEARCH_ATTRIBUTES in common/constants.ts.
-ATTRIBUTES='ArbiterProcess Keyword
-ArbiterStage Keyword
-ArbiterTenant Keyword
-ArbiterApprovalPending Bool
-ArbiterRiskTier Keyword
-ArbiterCostUsd Double'
+# "Name Type" lines, comments and blank lines dropped.
+ATTRIBUTES=$(grep -v -e '^#' -e '^[[:space:]]*$' "$(dirname "$0")/search-attributes.txt")
 
 deadline=$(( $(date +%s) + WAIT_SECONDS ))
 
@@ -69,19 +65,12 @@ run_tolerant() {
 echo "Waiting for Temporal at $ADDRESS ..."
 wait_for "the Temporal server" server_serving
 
-# auto-setup registers the namespace in the background right after start-up;
-# give it a moment, then create it ourselves if it is still missing (e.g. on a
-# plain temporalio/server deployment).
-namespace_deadline=$(( $(date +%s) + 30 ))
-until namespace_exists; do
-  if [ "$(date +%s)" -ge "$namespace_deadline" ]; then
-    echo "Namespace $NAMESPACE not found, creating it (retention $RETENTION)"
-    run_tolerant temporal operator namespace create --address "$ADDRESS" \
-      --namespace "$NAMESPACE" --retention "$RETENTION"
-    break
-  fi
-  sleep 2
-done
+# The server creates no namespace of its own (the auto-setup image once did).
+if ! namespace_exists; then
+  echo "Namespace $NAMESPACE not found, creating it (retention $RETENTION)"
+  run_tolerant temporal operator namespace create --address "$ADDRESS" \
+    --namespace "$NAMESPACE" --retention "$RETENTION"
+fi
 wait_for "namespace $NAMESPACE" attributes_listable
 
 existing=$(temporal operator search-attribute list --address "$ADDRESS" --namespace "$NAMESPACE")

@@ -74,6 +74,15 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether nothing listens on `port` right now (a listen there succeeds). */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 /** Whether a Temporal server answers there; any failure is a no, so it can be polled. */
 export async function temporalAnswers(options: ConnectionOptions): Promise<boolean> {
   let connection: Connection | undefined;

@@ -45,7 +45,7 @@ export type OutputMode = 'terminal' | 'files';
 
 export class Platform {
   private readonly processes: ManagedProcess[] = [];
-  /** Secrets only the approvers' endpoint gets: the generated decision signing key. */
+  /** Secrets only the approvers' endpoints get: the generated decision signing key and JWT secret. */
   private readonly endpointOnlyEnv: NodeJS.ProcessEnv = {};
 
   constructor(
@@ -104,20 +104,24 @@ export class Platform {
    */
   async ensureApprovalServer(say: (line: string) => void): Promise<'started' | 'reused'> {
     const port = Number(process.env.ARBITER_PORT || 8080);
-    const health = `http://127.0.0.1:${port}/healthz`;
-    if (await httpAnswers(health)) {
+    if (await httpAnswers(`http://127.0.0.1:${port}/healthz`)) {
       say(`Approvals: reusing the endpoint on port ${port}`);
       return 'reused';
     }
-    const extraEnv: NodeJS.ProcessEnv = { ...this.endpointOnlyEnv };
-    if (!process.env.ARBITER_JWT_SECRET && !process.env.ARBITER_JWKS_URL) {
-      extraEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
+    await this.startApprovalServer(say, port);
+    return 'started';
+  }
+
+  /** Starts one approvers' endpoint on `port` and waits until it answers; `name` tells replicas apart. */
+  async startApprovalServer(say: (line: string) => void, port: number, name = 'approvals'): Promise<void> {
+    if (!process.env.ARBITER_JWT_SECRET && !process.env.ARBITER_JWKS_URL && !this.endpointOnlyEnv.ARBITER_JWT_SECRET) {
+      // Kept for every replica started after, so they all verify the same tokens; said once.
+      this.endpointOnlyEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
       say(`Approvals: no ARBITER_JWT_SECRET or ARBITER_JWKS_URL set, so tokens are signed with a generated local secret (${path.relative(REPO_ROOT, localSecretPath())})`);
     }
-    const approvals = this.spawn('approvals', TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], extraEnv);
+    const approvals = this.spawn(name, TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], { ...this.endpointOnlyEnv, ARBITER_PORT: String(port) });
     say(`Approvals: starting the approvers' endpoint and page on http://127.0.0.1:${port}`);
-    await waitUntil(() => httpAnswers(health), 'the approvals endpoint', 30_000, approvals);
-    return 'started';
+    await waitUntil(() => httpAnswers(`http://127.0.0.1:${port}/healthz`), `the approvals endpoint on port ${port}`, 30_000, approvals);
   }
 
   /**
@@ -145,11 +149,20 @@ export class Platform {
     return 'started';
   }
 
-  /** Starts the worker process; it polls once its workflow bundle is built. */
-  startWorker(say: (line: string) => void): void {
+  /** Starts a worker process; it polls once its workflow bundle is built. `name` tells several apart. */
+  startWorker(say: (line: string) => void, name = 'worker'): void {
     // The worker's heap limit bounds its memory (runtime/worker-tuning.ts).
-    this.spawn('worker', TSX, [WORKER_HEAP_FLAG, path.join(REPO_ROOT, 'workers', 'main.ts')]);
-    say(`Worker: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
+    this.spawn(name, TSX, [WORKER_HEAP_FLAG, path.join(REPO_ROOT, 'workers', 'main.ts')]);
+    say(`Worker${name === 'worker' ? '' : ` ${name}`}: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
+  }
+
+  /**
+   * Starts a process this platform stops with the rest (newest first), and waits until `answers`
+   * says it serves; for what the platform has no method of its own for (scripts/cluster/).
+   */
+  async startService(service: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; answers: () => Promise<boolean>; timeoutMs: number }): Promise<void> {
+    const managed = this.spawn(service.name, service.command, service.args, service.env);
+    await waitUntil(service.answers, service.name, service.timeoutMs, managed);
   }
 
   /**
@@ -254,7 +267,8 @@ export async function registerSearchAttributes(settings: TemporalSettings): Prom
   }
 }
 
-async function httpAnswers(url: string): Promise<boolean> {
+/** Whether `url` answers 2xx within a second; any failure is a no, so it can be polled. */
+export async function httpAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
     return response.ok;
