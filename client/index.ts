@@ -8,7 +8,7 @@ import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../commo
 import { INVALID_INPUT } from '../common/error-types';
 import type { PriceChangeResult } from '../common/price-change-schemas';
 import type { RefundResult } from '../common/refund-schemas';
-import { priceChangeProcess, processNamed, processNames, refundProcess, type ProcessDescriptor } from '../processes';
+import { priceChangeProcess, processNamed, processNames, refundProcess, type AnyProcessResult, type ProcessDescriptor, type ProcessResult } from '../processes';
 import { resolveCompensationSchema, type ResolveCompensation, type StepLogEntry } from '../common/saga-schemas';
 import { approvalDecisionSchema, setAiEnabledSchema, type ApprovalDecision, type ApprovalView, type SetAiEnabled } from '../common/approval-schemas';
 import { decisionStatement } from '../common/signed-statements';
@@ -25,6 +25,8 @@ import { parsePayloadKeys } from '../runtime/payload-keys';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
 export type { PriceChangeRequest, PriceChangeResult } from '../common/price-change-schemas';
+export type { CreditLimitRequest, CreditLimitResult } from '../common/credit-limit-schemas';
+export { creditLimitProcess, priceChangeProcess, refundProcess, type AnyProcessResult, type ProcessDescriptor, type ProcessResult } from '../processes';
 export type { ResolveCompensation, StepLogEntry } from '../common/saga-schemas';
 export type { ApprovalDecision, ApprovalView, SetAiEnabled } from '../common/approval-schemas';
 export type { Explanation } from '../workflows/trace';
@@ -157,17 +159,23 @@ export class ArbiterClient {
     };
   }
 
-  /** Waits for the run to finish and returns its result, whichever process it is. */
-  async result(workflowId: string): Promise<RefundResult | PriceChangeResult> {
-    return this.temporal.workflow.getHandle(workflowId).result() as Promise<RefundResult | PriceChangeResult>;
+  /**
+   * Waits for the run to finish and returns its result: typed by the process's descriptor
+   * (`result(creditLimitProcess, id)`), or as any registered process's result when only the id is known.
+   */
+  async result<Result extends ProcessResult>(process: ProcessDescriptor<unknown, Result>, workflowId: string): Promise<Result>;
+  async result(workflowId: string): Promise<AnyProcessResult>;
+  async result(...args: [ProcessDescriptor, string] | [string]): Promise<ProcessResult> {
+    const workflowId = args.length === 2 ? args[1] : args[0];
+    return this.temporal.workflow.getHandle(workflowId).result() as Promise<ProcessResult>;
   }
 
   async refundResult(workflowId: string): Promise<RefundResult> {
-    return this.temporal.workflow.getHandle(workflowId).result() as Promise<RefundResult>;
+    return this.result(refundProcess, workflowId);
   }
 
   async priceChangeResult(workflowId: string): Promise<PriceChangeResult> {
-    return this.temporal.workflow.getHandle(workflowId).result() as Promise<PriceChangeResult>;
+    return this.result(priceChangeProcess, workflowId);
   }
 
   async stepLog(workflowId: string): Promise<StepLogEntry[]> {
@@ -248,5 +256,10 @@ export const startRefund = (input: unknown): Promise<StartedProcess> => start(re
 export const startPriceChange = (input: unknown): Promise<StartedProcess> => start(priceChangeProcess.name, input);
 
 export const getStatus = async (workflowId: string) => (await defaultClient()).getStatus(workflowId);
-export const result = async (workflowId: string) => (await defaultClient()).result(workflowId);
+export async function result<Result extends ProcessResult>(process: ProcessDescriptor<unknown, Result>, workflowId: string): Promise<Result>;
+export async function result(workflowId: string): Promise<AnyProcessResult>;
+export async function result(...args: [ProcessDescriptor, string] | [string]): Promise<ProcessResult> {
+  const client = await defaultClient();
+  return args.length === 2 ? client.result(args[0], args[1]) : client.result(args[0]);
+}
 export const explain = async (workflowId: string) => (await defaultClient()).explain(workflowId);

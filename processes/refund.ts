@@ -1,5 +1,5 @@
-// The refund process, as the client, the CLI and the endpoint see it (workflows/refund.ts runs it).
-import { refundProposalSchema, refundRequestSchema, refundWorkflowId } from '../common/refund-schemas';
+// The refund process, as the client, the CLI, the endpoint and the demo see it (workflows/refund.ts runs it).
+import { refundProposalSchema, refundRequestSchema, refundResultSchema, refundWorkflowId } from '../common/refund-schemas';
 import { describeProcess } from './descriptor';
 
 export const refundProcess = describeProcess({
@@ -7,7 +7,9 @@ export const refundProcess = describeProcess({
   workflowType: 'refund',
   requestSchema: refundRequestSchema,
   proposalSchema: refundProposalSchema,
+  resultSchema: refundResultSchema,
   workflowId: (request) => refundWorkflowId(request.requestId),
   tenant: (request) => request.tenant,
   summary: (request) => `refund ${request.order.amount} ${request.order.currency} on order ${request.order.id}`,
+  demo: () => import('./refund.demo'),
 });

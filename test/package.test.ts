@@ -35,12 +35,15 @@ it('exports the client API from the compiled JavaScript', () => {
       const missing = names.filter((n) => arbiter[n] === undefined);
       const refused = await arbiter.startRefund({ requestId: 'r-1' }).catch((e) => e);
       await arbiter.closeDefaultClient();
-      console.log(JSON.stringify({ missing, name: refused.name, fields: refused.fields }));
+      // The descriptors reach their demo plans lazily: the client never loads demo or stand-in code.
+      const demoLoaded = Object.keys(require.cache).filter((f) => /[.]demo[.]js$|[\\/]standins[\\/]/.test(f));
+      console.log(JSON.stringify({ missing, name: refused.name, fields: refused.fields, demoLoaded }));
     })();`;
   // Nothing listens on port 1: a connection attempt would fail with another error.
   const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' }, encoding: 'utf8' });
-  const report = JSON.parse(out.trim()) as { missing: string[]; name: string; fields: string[] };
+  const report = JSON.parse(out.trim()) as { missing: string[]; name: string; fields: string[]; demoLoaded: string[] };
   expect(report.missing).toEqual([]);
+  expect(report.demoLoaded).toEqual([]);
   expect(report.name).toBe('InvalidInput');
   expect(report.fields).toEqual(expect.arrayContaining(['tenant', 'customer', 'order', 'message', 'requestedBy']));
 });

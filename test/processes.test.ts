@@ -1,5 +1,5 @@
 // The process registry is the one place a process is known: each descriptor names a policy that
-// loads, a workflow the bundle exports, and the client refuses a process it does not list.
+// loads, a workflow the bundle exports and a demo plan, and the client refuses a process it does not list.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidRequestError, start } from '../client';
@@ -13,6 +13,15 @@ test.each(PROCESSES.map((p) => [p.name, p] as const))('%s: its policy loads and 
   expect(existsSync(path.join(DEFAULT_POLICY_DIR, `${name}.yaml`))).toBe(true);
   expect(readPolicyFiles(DEFAULT_POLICY_DIR, name).policy.process).toBe(name);
   expect(typeof (workflows as Record<string, unknown>)[descriptor.workflowType]).toBe('function');
+});
+
+test.each(PROCESSES.map((p) => [p.name, p] as const))('%s: its demo plan loads, with scenarios its request schema accepts', async (_name, descriptor) => {
+  const plan = (await descriptor.demo()).demoPlan('test');
+  expect(plan.scenarios.length).toBeGreaterThan(0);
+  for (const scenario of plan.scenarios) expect(descriptor.requestSchema.safeParse(scenario.request).error).toBeUndefined();
+  // One request, one run: two scenarios of a plan must never start the same workflow.
+  const ids = plan.scenarios.map((scenario) => descriptor.workflowId(scenario.request));
+  expect(new Set(ids).size).toBe(ids.length);
 });
 
 test('each descriptor derives id, tenant and summary from the request alone', () => {

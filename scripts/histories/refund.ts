@@ -1,0 +1,98 @@
+// The refund's recorded histories: completed, compensated, denied, approved by two people, the kill
+// switch mid-call and a person's proposal rejected, cancelled mid-saga, and a stuck compensation an
+// operator resolves.
+import { Context } from '@temporalio/activity';
+import type { ProposerActivities } from '../../activities';
+import type { RefundRequest } from '../../common/refund-schemas';
+import { signalSignedProposal } from '../../test/helpers/decision-key';
+import { registerOrderOf } from '../../test/helpers/payments-record';
+import { recordingSystems } from '../../test/helpers/recording-systems';
+import { refundRequest } from '../../test/helpers/refund-fixtures';
+import { waitFor } from '../../test/helpers/wait';
+import { resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../../workflows/refund';
+import { decide, waitForStage, type HistoryScenario, type RecordingContext } from './scenario';
+
+const carol = { id: 'carol', roles: ['support-lead'] };
+
+/** A model call that never answers, so the kill switch can be recorded mid-call. */
+const hangingModel: Partial<ProposerActivities> = {
+  async proposeRefund() {
+    for (;;) {
+      Context.current().heartbeat();
+      await Context.current().sleep(50);
+    }
+  },
+};
+
+function withOrder(amount: number, orderId?: string, message?: string): () => RefundRequest {
+  return () => {
+    const request = refundRequest({ requestedBy: 'alice', ...(message ? { message } : {}) });
+    request.order.amount = amount;
+    if (orderId) request.order.id = orderId;
+    // Payments knows the order as the request describes it.
+    registerOrderOf(request);
+    return request;
+  };
+}
+
+export function historyScenarios({ viaStandIns }: RecordingContext): HistoryScenario[] {
+  return [
+    { file: 'refund-completed.json', integrations: viaStandIns, request: withOrder(40), drive: (h) => h.result() },
+    { file: 'refund-compensated.json', integrations: viaStandIns, request: withOrder(30, 'FAIL-CRM-recorded'), drive: (h) => h.result() },
+    { file: 'refund-denied.json', integrations: viaStandIns, request: withOrder(6000), drive: (h) => h.result() },
+    {
+      file: 'refund-approved.json',
+      integrations: viaStandIns,
+      request: withOrder(740),
+      drive: async (h) => {
+        await waitForStage(h, 'awaiting-approval');
+        await decide(h, 'approve', { id: 'alice', roles: ['support-lead'] });
+        await decide(h, 'approve', carol);
+        return h.result();
+      },
+    },
+    {
+      file: 'refund-kill-switch-rejected.json',
+      integrations: viaStandIns,
+      request: withOrder(300),
+      proposer: hangingModel,
+      drive: async (h) => {
+        await waitForStage(h, 'proposing');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await h.signal(setAiEnabledSignal, { enabled: false, operator: 'ops', reason: 'recorded kill switch' });
+        await waitForStage(h, 'awaiting-proposal');
+        await signalSignedProposal(h, {
+          submittedBy: 'dan', roles: ['support-agent'],
+          proposal: { action: 'refund', amount: 300, currency: 'EUR', category: 'damaged', confidence: 1, rationale: 'seen the photo' },
+        });
+        await waitForStage(h, 'awaiting-approval');
+        await decide(h, 'reject', carol, 'recorded rejection');
+        return h.result();
+      },
+    },
+    {
+      file: 'refund-cancelled.json',
+      integrations: () => recordingSystems({ hangingActivity: 'updateCrmCase' }).activities,
+      request: withOrder(40),
+      drive: async (h) => {
+        await waitFor(async () => (await h.query(stepLogQuery)).length >= 2, 'two finished steps');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await h.cancel();
+        return h.result().catch(() => undefined);
+      },
+    },
+    {
+      file: 'refund-compensation-resolved.json',
+      integrations: () =>
+        recordingSystems({ failingActivity: 'updateCrmCase', failFirstCalls: { releaseFunds: 1, reverseRefund: 99 } }).activities,
+      request: withOrder(40),
+      drive: async (h) => {
+        await waitFor(async () => (await h.query(stepLogQuery)).some((e) => e.step === 'issue-refund' && e.status === 'stuck'), 'stuck');
+        await h.signal(resolveCompensationSignal, { step: 'issue-refund', action: 'mark-resolved', operator: 'ops', reason: 'done by hand' });
+        await waitFor(async () => (await h.query(stepLogQuery)).some((e) => e.step === 'reserve-funds' && e.status === 'stuck'), 'stuck');
+        await h.signal(resolveCompensationSignal, { step: 'reserve-funds', action: 'retry', operator: 'ops' });
+        return h.result();
+      },
+    },
+  ];
+}
