@@ -8,6 +8,7 @@ import { createPaymentsActivities } from './payments';
 import { createAuditActivities } from './audit';
 import { createPolicyActivities } from './policy';
 import { createChatProposerActivities } from './llm/chat-proposer';
+import { createBlobActivities, type BlobStore } from './blobs';
 import { createLookupClient } from './lookups';
 import { createMcpToolClient, createToolActivities } from './tools';
 
@@ -23,6 +24,7 @@ export { createChatProposerActivities } from './llm/chat-proposer';
 export { describeProviders, providerAvailability } from './llm/providers';
 export { budgetLedgerFromEnv, createFileBudgetLedger, createPostgresBudgetLedger } from './budget';
 export { createLookupClient } from './lookups';
+export { blobStoreFromEnv, createBlobActivities, createFileBlobStore, createPostgresBlobStore, type BlobRef, type BlobStore } from './blobs';
 export { createMcpToolClient, createToolActivities } from './tools';
 
 export interface IntegrationDeps {
@@ -50,13 +52,20 @@ export function createIntegrationActivities(deps: IntegrationDeps) {
 /** The shape workflows proxy: `proxyActivities<IntegrationActivities>`. */
 export type IntegrationActivities = ReturnType<typeof createIntegrationActivities>;
 
-/** An investigating agent's reads, on the integrations queue: the same systems, looked up. */
-export function createAgentToolActivities(deps: IntegrationDeps, env: NodeJS.ProcessEnv = process.env) {
-  return createToolActivities({
-    lookups: createLookupClient({ paymentsUrl: deps.paymentsUrl, crmUrl: deps.crmUrl, catalogUrl: deps.catalogUrl, fetch: deps.fetch }),
-    // MCP servers are named by the run's policy; `env:NAME` URLs in it are read from this environment.
-    mcp: createMcpToolClient({ env, fetch: deps.fetch }),
-  });
+/**
+ * An investigating agent's reads, on the integrations queue: the same systems looked up, MCP
+ * servers' tools, and the blob store that keeps what is too large for history.
+ */
+export function createAgentToolActivities(deps: IntegrationDeps, options: { blobs: BlobStore; env?: NodeJS.ProcessEnv }) {
+  return {
+    ...createToolActivities({
+      lookups: createLookupClient({ paymentsUrl: deps.paymentsUrl, crmUrl: deps.crmUrl, catalogUrl: deps.catalogUrl, fetch: deps.fetch }),
+      // MCP servers are named by the run's policy; `env:NAME` URLs in it are read from this environment.
+      mcp: createMcpToolClient({ env: options.env ?? process.env, fetch: deps.fetch }),
+      blobs: options.blobs,
+    }),
+    ...createBlobActivities({ store: options.blobs }),
+  };
 }
 
 /** The shape the agent loop proxies: `proxyActivities<AgentToolActivities>`. */

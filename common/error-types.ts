@@ -25,3 +25,7 @@ export const INVALID_BUDGET_REQUEST = 'InvalidBudgetRequest';
 export const FUNDS_UNAVAILABLE = 'FundsUnavailable';
 /** A system's answer failed its schema: a defect on its side that asking again does not fix. */
 export const INVALID_SYSTEM_ANSWER = 'InvalidSystemAnswer';
+/** A blob's stored bytes do not hash to its digest: tampered with or damaged; never handed on. */
+export const BLOB_CORRUPTED = 'BlobCorrupted';
+/** No blob under that digest (or the digest is malformed). */
+export const BLOB_NOT_FOUND = 'BlobNotFound';

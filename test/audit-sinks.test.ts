@@ -173,16 +173,16 @@ describe('PostgreSQL audit sink', () => {
     await admin.end();
   });
 
-  test('the migrations create the events table and record versions 001 and 002', async () => {
+  test('the migrations create the events table and record versions 001 to 003', async () => {
     const fresh = freshSchema();
-    await expect(migrateDatabase(admin, fresh)).resolves.toEqual(['001', '002']);
+    await expect(migrateDatabase(admin, fresh)).resolves.toEqual(['001', '002', '003']);
     const tables = await admin.query(
       "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'arbiter_audit_events'",
       [fresh],
     );
     expect(tables.rowCount).toBe(1);
     const versions = await admin.query(`SELECT version FROM ${fresh}.arbiter_schema_migrations ORDER BY version`);
-    expect(versions.rows).toEqual([{ version: '001' }, { version: '002' }]);
+    expect(versions.rows).toEqual([{ version: '001' }, { version: '002' }, { version: '003' }]);
   });
 
   test('running the migration twice applies nothing the second time', async () => {
@@ -190,13 +190,13 @@ describe('PostgreSQL audit sink', () => {
     await migrateDatabase(admin, fresh);
     await expect(migrateDatabase(admin, fresh)).resolves.toEqual([]);
     const versions = await admin.query(`SELECT version FROM ${fresh}.arbiter_schema_migrations`);
-    expect(versions.rowCount).toBe(2);
+    expect(versions.rowCount).toBe(3);
   });
 
   test('two migrations started at once on a fresh schema apply each version exactly once', async () => {
     const fresh = freshSchema();
     const results = await Promise.all([migrateDatabase(admin, fresh), migrateDatabase(admin, fresh)]);
-    expect(results.flat()).toEqual(['001', '002']);
+    expect(results.flat()).toEqual(['001', '002', '003']);
   });
 
   test('writes a batch and stores the whole event next to its columns', async () => {

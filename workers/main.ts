@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import {
   auditSinkFromEnv,
+  blobStoreFromEnv,
   budgetLedgerFromEnv,
   createAgentToolActivities,
   createAuditActivities,
@@ -89,7 +90,10 @@ async function main(): Promise<void> {
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
           // Compensations and escalation notices; also steps that runs started before steps became eager left here.
           // And an investigating agent's reads.
-          activities: { ...integrationActivities(), ...createAgentToolActivities(integrationDepsFromEnv()) },
+          activities: {
+            ...integrationActivities(),
+            ...createAgentToolActivities(integrationDepsFromEnv(), { blobs: blobStoreFromEnv(process.env, { dataDir }) }),
+          },
           maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),
       );

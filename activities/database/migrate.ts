@@ -1,5 +1,5 @@
 // Applies Arbiter's SQL migrations (./migrations/*.sql, in name order: the audit trail, the model
-// budget ledger) that a database has not recorded yet, so every worker can call it at start-up.
+// budget ledger, the blob store) that a database has not recorded yet, so every worker can call it at start-up.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';

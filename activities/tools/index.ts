@@ -5,10 +5,11 @@
 // and Temporal retries them; a refusal is an answer for the model.
 import { BUILTIN_TOOLS, isBuiltinToolName } from '../../common/agent-tools';
 import { describeIssues } from '../../common/validation';
+import type { BlobStore } from '../blobs';
 import type { LookupClient } from '../lookups';
 import { builtinReaders, isBuiltinReadTool } from './builtin';
 import type { McpListing, McpServerRef, McpToolClient } from './mcp';
-import { DEFAULT_MAX_CONTENT_BYTES, shapeResult, type ReadToolRefusal, type ToolResult } from './result';
+import { DEFAULT_MAX_CONTENT_BYTES, shapeResult, type ReadToolRefusal, type ToolResult, type ToolResultOk } from './result';
 
 export type { ReadToolRefusal, ToolResult, ToolResultOk, ToolResultRefused } from './result';
 export { DEFAULT_MAX_CONTENT_BYTES, READ_TOOL_REFUSALS } from './result';
@@ -19,6 +20,8 @@ export interface ToolDeps {
   mcp: McpToolClient;
   /** Bytes of a result the model is shown; the rest is cut. */
   maxContentBytes?: number;
+  /** Where a result that was cut is kept whole, under its digest, for activities to fetch. */
+  blobs?: BlobStore;
 }
 
 export interface CallReadToolInput {
@@ -43,6 +46,14 @@ export interface CallMcpToolInput {
 
 export function createToolActivities(deps: ToolDeps) {
   const maxBytes = deps.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
+
+  /** The result as the model may see it; when cut, the whole goes to the blob store, never to history. */
+  async function resultOf(text: string): Promise<ToolResultOk> {
+    const shaped = shapeResult(text, maxBytes);
+    if (!shaped.truncated || !deps.blobs) return shaped;
+    await deps.blobs.put(new TextEncoder().encode(text));
+    return { ...shaped, stored: true };
+  }
   const activities = {
     /**
      * The allow-listed tools a server offers and their digest. A run calls it once per server and
@@ -61,7 +72,7 @@ export function createToolActivities(deps: ToolDeps) {
       }
       if (!now.tools.some((listed) => listed.name === tool)) return refused('unknown-tool', `MCP server ${server.name} does not offer "${tool}"`);
       const outcome = await deps.mcp.callTool(server, tool, args, idempotencyKey);
-      return { ...shapeResult(outcome.text, maxBytes), ...(outcome.isError && { toolError: true }) };
+      return { ...(await resultOf(outcome.text)), ...(outcome.isError && { toolError: true }) };
     },
 
     async callReadTool(input: CallReadToolInput): Promise<ToolResult> {
@@ -73,7 +84,7 @@ export function createToolActivities(deps: ToolDeps) {
       // Each reader takes its own tool's arguments; the table pairs them, the parse above checked them.
       const read = builtinReaders[tool] as (client: LookupClient, args: unknown, key: string) => Promise<unknown>;
       const answer = await read(deps.lookups, parsed.data, idempotencyKey);
-      return shapeResult(JSON.stringify(answer), maxBytes);
+      return resultOf(JSON.stringify(answer));
     },
   };
   return activities;

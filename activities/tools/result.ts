@@ -18,6 +18,8 @@ export interface ToolResultOk {
   digest: string;
   /** Set when an MCP tool reported an error (`isError`); the content is its message. */
   toolError?: boolean;
+  /** Set when the result was cut and the whole was kept in the blob store under `digest`. */
+  stored?: boolean;
 }
 
 export const READ_TOOL_REFUSALS = ['unknown-tool', 'bad-arguments', 'not-allowed-by-server', 'tool-list-changed'] as const;
@@ -32,7 +34,7 @@ export interface ToolResultRefused {
 
 export type ToolResult = ToolResultOk | ToolResultRefused;
 
-export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'toolError'> {
+export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'toolError' | 'stored'> {
   const whole = new TextEncoder().encode(text);
   const digest = bytesToHex(sha256(whole));
   if (whole.length <= maxBytes) return { status: 'ok', content: text, bytes: whole.length, truncated: false, digest };
