@@ -81,6 +81,9 @@ async function main(): Promise<void> {
         }),
       );
     }
+    // One store for the tools that write results and the model turns that read them.
+    let blobStore: ReturnType<typeof blobStoreFromEnv> | undefined;
+    const blobs = () => (blobStore ??= blobStoreFromEnv(process.env, { dataDir }));
     if (roles.includes('integrations')) {
       workers.push(
         await Worker.create({
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
           // And an investigating agent's reads.
           activities: {
             ...integrationActivities(),
-            ...createAgentToolActivities(integrationDepsFromEnv(), { blobs: blobStoreFromEnv(process.env, { dataDir }) }),
+            ...createAgentToolActivities(integrationDepsFromEnv(), { blobs: blobs() }),
           },
           maxConcurrentActivityTaskExecutions: integrationsConcurrency(),
         }),
@@ -112,6 +115,8 @@ async function main(): Promise<void> {
           activities: createChatProposerActivities({
             providers,
             budgetLedger: budgetLedgerFromEnv(process.env, { filePath: path.join(dataDir, 'model-budget.json') }),
+            // Agents' transcripts, and the tool results their turns fetch, by digest.
+            transcripts: blobs(),
           }),
           // Model providers bill and rate-limit per call: cap both apart from the integrations.
           maxConcurrentActivityTaskExecutions: Number(process.env.ARBITER_LLM_CONCURRENCY || 8),

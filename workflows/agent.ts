@@ -151,8 +151,8 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
       }
       log.push(callRecord(call.name, args, 'ok', firstLine(result.content), result.bytes));
       const shown = { kind: 'result' as const, status: 'ok' as const, callId: call.id, name: call.name, dataClass, truncated: result.truncated };
-      // Kept in the blob store by the tool: history carries its digest, the model turn fetches it.
-      return (result as { stored?: boolean }).stored ? { ...shown, digest: result.digest, bytes: result.bytes } : { ...shown, content: result.content };
+      // Kept in the blob store when large: history carries its digest, the model's turn fetches it.
+      return result.shown ? { ...shown, digest: result.shown.digest, bytes: result.shown.size } : { ...shown, content: result.content };
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.push(callRecord(call.name, args, 'failed', 'failed after retries'));

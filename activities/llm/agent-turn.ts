@@ -3,7 +3,10 @@
 // tool calls. The turns are kept outside history, content-addressed: the workflow passes the
 // transcript's digest and the results since the last turn, and gets the new digest back, so a
 // 200-call investigation costs history a few hundred bytes a turn, not the whole conversation.
+import { ApplicationFailure } from '@temporalio/activity';
 import type OpenAI from 'openai';
+import { NO_MODEL_AVAILABLE } from '../../common/error-types';
+import type { BlobStore } from '../blobs';
 import { z } from 'zod';
 import { untrustedToolContent } from '../../common/agent-tools';
 import { describeProblems, type ProposalTask, type PromptOptions } from './proposal-task';
@@ -38,10 +41,14 @@ export interface TranscriptRef {
   entries: number;
 }
 
-/** Where transcripts and large results are kept: content-addressed, outside history. */
-export interface TranscriptStore {
-  put(bytes: Uint8Array): Promise<{ digest: string; size: number }>;
-  get(digest: string): Promise<Uint8Array>;
+/** Where transcripts and large results are kept: content-addressed, outside history (activities/blobs). */
+export type TranscriptStore = Pick<BlobStore, 'put' | 'get'>;
+
+async function fetchText(store: TranscriptStore, digest: string): Promise<string> {
+  const bytes = await store.get(digest);
+  // Not retryable: a blob that is gone stays gone, and the turn cannot be shown what it lost.
+  if (!bytes) throw ApplicationFailure.nonRetryable(`agent transcript or tool result ${digest.slice(0, 12)} is not in the blob store`, NO_MODEL_AVAILABLE);
+  return decoder.decode(bytes);
 }
 
 const AGENT_INSTRUCTIONS = (proposeTool: string) =>
@@ -110,7 +117,7 @@ const entriesSchema = z.array(z.record(z.string(), z.unknown()));
 
 export async function loadTranscript(store: TranscriptStore, ref: TranscriptRef | undefined): Promise<TranscriptEntry[]> {
   if (!ref) return [];
-  const entries = entriesSchema.parse(JSON.parse(decoder.decode(await store.get(ref.digest)))) as TranscriptEntry[];
+  const entries = entriesSchema.parse(JSON.parse(await fetchText(store, ref.digest))) as TranscriptEntry[];
   return entries;
 }
 
@@ -125,7 +132,7 @@ export async function resolveResults(store: TranscriptStore, results: ToolResult
     results.map(async (result) => {
       if ('content' in result) return result;
       const { kind, status, callId, name, dataClass, truncated } = result;
-      return { kind, status, callId, name, dataClass, truncated, content: decoder.decode(await store.get(result.digest)) };
+      return { kind, status, callId, name, dataClass, truncated, content: await fetchText(store, result.digest) };
     }),
   );
 }

@@ -44,15 +44,28 @@ export interface CallMcpToolInput {
   listingDigest: string;
 }
 
+/** Results shown to the model up to this size travel in history; larger ones by digest. */
+const INLINE_BYTES = 1024;
+/** What history keeps of a result stored by digest: its first characters, for the trace. */
+const SUMMARY_CHARS = 120;
+
 export function createToolActivities(deps: ToolDeps) {
   const maxBytes = deps.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
 
-  /** The result as the model may see it; when cut, the whole goes to the blob store, never to history. */
+  /**
+   * The result as the model may see it. With a blob store, history never holds more than a line
+   * of it: what the model is shown goes to the store when it is over a kilobyte (the agent's turn
+   * fetches it by digest), and a result that was cut is kept whole there too.
+   */
   async function resultOf(text: string): Promise<ToolResultOk> {
     const shaped = shapeResult(text, maxBytes);
-    if (!shaped.truncated || !deps.blobs) return shaped;
-    await deps.blobs.put(new TextEncoder().encode(text));
-    return { ...shaped, stored: true };
+    const { blobs } = deps;
+    if (!blobs) return shaped;
+    const stored = shaped.truncated ? (await blobs.put(new TextEncoder().encode(text)), true) : undefined;
+    const shownBytes = new TextEncoder().encode(shaped.content);
+    if (shownBytes.length <= INLINE_BYTES) return { ...shaped, ...(stored && { stored }) };
+    const shown = await blobs.put(shownBytes);
+    return { ...shaped, content: shaped.content.slice(0, SUMMARY_CHARS), shown, ...(stored && { stored }) };
   }
   const activities = {
     /**

@@ -20,6 +20,11 @@ export interface ToolResultOk {
   toolError?: boolean;
   /** Set when the result was cut and the whole was kept in the blob store under `digest`. */
   stored?: boolean;
+  /**
+   * Where what the model is shown was kept, when it was too large for history: `content` then
+   * holds only its first characters, and the agent's turn fetches the rest by this digest.
+   */
+  shown?: { digest: string; size: number };
 }
 
 export const READ_TOOL_REFUSALS = ['unknown-tool', 'bad-arguments', 'not-allowed-by-server', 'tool-list-changed'] as const;
@@ -34,7 +39,7 @@ export interface ToolResultRefused {
 
 export type ToolResult = ToolResultOk | ToolResultRefused;
 
-export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'toolError' | 'stored'> {
+export function shapeResult(text: string, maxBytes: number): Omit<ToolResultOk, 'toolError' | 'stored' | 'shown'> {
   const whole = new TextEncoder().encode(text);
   const digest = bytesToHex(sha256(whole));
   if (whole.length <= maxBytes) return { status: 'ok', content: text, bytes: whole.length, truncated: false, digest };

@@ -10,22 +10,29 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import {
   createAuditActivities,
   createChatProposerActivities,
+  createMcpToolClient,
+  createToolActivities,
   createFileBudgetLedger,
   createPolicyActivities,
   type IntegrationActivities,
   type ProposerActivities,
 } from '../../activities';
 import type { ModelBudgetLedger } from '../../activities/budget';
+import { createFileBlobStore } from '../../activities/blobs';
+import type { LookupClient } from '../../activities/lookups';
 import { createModelServer } from '../../model-server/server';
 import { createLogger } from '../../runtime/logger';
 import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import { workflowWorkerTuning } from '../../runtime/worker-tuning';
+import { fixtureLookups } from './fixture-lookups';
 import { testDataConverter } from './payload-keys';
 import { uniqueQueue } from './temporal';
 
 export interface WorkerSetup {
   integrations: IntegrationActivities;
+  /** What an investigating agent's read tools look up; defaults to the tests' fixtures (fixture-lookups.ts). */
+  lookups?: LookupClient;
   /** Defaults to the shipped policies/ folder. */
   policyDir?: string;
   /**
@@ -53,6 +60,8 @@ export async function withArbiterWorkers<T>(
   const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-workers-'));
   const auditPath = setup.auditPath ?? path.join(scratch, 'audit.jsonl');
   const budgetLedger = setup.budgetLedger ?? createFileBudgetLedger(path.join(scratch, 'model-budget.json'));
+  // Agents' transcripts and large tool results, shared by the tools and the model turns as in workers/main.ts.
+  const blobs = createFileBlobStore(path.join(scratch, 'blobs'));
   // Payloads encrypted with the test key, as workers/main.ts encrypts with the configured one.
   const dataConverter = testDataConverter();
   const workflowWorker = await Worker.create({
@@ -73,7 +82,7 @@ export async function withArbiterWorkers<T>(
     connection: env.nativeConnection,
     dataConverter,
     taskQueue: integrationsTaskQueue(taskQueue),
-    activities: setup.integrations,
+    activities: { ...setup.integrations, ...createToolActivities({ lookups: setup.lookups ?? fixtureLookups(), mcp: createMcpToolClient(), blobs }) },
   });
   const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });
   const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
@@ -83,7 +92,7 @@ export async function withArbiterWorkers<T>(
     taskQueue: llmTaskQueue(taskQueue),
     activities:
       setup.proposer ??
-      createChatProposerActivities({ providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } }, env: { ARBITER_MODEL_URL: modelUrl }, budgetLedger }),
+      createChatProposerActivities({ providers: { standin: { baseUrl: 'env:ARBITER_MODEL_URL' } }, env: { ARBITER_MODEL_URL: modelUrl }, budgetLedger, transcripts: blobs }),
   });
   try {
     return await workflowWorker.runUntil(integrationsWorker.runUntil(llmWorker.runUntil(fn(taskQueue))));
