@@ -40,6 +40,7 @@ export function checkPolicy(files: LoadedFiles, fileName: string): PolicyIssue[]
     if (!Object.hasOwn(roles.roles, role)) findings.push(error(`proposers.roles.${j}`, `unknown role "${role}": not in roles.yaml`));
   });
   findings.push(...idFindings(policy));
+  findings.push(...toolDataClassFindings(files));
   // A rule naming an unknown or mistyped fact has no meaningful box; its fact error comes first.
   findings.push(...ruleOrderFindings(policy.rules, rulesWithFactErrors));
 
@@ -118,6 +119,16 @@ function idFindings(policy: LoadedFiles['policy']): Finding[] {
     else firstUse.set(id, field);
   }
   return findings;
+}
+
+/** A tool result is handed to the model that asked for it: some model must be allowed to see its data class. */
+function toolDataClassFindings({ policy, models }: LoadedFiles): Finding[] {
+  const seen = new Set(models.models.flatMap((model) => model.dataClasses));
+  return (policy.agentTools?.tools ?? []).flatMap((tool, i) =>
+    seen.has(tool.resultDataClass)
+      ? []
+      : [error(`agentTools.tools.${i}.resultDataClass`, `no model in models.yaml may see "${tool.resultDataClass}" data, so no model could read this tool's result`)],
+  );
 }
 
 /** The first matching rule decides, so order matters: rules that never match, or only ever lose. */

@@ -3,6 +3,7 @@
 // refused with a reason code, before anything runs.
 import { rmSync } from 'node:fs';
 import { argumentsDigest } from '../common/agent-tools';
+import { checkPolicy } from '../policies/check';
 import { PolicyValidationError, readPolicyFiles } from '../policies/load';
 import type { AgentTools } from '../policies/schema';
 import { modelToolDefinitions, toolCallVerdict } from '../policies/tools';
@@ -63,6 +64,16 @@ test.each<[string, (tools: RawTools) => void, string]>([
   ],
 ])('refuses %s at load, naming the field', (_what, change, expected) => {
   expect(loadIssues(change).join('\n')).toContain(expected);
+});
+
+test('policy check names a tool whose result no model may see', () => {
+  const files = readPolicyFiles('policies', 'refund');
+  const toolFindings = () => checkPolicy(files, 'refund.yaml').filter((finding) => finding.field.startsWith('agentTools'));
+  expect(toolFindings()).toEqual([]);
+  files.policy.agentTools!.tools[1]!.resultDataClass = 'health-records';
+  expect(toolFindings()).toEqual([
+    expect.objectContaining({ field: 'agentTools.tools.1.resultDataClass', severity: 'error', message: expect.stringContaining('"health-records"') }),
+  ]);
 });
 
 test('shows the model each tool its rights allow, with a JSON schema of the arguments', () => {
