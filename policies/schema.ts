@@ -118,7 +118,7 @@ export const agentToolSchema = z.strictObject({
   kind: z.enum(['read', 'write']),
   /** The rights classes of the agents that may call it. */
   callers: z.array(rightsClassSchema).min(1),
-  maxCallsPerRun: z.number().int().min(1).max(50),
+  maxCallsPerRun: z.number().int().min(1).max(1000),
   /** The class of data its result holds; only models allowed to see it may be handed the result. */
   resultDataClass: z.string().min(1),
   source: agentToolSourceSchema,
@@ -137,7 +137,7 @@ export type McpServerPolicy = z.infer<typeof mcpServerSchema>;
 export const agentToolsSchema = z
   .strictObject({
     /** Model turns per run; when they run out without a proposal, the run takes its human path. */
-    maxTurns: z.number().int().min(1).max(50),
+    maxTurns: z.number().int().min(1).max(200),
     tools: z.array(agentToolSchema).min(1),
     mcpServers: z.record(idSchema, mcpServerSchema).default({}),
   })

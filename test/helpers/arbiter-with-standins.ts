@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createIntegrationActivities } from '../../activities';
+import { createLookupClient } from '../../activities/lookups';
 import { ArbiterClient } from '../../client';
 import { readTemporalSettings } from '../../runtime/config';
 import type { LedgerEntry, PriceLedgerEntry } from '../../standins/ledger';
@@ -71,7 +72,9 @@ export function useArbiterWithStandIns(options: ArbiterWithStandInsOptions): Arb
       erpUrl: standInsUrl,
     });
     const integrations = registeringOrders(systems, standInsUrl);
-    return withArbiterWorkers(env, bundle, { integrations, ...setup }, (taskQueue) =>
+    // An investigating agent looks things up in the same stand-ins.
+    const lookups = createLookupClient({ paymentsUrl: standInsUrl, crmUrl: standInsUrl, catalogUrl: standInsUrl });
+    return withArbiterWorkers(env, bundle, { integrations, lookups, ...setup }, (taskQueue) =>
       fn(new ArbiterClient(env.client, { ...readTemporalSettings({}), workflowTaskQueue: taskQueue })),
     );
   }
