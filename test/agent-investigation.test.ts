@@ -144,6 +144,29 @@ describe('an investigating refund agent', () => {
     expect(result.outcome).toBe('completed');
   });
 
+  it('investigates with the refund look-ups served by the stand-ins\' MCP server, its tool list pinned', async () => {
+    const policyDir = copyPolicies((refund) => {
+      const tools = refund.agentTools as { tools: { name: string; source: unknown }[]; mcpServers?: unknown };
+      for (const tool of tools.tools) if (tool.name.startsWith('get_')) tool.source = { mcp: 'standins' };
+      tools.mcpServers = { standins: { url: `${arbiter.standInsUrl}/mcp`, allow: ['get_order', 'get_refund_history', 'get_case_notes'] } };
+    });
+    const request = refundRequest();
+    const { result, explanation } = await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startRefund(request);
+        const result = await client.refundResult(workflowId);
+        return { result, explanation: await explain(workflowId) };
+      },
+      { policyDir },
+    );
+    const calls = callsOf(explanation);
+    console.log(`agent-investigation: over MCP ${calls.join(', ')}; tools ${explanation.investigation?.tools.join(', ')}`);
+    expect(calls).toEqual(expect.arrayContaining(['get_order:ok', 'get_refund_history:ok', 'get_case_notes:ok']));
+    // The server also offers get_customer_contact, which the allow-list keeps from the agent.
+    expect(explanation.investigation?.tools).not.toContain('get_customer_contact');
+    expect(result.outcome).toBe('completed');
+  });
+
   it('runs 200 look-ups over many turns with every history under 2 MB', async () => {
     const policyDir = copyPolicies((refund) => {
       const tools = refund.agentTools as { maxTurns: number; tools: { name: string; maxCallsPerRun: number }[] };
