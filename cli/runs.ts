@@ -54,9 +54,20 @@ export function printExplanation(e: Explanation, io: Io): void {
     const via = p.model ? ` via ${p.model}, prompt ${p.prompt?.id}@${p.prompt?.version}` : '';
     io.out(`proposal  ${p.by} (${p.source}${via}): ${p.summary}`);
   }
-  for (const call of e.modelCalls) {
+  for (const call of e.modelCalls.filter((c) => c.purpose !== 'agent-turn')) {
     const served = call.servedBy ? `served by ${call.servedBy.provider} (${call.servedBy.modelId})` : 'no model answered';
     io.out(`model     ${call.purpose} ${served}; route ${call.route}`);
+  }
+  if (e.investigation) {
+    const { tools, toolsHash, turns } = e.investigation;
+    io.out(`agent     ${turns.length} turn(s); tools ${tools.join(', ')} (list pinned ${toolsHash.slice(0, 12)})`);
+    for (const turn of turns) {
+      for (const call of turn.calls) {
+        const size = call.bytes === undefined ? '' : `, ${call.bytes} bytes`;
+        io.out(`  turn ${String(turn.turn).padEnd(3)} ${call.tool} [${call.argsDigest.slice(0, 8)}] ${call.outcome}${size}: ${call.summary}`);
+      }
+      io.out(`  turn ${String(turn.turn).padEnd(3)} ${turn.model}, ${turn.costUsd.toFixed(6)} USD, ${turn.at}`);
+    }
   }
   for (const d of e.decisions) io.out(`decision  ${d.outcome} by rule ${d.ruleId}: ${d.reason}`);
   if (e.approval) {

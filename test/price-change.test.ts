@@ -42,7 +42,8 @@ describe('price change against the stand-in systems', () => {
     expect(result).toMatchObject<Partial<PriceChangeResult>>({ outcome: 'completed', skipped: [] });
     expect(result.applied).toEqual(request.skus.map((s) => ({ sku: s.sku, oldPrice: 100, newPrice: 92, currency: 'EUR' })));
     expect(explanation.decisions.map((d) => d.ruleId)).toEqual(['price-change-small', 'price-change-small']);
-    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', prompt: { id: 'price-review', version: 1 } });
+    // The pricing agent investigates (sales, competitors' prices) before it proposes.
+    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', prompt: { id: 'price-review-agent', version: 1 } });
     for (const { sku } of request.skus) {
       expect(await priceLedger(sku)).toMatchObject({ price: 92, changesApplied: 1, changesRestored: 0, publicationsMade: 2, publicationsWithdrawn: 0 });
       expect((await priceLedger(sku))?.liveChannels.sort()).toEqual(['marketplace', 'web']);

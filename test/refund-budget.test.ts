@@ -10,7 +10,7 @@ import { ArbiterStage } from '../common/constants';
 import type { RefundRequest, RefundResult } from '../common/refund-schemas';
 import { explainQuery, refund } from '../workflows/refund';
 import type { Explanation } from '../workflows/trace';
-import { copyPolicies } from './helpers/policies';
+import { copyPolicies, singleCallPolicies } from './helpers/policies';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
@@ -34,11 +34,13 @@ afterAll(async () => {
   await admin.end();
 });
 
-/** A refund policy whose tenants may spend `dailyUsd` a day on models. */
+/** A refund policy whose tenants may spend `dailyUsd` a day on models, its agent proposing in one call. */
 function policyWithDailyBudget(dailyUsd: number): string {
-  return copyPolicies((p) => {
-    (p.budgets as { perTenantDailyUsd: number }).perTenantDailyUsd = dailyUsd;
-  });
+  return singleCallPolicies(
+    copyPolicies((p) => {
+      (p.budgets as { perTenantDailyUsd: number }).perTenantDailyUsd = dailyUsd;
+    }),
+  );
 }
 
 type Ending = { kind: 'completed'; result: RefundResult; explanation: Explanation } | { kind: 'human-path'; explanation: Explanation };

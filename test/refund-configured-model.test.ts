@@ -17,6 +17,7 @@ import { explainQuery, refund } from '../workflows/refund';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { singleCallPolicies } from './helpers/policies';
 import { withArbiterWorkers } from './helpers/workers';
 
 const API_KEY = 'sk-test-configured-endpoint';
@@ -61,7 +62,8 @@ async function euRefundWith(modelEnv: NodeJS.ProcessEnv) {
     env: modelEnv,
     budgetLedger: createFileBudgetLedger(path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-configured-model-')), 'model-budget.json')),
   });
-  return withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, proposer }, async (taskQueue) => {
+  // The configured-model path is tested on the one-call agent; agent turns share its routing and failover.
+  return withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, proposer, policyDir: singleCallPolicies() }, async (taskQueue) => {
     const handle = await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
     const result = await handle.result();
     return { result, explanation: await handle.query(explainQuery) };

@@ -16,6 +16,7 @@ import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { singleCallPolicies } from './helpers/policies';
 import { withArbiterWorkers } from './helpers/workers';
 import { signalSignedDecision, signalSignedProposal } from './helpers/decision-key';
 
@@ -34,7 +35,8 @@ let policyDir: string;
 
 beforeAll(async () => {
   [env, bundle, standin] = await Promise.all([startTestServer(), bundleWorkflows(), startStandin()]);
-  policyDir = policiesWithBackupModel();
+  // The one-call agent's failover; agent turns run through the same chat proposer and its failover.
+  policyDir = singleCallPolicies(policiesWithBackupModel());
 });
 
 afterAll(async () => {

@@ -106,8 +106,10 @@ describe('refund under policy', () => {
     });
     expect(result).toMatchObject({ outcome: 'completed', amount: 40, policyRef: 'refund@2' });
     expect(explanation.policy?.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', by: 'support-bot', prompt: { id: 'refund-triage', version: 2 } });
+    // The triage agent investigates (order, refund history, case notes) before it proposes.
+    expect(explanation.proposals[0]).toMatchObject({ source: 'ai', by: 'support-bot', prompt: { id: 'refund-triage-agent', version: 2 } });
     expect(explanation.proposals[0]?.model).toBe('standin-eu (arbiter-standin-rules)');
+    expect(explanation.investigation?.turns.flatMap((t) => t.calls.map((c) => c.tool))).toEqual(['get_order', 'get_refund_history', 'get_case_notes', 'propose_refund']);
     // Routing is in the trace: the candidates in order, what was excluded and why, how each call ended.
     expect(explanation.modelCalls[0]).toMatchObject({
       route: 'cheapest-adequate: standin-eu > gpt-4o-mini-eu',
@@ -136,8 +138,10 @@ describe('refund under policy', () => {
       return stdout;
     });
     expect(output).toMatch(/^process +refund +policy refund@2 \([0-9a-f]{12}\) +AI on$/m);
-    expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
-    expect(output).toContain('model     proposal served by standin (standin-eu); route cheapest-adequate: standin-eu > gpt-4o-mini-eu');
+    expect(output).toMatch(/^proposal +support-bot \(ai via standin-eu \(arbiter-standin-rules\), prompt refund-triage-agent@2\): refund 740 EUR \(damaged, confidence 0\.92\)$/m);
+    expect(output).toMatch(/^agent +2 turn\(s\); tools get_order, get_refund_history, get_case_notes, propose_refund \(list pinned [0-9a-f]{12}\)$/m);
+    expect(output).toMatch(/^ +turn 1 +get_case_notes \[[0-9a-f]{8}\] ok, \d+ bytes: /m);
+    expect(output).toContain('model     customer-reply served by standin (standin-eu); route cheapest-adequate: standin-eu > gpt-4o-mini-eu');
     expect(output).toContain('decision  approve by rule refund-mid: refund 740 EUR > 50 auto limit');
     expect(output).toContain('approval  approved; decisions: carol approved');
     expect(output).toContain('step      send-customer-reply: completed');

@@ -94,33 +94,37 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
       turnRecord.calls.push(callRecord(proposed.name, proposed.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
     }
     // Every other call of the turn is answered, in the order made; reads run at once.
+    // Each call's record goes in its own slot, so the trace lists them in the order the model made them.
+    const logs: ToolCallRecord[][] = answer.proposal.calls.map(() => []);
     results = await Promise.all(
-      answer.proposal.calls.map(async (call): Promise<ToolResultEntry> => {
+      answer.proposal.calls.map(async (call, i): Promise<ToolResultEntry> => {
+        const log = logs[i]!;
         if (call === proposed) return refusedEntry(call, `not accepted as a proposal: ${notAccepted}`);
         const verdict = toolCallVerdict(agentTools, run.rights, call.name, calls.get(call.name) ?? 0, call.arguments);
         calls.set(call.name, (calls.get(call.name) ?? 0) + 1);
         if (verdict.verdict === 'refused') {
-          turnRecord.calls.push(callRecord(call.name, call.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
+          log.push(callRecord(call.name, call.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
           return refusedEntry(call, verdict.message);
         }
         if (verdict.tool.kind === 'write') {
-          turnRecord.calls.push(callRecord(call.name, verdict.args, 'refused', 'a second write tool is never run'));
+          log.push(callRecord(call.name, verdict.args, 'refused', 'a second write tool is never run'));
           return refusedEntry(call, 'only the proposal tool ends an investigation');
         }
         const digest = argumentsDigest(verdict.args);
         const cached = cache.get(`${call.name}:${digest}`);
         if (cached) {
-          turnRecord.calls.push(callRecord(call.name, verdict.args, 'cached', 'answered from this run\'s earlier identical call'));
+          log.push(callRecord(call.name, verdict.args, 'cached', 'answered from this run\'s earlier identical call'));
           return { ...cached, callId: call.id };
         }
         const { source: declared } = verdict.tool;
         const listing = declared === 'builtin' ? undefined : listings.find((l) => l.server === declared.mcp);
         const source = declared === 'builtin' || !listing ? ('builtin' as const) : { mcp: { name: declared.mcp, ...agentTools.mcpServers[declared.mcp]! }, listingDigest: listing.digest };
-        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, source, turnRecord.calls);
+        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, source, log);
         if (entry) cache.set(`${call.name}:${digest}`, entry);
         return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
       }),
     );
+    turnRecord.calls.push(...logs.flat());
     shownChars += results.reduce((sum, r) => sum + ('content' in r ? r.content.length : r.bytes), 0);
   }
   throw ApplicationFailure.nonRetryable(`the agent made no valid proposal within ${agentTools.maxTurns} turns`, NO_MODEL_AVAILABLE, {

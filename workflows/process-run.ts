@@ -22,7 +22,7 @@ import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from
 import { runHas } from './run-markers';
 import { Saga } from './saga';
 import { RunAttributes } from './search-attributes';
-import { DecisionTrace } from './trace';
+import { DecisionTrace, type InvestigationRecord } from './trace';
 import type { z } from 'zod';
 
 export interface ProcessRunOptions {
@@ -314,7 +314,10 @@ export class ProcessRun {
     if (decision.outcome !== 'approve' || !requirement) return { approvers: [] };
     const proposedByPerson = this.obtained?.source === 'human' ? [this.obtained.by] : [];
     const excluded = [this.options.requestedBy, ...proposedByPerson, ...(options.alsoExcluded ?? [])];
-    const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card };
+    // What the agent read before it proposed, so the approver decides on the same facts.
+    const investigation = this.obtained?.source === 'ai' ? this.trace.data.investigation : undefined;
+    const parameters = investigation ? { ...card.parameters, evidence: evidenceLine(investigation) } : card.parameters;
+    const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card, parameters };
     const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`);
     await this.audit.flush();
     const approvers = state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
@@ -362,6 +365,14 @@ export class ProcessRun {
       ...(person?.receipt ? { receipt: person.receipt } : {}),
     });
   }
+}
+
+/** The look-ups an agent made, one line for a card: `get_order ok 412 bytes; get_case_notes refused`. */
+function evidenceLine(investigation: InvestigationRecord): string {
+  const reads = investigation.turns.flatMap((turn) => turn.calls).filter((call) => call.outcome !== 'proposal');
+  const shown = reads.slice(0, 12).map((call) => `${call.tool} ${call.outcome}${call.bytes === undefined ? '' : ` ${call.bytes} bytes`}`);
+  const more = reads.length > shown.length ? `; and ${reads.length - shown.length} more` : '';
+  return reads.length ? `${shown.join('; ')}${more}` : 'no look-ups';
 }
 
 /** Low when the agent may act alone, high for a denial or more than one approver, medium otherwise. */

@@ -40,3 +40,19 @@ export function shortenApprovals(policy: RawPolicy, escalateAfter: string, expir
     outcome.expireAfter = expireAfter;
   }
 }
+
+/**
+ * A copy of a policy folder (the shipped one by default) whose agents propose in one model call:
+ * no `agentTools` anywhere. For tests of the one-call path: its routing, failover and budgets.
+ */
+export function singleCallPolicies(from: string = DEFAULT_POLICY_DIR): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-policies-'));
+  cpSync(from, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+  for (const name of ['refund.yaml', 'price-change.yaml', 'credit-limit.yaml']) {
+    const file = path.join(dir, name);
+    const policy = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    delete policy.agentTools;
+    writeFileSync(file, stringify(policy));
+  }
+  return dir;
+}

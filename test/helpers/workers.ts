@@ -26,6 +26,7 @@ import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import { workflowWorkerTuning } from '../../runtime/worker-tuning';
 import { fixtureLookups } from './fixture-lookups';
+import { singleCallPolicies } from './policies';
 import { testDataConverter } from './payload-keys';
 import { uniqueQueue } from './temporal';
 
@@ -57,6 +58,9 @@ export async function withArbiterWorkers<T>(
   fn: (taskQueue: string) => Promise<T>,
 ): Promise<T> {
   const taskQueue = setup.taskQueue ?? uniqueQueue('arbiter');
+  // A proposer a test hands in without agent turns is one written for the one-call agent: it runs
+  // under its policies with the agents' tools taken away, so the agents propose in one call.
+  const policyDir = setup.proposer && !setup.proposer.agentTurn ? singleCallPolicies(setup.policyDir) : setup.policyDir;
   const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-workers-'));
   const auditPath = setup.auditPath ?? path.join(scratch, 'audit.jsonl');
   const budgetLedger = setup.budgetLedger ?? createFileBudgetLedger(path.join(scratch, 'model-budget.json'));
@@ -73,7 +77,7 @@ export async function withArbiterWorkers<T>(
     // Arbiter's bookkeeping runs as local activities of the workflows, the saga's forward steps
     // beside them (eager dispatch, as in workers/main.ts).
     activities: {
-      ...createPolicyActivities({ policyDir: setup.policyDir }),
+      ...createPolicyActivities({ policyDir }),
       ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
       ...setup.integrations,
     },
