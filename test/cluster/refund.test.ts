@@ -8,7 +8,7 @@ import { httpCall, type HttpAnswer } from '../helpers/http-client';
 import { tokenFor } from '../helpers/http-approvals';
 import { priceChangeRequest } from '../helpers/price-fixtures';
 import { waitFor } from '../helpers/wait';
-import { countRuns, registeredRefund, secondsSince, startTestCluster, stopTestCluster, WAITING_QUERY, type TestCluster } from './helpers/cluster';
+import { countRuns, ordersExactlyOnce, registeredRefund, secondsSince, startTestCluster, stopTestCluster, WAITING_QUERY, type TestCluster } from './helpers/cluster';
 
 let cluster: TestCluster;
 
@@ -19,12 +19,20 @@ beforeAll(async () => {
 
 afterAll(() => stopTestCluster(cluster));
 
-/** The card a run shows through one replica, read as `token`'s holder from `localAddress` (the rate limit counts per address). */
-async function cardThrough(url: string, workflowId: string, token: string, localAddress?: string): Promise<{ cardHash: string; card: { kind: string } }> {
-  return waitFor(async () => {
+/**
+ * The card a run shows through one replica, read as `token`'s holder from `localAddress` (the rate
+ * limit counts per address). A replica that does not answer at all throws at once, so the caller can fail over.
+ */
+async function cardThrough(url: string, workflowId: string, token: string, localAddress?: string): Promise<{ cardHash: string; card: { kind: string } } | 'not-pending'> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     const answer = await httpCall(url, { path: `/approvals/${workflowId}`, token, localAddress });
-    return answer.status === 200 && answer.body;
-  }, `the card of ${workflowId} through ${url}`, 60_000);
+    if (answer.status === 200) return answer.body;
+    // Decided already: by this approver through a replica that died before it answered.
+    if (answer.body?.code === 'not-pending') return 'not-pending';
+    if (Date.now() > deadline) throw new Error(`no card of ${workflowId} through ${url}: ${answer.status} ${answer.text}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function decideThrough(url: string, workflowId: string, token: string, cardHash: string, localAddress?: string): Promise<HttpAnswer> {
@@ -43,8 +51,9 @@ test('a refund and a price change waiting for a person are started through the t
   const manager = await tokenFor('pm-1', ['pricing-manager']);
   // Each card read on one replica and decided on the other: neither keeps state of its own.
   const refundCard = await cardThrough(first!.url, refundRun.workflowId, lead);
-  const refundAnswer = await decideThrough(second!.url, refundRun.workflowId, lead, refundCard.cardHash);
   const priceCard = await cardThrough(second!.url, priceRun.workflowId, manager);
+  if (refundCard === 'not-pending' || priceCard === 'not-pending') throw new Error('a card was decided before anyone decided it');
+  const refundAnswer = await decideThrough(second!.url, refundRun.workflowId, lead, refundCard.cardHash);
   const priceAnswer = await decideThrough(first!.url, priceRun.workflowId, manager, priceCard.cardHash);
 
   const refundResult = await cluster.client.refundResult(refundRun.workflowId);
@@ -83,24 +92,24 @@ test('one endpoint replica killed while approvers decide: the other serves every
   let decided = 0;
   let killed: Promise<void> | undefined;
   /** Alternates replicas as a load balancer would; a replica that does not answer is tried no more for this decision. */
-  async function decide(workflowId: string, index: number): Promise<number> {
+  async function decide(workflowId: string, index: number): Promise<number | 'decided-before-the-kill'> {
     // An address of each approver's own, so the per-address rate limit meets no test-made crowd.
     const localAddress = `127.0.0.${10 + index}`;
     const order = index % 2 === 0 ? [first!, second!] : [second!, first!];
     for (const [attempt, endpoint] of order.entries()) {
       try {
-        const { cardHash } = await cardThrough(endpoint.url, workflowId, lead, localAddress);
-        const answer = await decideThrough(endpoint.url, workflowId, lead, cardHash, localAddress);
+        const card = await cardThrough(endpoint.url, workflowId, lead, localAddress);
         servedBy[endpoint.name]!++;
         if (attempt > 0) failedOver++;
-        return answer.status;
+        if (card === 'not-pending') return 'decided-before-the-kill';
+        return (await decideThrough(endpoint.url, workflowId, lead, card.cardHash, localAddress)).status;
       } catch (err) {
         if (attempt === order.length - 1) throw err;
       }
     }
     throw new Error('unreachable');
   }
-  const statuses: number[] = [];
+  const statuses: (number | 'decided-before-the-kill')[] = [];
   // Three approvers at a time, so the kill lands while decisions are in flight on both replicas.
   const queue = runs.map((run, index) => ({ workflowId: run.workflowId, index }));
   await Promise.all(
@@ -114,7 +123,7 @@ test('one endpoint replica killed while approvers decide: the other serves every
   await killed;
   const results = await Promise.all(runs.map((run) => cluster.client.refundResult(run.workflowId)));
   const state = await standInsState(cluster.standInsUrl);
-  const once = requests.filter((r) => JSON.stringify(state.ledger.find((e) => e.orderId === r.order.id)) === JSON.stringify(completedEntry(r.order.id, 740))).length;
+  const once = ordersExactlyOnce(state, requests.map((request) => ({ request })));
   const outcomes = results.reduce<Record<string, number>>((counts, r) => ({ ...counts, [r.outcome]: (counts[r.outcome] ?? 0) + 1 }), {});
   console.log(
     `endpoint failover: ${RUNS} runs waiting; ${first!.name} SIGKILLed after ${KILL_AFTER} decisions; decisions served ${JSON.stringify(servedBy)}, ` +
@@ -122,7 +131,9 @@ test('one endpoint replica killed while approvers decide: the other serves every
       `${once}/${RUNS} orders with each effect exactly once; in ${secondsSince(started)} s`,
   );
   expect(ids.size).toBe(RUNS);
-  expect(statuses.every((s) => s === 202)).toBe(true);
+  // A decision the killed replica took but never answered shows as decided on the other: at most the three in flight.
+  expect(statuses.filter((s) => s !== 202 && s !== 'decided-before-the-kill')).toEqual([]);
+  expect(statuses.filter((s) => s === 'decided-before-the-kill').length).toBeLessThanOrEqual(3);
   expect(results.map((r) => r.outcome)).toEqual(runs.map(() => 'completed'));
   expect(once).toBe(RUNS);
   expect(servedBy[second!.name]).toBeGreaterThan(RUNS / 2);
@@ -130,6 +141,6 @@ test('one endpoint replica killed while approvers decide: the other serves every
   expect((await fetch(`${second!.url}/healthz`)).status).toBe(200);
 });
 
-function countsOf(values: number[]): Record<string, number> {
+function countsOf(values: (number | string)[]): Record<string, number> {
   return values.reduce<Record<string, number>>((counts, v) => ({ ...counts, [v]: (counts[v] ?? 0) + 1 }), {});
 }
