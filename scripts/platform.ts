@@ -263,8 +263,10 @@ export class Platform {
     if (this.output === 'files') {
       mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
       const file = createWriteStream(path.join(DATA_DIR, 'logs', `${name}.log`), { flags: 'a' });
-      child.stdout?.pipe(file);
-      child.stderr?.pipe(file);
+      // Two writers into one file: neither ends it, or the other's last lines would be written after its end.
+      child.stdout?.pipe(file, { end: false });
+      child.stderr?.pipe(file, { end: false });
+      child.once('close', () => file.end());
     } else {
       for (const stream of [child.stdout, child.stderr]) {
         stream?.setEncoding('utf8');
