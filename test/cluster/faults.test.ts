@@ -55,6 +55,8 @@ test('one of two worker processes SIGKILLed while 100 refund sagas run: every ru
   const EFFECTS_PER_RUN = 4;
   const started = Date.now();
   const effectsBefore = effectCount(await standInsState(cluster.standInsUrl));
+  const closedQuery = `WorkflowType = 'refund' AND ExecutionStatus != 'Running'`;
+  const closedBefore = await countRuns(cluster, closedQuery);
   const kinds = (Object.keys(RUNS) as (keyof typeof RUNS)[]).flatMap((kind) => Array.from({ length: RUNS[kind] }, () => kind));
   // Under the 50 EUR automatic limit, so no person is asked.
   const runs = await Promise.all(
@@ -75,7 +77,7 @@ test('one of two worker processes SIGKILLed while 100 refund sagas run: every ru
     `the ledger to reach ${killAt} effects`,
     240_000,
   );
-  const closedAtKill = await countRuns(cluster, `WorkflowType = 'refund' AND ExecutionStatus != 'Running'`);
+  const closedAtKill = (await countRuns(cluster, closedQuery)) - closedBefore;
   await cluster.platform.kill('worker-1');
 
   const results = await Promise.all(started100.map((run) => cluster.client.refundResult(run.workflowId)));
@@ -83,7 +85,7 @@ test('one of two worker processes SIGKILLed while 100 refund sagas run: every ru
   const once = ordersExactlyOnce(state, runs);
   const effects = effectCount(state) - effectsBefore;
   console.log(
-    `worker kill: ${kinds.length} sagas ${JSON.stringify(RUNS)}; worker-1 SIGKILLed at ${effectsAtKill} effects (${closedAtKill} refunds closed, counting the restart test's); ` +
+    `worker kill: ${kinds.length} sagas ${JSON.stringify(RUNS)}; worker-1 SIGKILLed at ${effectsAtKill} effects (${closedAtKill}/${kinds.length} sagas closed by then); ` +
       `outcomes ${JSON.stringify(outcomesOf(results))}; ledger: ${effects} effects (expected ${totalEffects}), ${once}/${kinds.length} orders with each effect exactly once; in ${secondsSince(started)} s`,
   );
   expect(results.map((r) => r.outcome)).toEqual(runs.map((run) => (run.compensates ? 'compensated' : 'completed')));

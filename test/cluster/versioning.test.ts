@@ -2,7 +2,8 @@
 // runs pinned to the version that started them) start refunds that wait for a support lead; then
 // version v2, whose refund workflow writes a memo first (test/cluster/deploy-v2/), is started,
 // ramped and made current. Once approved, the old runs finish on v1's code and new runs run on
-// v2's; each history replays on its own version's code, and a v1 history cannot replay on v2's.
+// v2's; each history replays on its own version's code, a v1 history cannot replay on v2's, and
+// can on the same change behind `patched`.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -114,13 +115,19 @@ test('runs waiting for approval across a deploy finish on the version that start
   const v1 = await cluster.client.temporal.workflowService.describeWorkerDeploymentVersion({ namespace, deploymentVersion: { deploymentName: DEPLOYMENT, buildId: 'v1' } });
   const drainage = VersionDrainageStatus[v1.workerDeploymentVersionInfo?.drainageInfo?.status ?? 0];
 
-  const [v1Bundle, v2Bundle] = await Promise.all([bundleWorkflows(), bundleWorkflows(require.resolve('./deploy-v2/workflows'))]);
+  const [v1Bundle, v2Bundle, patchedBundle] = await Promise.all([
+    bundleWorkflows(),
+    bundleWorkflows(require.resolve('./deploy-v2/workflows')),
+    bundleWorkflows(require.resolve('./deploy-v2/workflows-patched')),
+  ]);
   const oldId = oldRuns[0]!.workflowId;
   const newId = newRuns[0]!.workflowId;
   const replay = {
     v1OnV1: await replays(v1Bundle, oldVersions[0]!.history, oldId),
     v2OnV2: await replays(v2Bundle, newVersions[0]!.history, newId),
     v1OnV2: await replays(v2Bundle, oldVersions[0]!.history, oldId),
+    // The same change behind `patched`: what a fix that must reach open runs looks like.
+    v1OnV2Patched: await replays(patchedBundle, oldVersions[0]!.history, oldId),
   };
   const summary = (vs: typeof versions) => JSON.stringify(vs.reduce<Record<string, number>>((c, v) => {
     const key = `${v.buildId}${v.pinned ? ' pinned' : ''}${v.v2Memo ? ' v2-memo' : ''} tasks by ${v.completedBy}`;
@@ -136,5 +143,5 @@ test('runs waiting for approval across a deploy finish on the version that start
   for (const v of oldVersions) expect({ buildId: v.buildId, pinned: v.pinned, v2Memo: v.v2Memo, completedBy: v.completedBy }).toEqual({ buildId: 'v1', pinned: true, v2Memo: false, completedBy: 'v1' });
   for (const v of newVersions) expect({ buildId: v.buildId, pinned: v.pinned, v2Memo: v.v2Memo, completedBy: v.completedBy }).toEqual({ buildId: 'v2', pinned: true, v2Memo: true, completedBy: 'v2' });
   expect(['VERSION_DRAINAGE_STATUS_DRAINING', 'VERSION_DRAINAGE_STATUS_DRAINED']).toContain(drainage);
-  expect(replay).toEqual({ v1OnV1: 'replays', v2OnV2: 'replays', v1OnV2: 'determinism-violation' });
+  expect(replay).toEqual({ v1OnV1: 'replays', v2OnV2: 'replays', v1OnV2: 'determinism-violation', v1OnV2Patched: 'replays' });
 }, 600_000);
