@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
 import { clientConnectionOptions, type TemporalSettings } from '../runtime/config';
-import { startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
+import { hasExited, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import {
   DECISION_KEY_VARIABLE,
   DECISION_PUBLIC_KEYS_VARIABLE,
@@ -38,6 +38,8 @@ export interface ManagedProcess {
   child: ChildProcess;
   /** Where its output went, for error messages. */
   logHint: string;
+  /** How it was started, so restart() can start it again the same way. */
+  launch: { command: string; args: string[]; extraEnv: NodeJS.ProcessEnv; answers?: () => Promise<boolean>; timeoutMs?: number };
 }
 
 /** Where children's output goes: the terminal with a name prefix, or a log file per process. */
@@ -149,10 +151,13 @@ export class Platform {
     return 'started';
   }
 
-  /** Starts a worker process; it polls once its workflow bundle is built. `name` tells several apart. */
-  startWorker(say: (line: string) => void, name = 'worker'): void {
+  /**
+   * Starts a worker process; it polls once its workflow bundle is built. `name` tells several apart;
+   * `env` adds to what it inherits (a deployment version), `script` runs another entry than workers/main.ts.
+   */
+  startWorker(say: (line: string) => void, name = 'worker', extra: { env?: NodeJS.ProcessEnv; script?: string } = {}): void {
     // The worker's heap limit bounds its memory (runtime/worker-tuning.ts).
-    this.spawn(name, TSX, [WORKER_HEAP_FLAG, path.join(REPO_ROOT, 'workers', 'main.ts')]);
+    this.spawn(name, TSX, [WORKER_HEAP_FLAG, extra.script ?? path.join(REPO_ROOT, 'workers', 'main.ts')], extra.env);
     say(`Worker${name === 'worker' ? '' : ` ${name}`}: polling task queue "${this.settings.workflowTaskQueue}" and its integrations queue`);
   }
 
@@ -162,7 +167,37 @@ export class Platform {
    */
   async startService(service: { name: string; command: string; args: string[]; env?: NodeJS.ProcessEnv; answers: () => Promise<boolean>; timeoutMs: number }): Promise<void> {
     const managed = this.spawn(service.name, service.command, service.args, service.env);
+    managed.launch.answers = service.answers;
+    managed.launch.timeoutMs = service.timeoutMs;
     await waitUntil(service.answers, service.name, service.timeoutMs, managed);
+  }
+
+  /** SIGKILLs a process's whole group, as a crash or an OOM kill would end it, and waits until it has exited. */
+  async kill(name: string): Promise<void> {
+    const { child } = this.named(name);
+    if (hasExited(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    killGroup(child, 'SIGKILL');
+    await exited;
+  }
+
+  /** Kills a process (see kill) and starts it again in its place, as it was started, waiting until it answers if it had a probe. */
+  async restart(name: string): Promise<void> {
+    await this.kill(name);
+    const old = this.named(name);
+    const { command, args, extraEnv, answers, timeoutMs } = old.launch;
+    const fresh = this.spawn(name, command, args, extraEnv);
+    Object.assign(fresh.launch, { answers, timeoutMs });
+    // In the old one's place, so stop() keeps its order (the server last).
+    this.processes.splice(this.processes.indexOf(fresh), 1);
+    this.processes.splice(this.processes.indexOf(old), 1, fresh);
+    if (answers) await waitUntil(answers, name, timeoutMs ?? 60_000, fresh);
+  }
+
+  private named(name: string): ManagedProcess {
+    const found = this.processes.find((p) => p.name === name);
+    if (!found) throw new Error(`no process named ${name} was started here (${this.processes.map((p) => p.name).join(', ')})`);
+    return found;
   }
 
   /**
@@ -228,8 +263,10 @@ export class Platform {
     if (this.output === 'files') {
       mkdirSync(path.join(DATA_DIR, 'logs'), { recursive: true });
       const file = createWriteStream(path.join(DATA_DIR, 'logs', `${name}.log`), { flags: 'a' });
-      child.stdout?.pipe(file);
-      child.stderr?.pipe(file);
+      // Two writers into one file: neither ends it, or the other's last lines would be written after its end.
+      child.stdout?.pipe(file, { end: false });
+      child.stderr?.pipe(file, { end: false });
+      child.once('close', () => file.end());
     } else {
       for (const stream of [child.stdout, child.stderr]) {
         stream?.setEncoding('utf8');
@@ -239,7 +276,7 @@ export class Platform {
       }
     }
     const logHint = this.output === 'files' ? path.join(DATA_DIR, 'logs', `${name}.log`) : `lines prefixed [${name}] above`;
-    const managed = { name, child, logHint };
+    const managed: ManagedProcess = { name, child, logHint, launch: { command, args, extraEnv } };
     this.processes.push(managed);
     return managed;
   }
