@@ -13,6 +13,7 @@ import { createFileBudgetLedger, type IntegrationActivities } from '../activitie
 import type { ProposeRefundInput } from '../activities/llm/chat-proposer';
 import type { RefundRequest } from '../common/refund-schemas';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
+import { singleCallPolicies } from '../test/helpers/policies';
 import { routeModels } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
 import { withArbiterWorkers } from '../test/helpers/workers';
@@ -50,9 +51,22 @@ export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue
   return withArbiterWorkers(
     ctx.server.env,
     ctx.bundles[kind],
-    { integrations, modelUrl: ctx.modelUrl, auditPath: path.join(dir, 'audit.jsonl'), budgetLedger: createFileBudgetLedger(path.join(dir, 'model-budget.json')) },
+    {
+      integrations,
+      modelUrl: ctx.modelUrl,
+      auditPath: path.join(dir, 'audit.jsonl'),
+      budgetLedger: createFileBudgetLedger(path.join(dir, 'model-budget.json')),
+      // The bare saga asks one model once: Arbiter's agent does the same here (no look-ups), so
+      // the figures compare the two sagas' machinery, not an investigation with a single call.
+      policyDir: singleCallPolicyDir(),
+    },
     fn,
   );
+}
+
+let singleCall: string | undefined;
+function singleCallPolicyDir(): string {
+  return (singleCall ??= singleCallPolicies());
 }
 
 export function newScratchDir(): string {

@@ -112,6 +112,15 @@ async function main(): Promise<number> {
     }
     console.log('\nWhy (each run explains itself: `explain` query, or npx arbiter explain <workflowId>):');
     for (const [p, runs] of started.entries()) for (const [i, run] of runs.entries()) say(`${run.workflowId.padEnd(32)} ${results[p]![i]!.reason}`);
+    // What each investigating agent looked up before it proposed, from the run's own trace.
+    console.log('\nWhat the agents looked up before proposing:');
+    for (const runs of started) {
+      for (const run of runs) {
+        const turns = (await client.explain(run.workflowId)).investigation?.turns ?? [];
+        const calls = turns.flatMap((turn) => turn.calls.map((call) => `${call.tool} ${call.outcome}${call.bytes === undefined ? '' : ` (${call.bytes} bytes)`}`));
+        if (calls.length) say(`${run.workflowId.padEnd(32)} ${turns.length} turn(s): ${calls.join(', ')}`);
+      }
+    }
     console.log();
     printTable(['check', 'scenario', 'workflow id', 'outcome', 'net effect in the stand-ins', 'Web UI'], rows.map((r) => r.cells));
     rows.push({

@@ -6,7 +6,7 @@ import { replyObjection, templateReply } from '../common/reply-schemas';
 import { createLogger } from '../runtime/logger';
 import { createModelServer, type ModelServer } from '../model-server/server';
 import type { RouteCandidate } from '../policies/routing';
-import { copyPolicies } from './helpers/policies';
+import { copyPolicies, singleCallPolicies } from './helpers/policies';
 import { refundRequest } from './helpers/refund-fixtures';
 import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 
@@ -61,7 +61,8 @@ describe('the refund sends the reply', () => {
       const { workflowId } = await client.startRefund(request);
       expect((await client.refundResult(workflowId)).outcome).toBe('completed');
       return client.explain(workflowId);
-    }, { policyDir });
+    // The reply is the subject here: the triage agent proposes in one call, so the budget left for the reply is known.
+    }, { policyDir: singleCallPolicies(policyDir) });
     const sent = (await arbiter.standInsState()).messages.filter((m) => m.orderId === request.order.id);
     expect(sent).toHaveLength(1);
     return { text: sent[0]!.text, notes: explanation.notes.map((n) => n.text), purposes: explanation.modelCalls.map((c) => c.purpose) };
