@@ -56,7 +56,7 @@ function definition(name: string, description: string, parameters: Record<string
   return { type: 'function', function: { name, description, parameters } };
 }
 
-export const TOOL_REFUSAL_REASONS = ['undeclared', 'not-allowed-for-rights', 'over-limit', 'bad-arguments'] as const;
+export const TOOL_REFUSAL_REASONS = ['undeclared', 'not-allowed-for-rights', 'over-limit', 'bad-arguments', 'off-subject'] as const;
 export type ToolRefusalReason = (typeof TOOL_REFUSAL_REASONS)[number];
 
 export type ToolCallVerdict =
@@ -94,6 +94,22 @@ export function toolCallVerdict(
   const value = parsedJson.value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) return refused('bad-arguments', `arguments of "${toolName}" must be a JSON object`);
   return { verdict: 'allowed', tool, args: value as Record<string, unknown> };
+}
+
+/**
+ * The records a run's agent may read: for each identifying argument (`orderId`, `customerId`,
+ * `sku`), the values of the run's own request, as the system of record has them. A read naming
+ * another order, customer or SKU is refused, whatever a message or a tool result asked for.
+ */
+export type ToolSubjects = Record<string, readonly string[]>;
+
+export function offSubject(args: Record<string, unknown>, subjects: ToolSubjects): string | undefined {
+  for (const [name, allowed] of Object.entries(subjects)) {
+    if (!Object.hasOwn(args, name)) continue;
+    const value = args[name];
+    if (typeof value !== 'string' || !allowed.includes(value)) return `${name} is not one of this request's (${allowed.join(', ')})`;
+  }
+  return undefined;
 }
 
 function refused(reason: ToolRefusalReason, message: string): ToolCallVerdict {

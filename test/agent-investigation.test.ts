@@ -113,7 +113,8 @@ describe('an investigating refund agent', () => {
         return real.getOrder(orderId, key);
       },
     };
-    // A model that asks for an undeclared tool and for get_order five times (the policy allows three), then proposes.
+    // A model that asks for an undeclared tool, for get_order five times (the policy allows three),
+    // and for another customer's refunds, then proposes.
     let turn = 0;
     const agentTurn = async (input: AgentTurnInput): Promise<AgentTurnResult> => {
       turn += 1;
@@ -122,7 +123,8 @@ describe('an investigating refund agent', () => {
         turn === 1
           ? [
               { id: 'c0', name: 'issue_refund_now', arguments: '{"amount": 40}' },
-              ...[1, 2, 3, 4, 5].map((n) => ({ id: `c${n}`, name: 'get_order', arguments: JSON.stringify({ orderId: n === 1 ? orderId : `${orderId}-${n}` }) })),
+              ...[1, 2, 3, 4, 5].map((n) => ({ id: `c${n}`, name: 'get_order', arguments: JSON.stringify({ orderId }) })),
+              { id: 'c6', name: 'get_refund_history', arguments: JSON.stringify({ customerId: 'cust-someone-else' }) },
             ]
           : [{ id: 'p', name: 'propose_refund', arguments: JSON.stringify({ action: 'refund', amount: 40, currency: 'EUR', category: 'damaged', confidence: 0.9, rationale: 'broken on arrival' }) }];
       return { proposal: { calls, content: null }, model: 'test-agent', modelId: 'test-agent', prompt: { id: 'test', version: 1 }, tokensIn: 10, tokensOut: 10, costUsd: 0, attempts: [], transcript: { digest: '0'.repeat(64), entries: turn } };
@@ -137,10 +139,14 @@ describe('an investigating refund agent', () => {
     );
     const calls = callsOf(explanation);
     console.log(`agent-investigation: refusals ${calls.join(', ')}; reads run ${read.length}`);
-    expect(calls.filter((c) => c === 'issue_refund_now:refused')).toHaveLength(1);
-    expect(calls.filter((c) => c === 'get_order:ok')).toHaveLength(3);
-    expect(calls.filter((c) => c === 'get_order:refused')).toHaveLength(2);
-    expect(read).toHaveLength(3);
+    // An undeclared name is recorded as such, never as the model wrote it.
+    expect(calls.filter((c) => c === '(undeclared):refused')).toHaveLength(1);
+    // Three calls allowed: one read, two answered from it; the fourth and fifth past the limit.
+    expect(calls.filter((c) => c.startsWith('get_order:'))).toEqual(['get_order:ok', 'get_order:cached', 'get_order:cached', 'get_order:refused', 'get_order:refused']);
+    // Another customer's records are off-subject, whoever asked for them.
+    const offSubject = explanation.investigation!.turns.flatMap((t) => t.calls).find((c) => c.tool === 'get_refund_history');
+    expect(offSubject).toMatchObject({ outcome: 'refused', summary: expect.stringMatching(/^off-subject/) });
+    expect(read).toHaveLength(1);
     expect(result.outcome).toBe('completed');
   });
 

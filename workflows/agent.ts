@@ -14,7 +14,7 @@ import { argumentsDigest, readToolIdempotencyKey } from '../common/agent-tools';
 import { integrationsTaskQueue } from '../common/constants';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
-import { modelToolDefinitions, toolCallVerdict } from '../policies/tools';
+import { modelToolDefinitions, offSubject, toolCallVerdict, type ToolSubjects } from '../policies/tools';
 import type { AgentTools, PolicyBundle, RightsClass } from '../policies/schema';
 import { agentToolActivity } from './activity-options';
 import { askModels, estimateInputTokens } from './model-call';
@@ -29,6 +29,8 @@ export interface Investigation {
   input: unknown;
   agentTools: AgentTools;
   rights: RightsClass;
+  /** The records the agent may read: the request's own order, customer, SKUs. */
+  subjects: ToolSubjects;
   bundle: PolicyBundle;
   trace: DecisionTrace;
   models: ActivityInterfaceFor<Pick<ProposerActivities, 'agentTurn'>>;
@@ -52,7 +54,8 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
   // What the agent was shown, pinned: a later turn cannot be offered more than the first was.
   const record = trace.startInvestigation(contentHash({ definitions, listings: listings.map((l) => l.digest) }), definitions.map((d) => d.function.name));
   const calls = new Map<string, number>();
-  const cache = new Map<string, ToolResultEntry>();
+  // Keyed by tool and arguments' digest; holds the read in flight, so identical calls in one turn share it.
+  const cache = new Map<string, Promise<ToolResultEntry | undefined>>();
   let transcript: TranscriptRef | undefined;
   let results: ToolResultEntry[] = [];
   let shownChars = 0;
@@ -85,7 +88,7 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
     let notAccepted = '';
     if (proposed) {
       const verdict = toolCallVerdict(agentTools, run.rights, proposed.name, calls.get(proposed.name) ?? 0, proposed.arguments);
-      calls.set(proposed.name, (calls.get(proposed.name) ?? 0) + 1);
+      // Only an allowed call counts against the limit: a malformed proposal does not use up the only one.
       if (verdict.verdict === 'allowed') {
         turnRecord.calls.push(callRecord(proposed.name, verdict.args, 'proposal', 'the agent proposes'));
         return { proposal: verdict.args as P, model: answer.model, prompt: answer.prompt, ...spent, costsRecorded: true };
@@ -101,11 +104,19 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
         const log = logs[i]!;
         if (call === proposed) return refusedEntry(call, `not accepted as a proposal: ${notAccepted}`);
         const verdict = toolCallVerdict(agentTools, run.rights, call.name, calls.get(call.name) ?? 0, call.arguments);
-        calls.set(call.name, (calls.get(call.name) ?? 0) + 1);
+        // A name no policy declares is recorded as such, never as the model wrote it.
+        const shownName = verdict.verdict === 'refused' && verdict.reason === 'undeclared' ? '(undeclared)' : call.name;
         if (verdict.verdict === 'refused') {
-          log.push(callRecord(call.name, call.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
+          log.push(callRecord(shownName, call.arguments, 'refused', `${verdict.reason}: ${verdict.message}`));
           return refusedEntry(call, verdict.message);
         }
+        const elsewhere = offSubject(verdict.args, run.subjects);
+        if (elsewhere) {
+          log.push(callRecord(call.name, verdict.args, 'refused', `off-subject: ${elsewhere}`));
+          return refusedEntry(call, `only this request's records may be read: ${elsewhere}`);
+        }
+        // Counted before any await, so parallel calls in one turn cannot pass the limit together.
+        calls.set(call.name, (calls.get(call.name) ?? 0) + 1);
         if (verdict.tool.kind === 'write') {
           log.push(callRecord(call.name, verdict.args, 'refused', 'a second write tool is never run'));
           return refusedEntry(call, 'only the proposal tool ends an investigation');
@@ -114,13 +125,17 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
         const cached = cache.get(`${call.name}:${digest}`);
         if (cached) {
           log.push(callRecord(call.name, verdict.args, 'cached', 'answered from this run\'s earlier identical call'));
-          return { ...cached, callId: call.id };
+          const earlier = await cached;
+          return earlier ? { ...earlier, callId: call.id } : refusedEntry(call, 'the tool failed after retries; go on without it');
         }
         const { source: declared } = verdict.tool;
         const listing = declared === 'builtin' ? undefined : listings.find((l) => l.server === declared.mcp);
         const source = declared === 'builtin' || !listing ? ('builtin' as const) : { mcp: { name: declared.mcp, ...agentTools.mcpServers[declared.mcp]! }, listingDigest: listing.digest };
-        const entry = await readTool(tools, call, verdict.args, verdict.tool.resultDataClass, source, log);
-        if (entry) cache.set(`${call.name}:${digest}`, entry);
+        const reading = readTool(tools, call, verdict.args, verdict.tool.resultDataClass, source, log);
+        cache.set(`${call.name}:${digest}`, reading);
+        const entry = await reading;
+        // A failed read is not kept: the model may ask again in a later turn.
+        if (!entry) cache.delete(`${call.name}:${digest}`);
         return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
       }),
     );

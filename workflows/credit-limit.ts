@@ -37,7 +37,13 @@ export async function creditLimit(rawRequest: CreditLimitRequest): Promise<Credi
     // 2. A proposal: from the credit agent while AI is on, else from a credit analyst.
     const { proposal, by } = await run.obtainProposal({
       submissionSchema: submittedCreditLimitProposalSchema,
-      agent: { activity: run.models.proposeCreditLimit, input: { request, record }, region: request.region, summary: 'review the credit limit' },
+      agent: {
+        activity: run.models.proposeCreditLimit,
+        input: { request, record },
+        region: request.region,
+        summary: 'review the credit limit',
+        subjects: { customerId: [record.customerId] },
+      },
       personCard: {
         title: `Propose a credit limit for customer ${record.customerId}`,
         summary: `The customer asks for ${request.requestedLimit} ${request.currency}: ${request.reason}`,

@@ -40,7 +40,7 @@ export async function priceChange(rawRequest: PriceChangeRequest): Promise<Price
     // 1. A proposal: from the pricing agent while AI is on, else from a person.
     const { proposal, by } = await run.obtainProposal({
       submissionSchema: submittedPriceChangeProposalSchema,
-      agent: { activity: run.models.proposePriceChanges, input: request, region: request.region, summary: `review ${skus.length} price(s)` },
+      agent: { activity: run.models.proposePriceChanges, input: request, region: request.region, summary: `review ${skus.length} price(s)`, subjects: { sku: skus.map((s) => s.sku) } },
       personCard: {
         title: `Propose prices for ${skus.length} SKU(s)`,
         summary: `Brief: ${request.brief}`,

@@ -12,6 +12,7 @@ import type { SignaturePolicy, StatementRun } from '../common/signed-statements'
 import { policyAgentIds } from '../policies/approvals';
 import { evaluatePolicy, rightsOf, type Facts, type PolicyDecision } from '../policies/evaluate';
 import type { PolicyBundle } from '../policies/schema';
+import type { ToolSubjects } from '../policies/tools';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
 import { investigate, type Investigation } from './agent';
 import { ApprovalGate, type CardDraft } from './approval';
@@ -82,6 +83,8 @@ export interface AgentCall<Input, P> {
   region: string;
   /** `triage the refund request`; the routed models are added. */
   summary: string;
+  /** What an investigating agent may look up: the request's own records (see policies/tools.ts, offSubject). */
+  subjects: ToolSubjects;
 }
 
 /** The card shown to whoever may propose when no agent does: title, summary, parameters. */
@@ -222,6 +225,7 @@ export class ProcessRun {
       input: agent.input,
       agentTools,
       rights: rightsOf(policy, { kind: 'agent', id: policy.ai.agent }),
+      subjects: agent.subjects,
       bundle,
       trace,
       models: this.models,

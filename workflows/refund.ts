@@ -52,6 +52,8 @@ export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
         input: { ...request, order: { id: order.orderId, amount: order.amount, currency: order.currency } },
         region: request.customer.region,
         summary: 'triage the refund request',
+        // The order and the customer payments recorded for it: never one a message or a note names.
+        subjects: { orderId: [order.orderId], customerId: [reads.order ? order.customerId : request.customer.id] },
       },
       personCard: {
         title: `Propose a refund for order ${orderClaim.id}`,

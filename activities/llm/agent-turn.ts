@@ -8,11 +8,12 @@ import type OpenAI from 'openai';
 import { NO_MODEL_AVAILABLE } from '../../common/error-types';
 import type { BlobStore } from '../blobs';
 import { z } from 'zod';
-import { untrustedToolContent } from '../../common/agent-tools';
+import { toolNameSchema, untrustedToolContent } from '../../common/agent-tools';
 import { describeProblems, type ProposalTask, type PromptOptions } from './proposal-task';
 
 /** A call the model made: the tool's name and its arguments as the JSON text the model wrote. */
-export const toolCallSchema = z.object({ id: z.string().min(1).max(200), name: z.string().min(1).max(200), arguments: z.string().max(64_000) });
+// A name is checked like a policy's tool names, so a made-up one cannot carry text onto a card.
+export const toolCallSchema = z.object({ id: z.string().min(1).max(200), name: toolNameSchema, arguments: z.string().max(16_000) });
 export type ToolCallRequest = z.infer<typeof toolCallSchema>;
 
 /** What the model answered on a turn: its tool calls (none means it gave up), and any text. */
