@@ -51,11 +51,31 @@ export function createSystemReader(options: SystemClientOptions): SystemReader {
   };
 }
 
+/** A system's answer is read up to this size; past it the read is abandoned (and retried), never held whole. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/** What of a system's own error text goes into a failure, which history keeps. */
+const MAX_REASON_CHARS = 200;
+
+async function readCapped(response: Response, system: string, path: string): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) {
+      await response.body.cancel().catch(() => undefined);
+      throw new Error(`${system} answered more than ${MAX_ANSWER_BYTES} bytes for ${path}`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function answerOf<T>(system: SystemClientOptions['system'], path: string, response: Response): Promise<T> {
-  const text = await response.text();
+  const text = await readCapped(response, system, path);
   const payload = parseJson(text);
   if (response.ok) return payload as T;
-  const reason = typeof payload?.error === 'string' ? payload.error : `HTTP ${response.status}`;
+  const reason = typeof payload?.error === 'string' ? payload.error.slice(0, MAX_REASON_CHARS) : `HTTP ${response.status}`;
   if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
     // The system's own refusal code (e.g. `exceeds-refundable`) travels in the details, so an
     // activity can turn a refusal the process handles into a failure type of its own.

@@ -65,10 +65,17 @@ const AGENT_INSTRUCTIONS = (proposeTool: string) =>
 function transcriptMessages(entries: TranscriptEntry[], options: PromptOptions): OpenAI.ChatCompletionMessageParam[] {
   return entries.map((entry): OpenAI.ChatCompletionMessageParam => {
     if (entry.kind === 'calls') {
+      // A model that gets a redacted prompt gets no earlier model's words or arguments either:
+      // they may quote the personal fields its prompt withholds (a customer id, a note).
+      const redacted = options.redact.length > 0;
       return {
         role: 'assistant',
-        content: entry.content,
-        tool_calls: entry.calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })),
+        content: redacted ? null : entry.content,
+        tool_calls: entry.calls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: redacted ? '{"arguments":"[redacted]"}' : call.arguments },
+        })),
       };
     }
     const sees = !options.seesDataClasses || options.seesDataClasses.includes(entry.dataClass);
