@@ -75,7 +75,9 @@ export function createMcpToolClient(deps: McpClientDeps = {}): McpToolClient {
       }),
     callTool: (server, tool, args, idempotencyKey) =>
       withClient(server, async (client) => {
-        const result = await client.callTool({ name: tool, arguments: args, _meta: { idempotencyKey } }, undefined, { timeout });
+        // A server outside Arbiter gets a key that dedupes the call, not the run's workflow (request) id.
+        const opaqueKey = contentHash(idempotencyKey);
+        const result = await client.callTool({ name: tool, arguments: args, _meta: { idempotencyKey: opaqueKey } }, undefined, { timeout });
         const parts = Array.isArray(result.content) ? (result.content as Array<{ type: string; text?: unknown }>) : [];
         const text = parts.map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : `[${part.type} part not shown]`)).join('\n');
         return { text, isError: result.isError === true };
