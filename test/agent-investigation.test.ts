@@ -4,16 +4,20 @@
 // decides; a 5 MB note is cut and the run goes on; a tool that fails every retry is reported to
 // the model; calls the policy does not allow are refused and never run; MCP tools are served by
 // the stand-ins' MCP server; and a 200-call investigation keeps every history under 2 MB.
+import { Context } from '@temporalio/activity';
 import type { ActivityInterfaceFor } from '@temporalio/workflow';
 import { createLookupClient, type LookupClient } from '../activities/lookups';
 import type { ProposerActivities } from '../activities';
 import type { AgentTurnInput, AgentTurnResult } from '../activities/llm/chat-proposer';
+import { ArbiterStage } from '../common/constants';
 import { HUGE_NOTES_ORDER_ID, INJECTION_ORDER_ID } from '../standins/lookup-seeds';
+import { setAiEnabledSignal } from '../workflows/proposal';
 import { explainQuery, type Explanation } from '../workflows/trace';
 import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { copyPolicies } from './helpers/policies';
 import { registerTestOrder } from './helpers/payments-record';
 import { refundRequest } from './helpers/refund-fixtures';
+import { waitFor } from './helpers/wait';
 
 const arbiter = useArbiterWithStandIns({ name: 'agent-investigation' });
 
@@ -171,6 +175,46 @@ describe('an investigating refund agent', () => {
     // The server also offers get_customer_contact, which the allow-list keeps from the agent.
     expect(explanation.investigation?.tools).not.toContain('get_customer_contact');
     expect(result.outcome).toBe('completed');
+  });
+
+  it('goes to a person when an operator switches AI off while the agent is on its second turn', async () => {
+    const request = refundRequest();
+    let secondTurn!: () => void;
+    const onSecondTurn = new Promise<void>((resolve) => (secondTurn = resolve));
+    let turn = 0;
+    // The first turn reads the order; the second hangs until the kill switch cancels it.
+    const agentTurn = async (input: AgentTurnInput): Promise<AgentTurnResult> => {
+      turn += 1;
+      if (turn >= 2) {
+        secondTurn();
+        for (;;) {
+          Context.current().heartbeat();
+          await Context.current().sleep(50);
+        }
+      }
+      const orderId = (input.request as { order: { id: string } }).order.id;
+      const calls = [{ id: 'c1', name: 'get_order', arguments: JSON.stringify({ orderId }) }];
+      return { proposal: { calls, content: null }, model: 'test-agent', modelId: 'test-agent', prompt: { id: 'test', version: 1 }, tokensIn: 10, tokensOut: 10, costUsd: 0, attempts: [], transcript: { digest: '0'.repeat(64), entries: 1 } };
+    };
+    const { stage, explanation } = await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startRefund(request);
+        const handle = arbiter.env.client.workflow.getHandle(workflowId);
+        await onSecondTurn;
+        await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops-olga', reason: 'model incident' });
+        const stage = await waitFor(async () => {
+          const current = (await handle.describe()).typedSearchAttributes.get(ArbiterStage);
+          return current === 'awaiting-proposal' ? current : undefined;
+        }, 'the manual path');
+        const explanation = await explain(workflowId);
+        await handle.terminate('test done: nobody will propose');
+        return { stage, explanation };
+      },
+      { proposer: { agentTurn } as Partial<ProposerActivities> },
+    );
+    expect(stage).toBe('awaiting-proposal');
+    expect(callsOf(explanation)).toEqual(['get_order:ok']);
+    expect(explanation.notes.map((n) => n.text)).toEqual(expect.arrayContaining([expect.stringMatching(/AI switched off while the model was working/)]));
   });
 
   it('runs 200 look-ups over many turns with every history under 2 MB', async () => {
