@@ -3,9 +3,8 @@
 // of an event (same id, another hash) replaces the stored one: a workflow task that failed and
 // ran again records that task's events again at the new task's time, and the retried task's
 // history is the one that counts (docs/audit-trail.md).
-import { Pool } from 'pg';
 import type { AuditEvent } from '../../common/audit-schemas';
-import { assertSchemaName, migrateDatabase } from '../database/migrate';
+import { openMigratedPool } from '../database/pool';
 import type { AuditSink } from './sink';
 
 export interface PostgresAuditSinkOptions {
@@ -30,26 +29,7 @@ const insertEvents = `
   WHERE arbiter_audit_events.event->>'hash' IS DISTINCT FROM EXCLUDED.event->>'hash'`;
 
 export function createPostgresAuditSink(connectionString: string, options: PostgresAuditSinkOptions = {}): AuditSink {
-  const { schema } = options;
-  if (schema !== undefined) assertSchemaName(schema);
-  const pool = new Pool({
-    connectionString,
-    max: 4,
-    // Set at connection start-up, so every pooled connection sees the schema before its first query.
-    ...(schema !== undefined && { options: `-c search_path=${schema}` }),
-  });
-  // An idle connection the server drops must not crash the worker: the pool discards it and the
-  // next query opens a new one.
-  pool.on('error', () => undefined);
-
-  let migrated: Promise<unknown> | undefined;
-  function migrateOnce(): Promise<unknown> {
-    migrated ??= migrateDatabase(pool, schema).catch((error: unknown) => {
-      migrated = undefined; // let the next (retried) append try again
-      throw error;
-    });
-    return migrated;
-  }
+  const { pool, migrateOnce } = openMigratedPool(connectionString, options.schema);
 
   return {
     async append(events) {

@@ -1,6 +1,5 @@
 // Blobs in PostgreSQL (table arbiter_blobs), shared by any number of workers.
-import { Pool } from 'pg';
-import { assertSchemaName, migrateDatabase } from '../database/migrate';
+import { openMigratedPool } from '../database/pool';
 import { assertDigest, digestOf, verified, type BlobStore } from './store';
 
 export interface PostgresBlobStoreOptions {
@@ -8,18 +7,7 @@ export interface PostgresBlobStoreOptions {
 }
 
 export function createPostgresBlobStore(connectionString: string, options: PostgresBlobStoreOptions = {}): BlobStore {
-  const { schema } = options;
-  if (schema !== undefined) assertSchemaName(schema);
-  const pool = new Pool({ connectionString, max: 4, ...(schema !== undefined && { options: `-c search_path=${schema}` }) });
-  // A dropped idle connection must not crash the worker; the next query opens a new one.
-  pool.on('error', () => undefined);
-
-  let migrated: Promise<unknown> | undefined;
-  const migrateOnce = () =>
-    (migrated ??= migrateDatabase(pool, schema).catch((error: unknown) => {
-      migrated = undefined;
-      throw error;
-    }));
+  const { pool, migrateOnce } = openMigratedPool(connectionString, options.schema);
 
   return {
     async put(content) {

@@ -1,8 +1,7 @@
 // The budget ledger in PostgreSQL (table arbiter_model_budget), shared by any number of workers.
 // A reservation reads the tenant's day and inserts its row under a transaction-scoped advisory
 // lock on (tenant, day), so two runs can never both take the last of a budget.
-import { Pool } from 'pg';
-import { assertSchemaName, migrateDatabase } from '../database/migrate';
+import { openMigratedPool } from '../database/pool';
 import { decideGrant, fromMicroUsd, toMicroUsd, type ModelBudgetLedger } from './ledger';
 
 /** The first key of the ledger's advisory locks; the second is a hash of tenant and day. */
@@ -13,18 +12,7 @@ export interface PostgresBudgetLedgerOptions {
 }
 
 export function createPostgresBudgetLedger(connectionString: string, options: PostgresBudgetLedgerOptions = {}): ModelBudgetLedger {
-  const { schema } = options;
-  if (schema !== undefined) assertSchemaName(schema);
-  const pool = new Pool({ connectionString, max: 4, ...(schema !== undefined && { options: `-c search_path=${schema}` }) });
-  // A dropped idle connection must not crash the worker; the next query opens a new one.
-  pool.on('error', () => undefined);
-
-  let migrated: Promise<unknown> | undefined;
-  const migrateOnce = () =>
-    (migrated ??= migrateDatabase(pool, schema).catch((error: unknown) => {
-      migrated = undefined;
-      throw error;
-    }));
+  const { pool, migrateOnce } = openMigratedPool(connectionString, options.schema);
 
   return {
     async reserve(request) {
