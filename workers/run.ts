@@ -26,6 +26,7 @@ import { readTemporalSettings, workerConnectionOptions } from '../runtime/config
 import { dataConverterFromEnv } from '../runtime/data-converter';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
+import { workerMetricsAddressFromEnv } from '../runtime/metrics';
 import { WORKFLOW_BUNDLER_OPTIONS } from '../runtime/workflow-bundle';
 import { workflowWorkerTuning } from '../runtime/worker-tuning';
 import { workerDeploymentFromEnv } from '../runtime/worker-versioning';
@@ -60,7 +61,8 @@ export interface RunWorkersOptions {
 /** Runs this process's workers until a shutdown signal has drained them. */
 export async function runWorkers(options: RunWorkersOptions = {}): Promise<void> {
   const logger = createLogger('arbiter-worker');
-  installTemporalRuntime(logger);
+  // The SDK's and Arbiter's metrics on one Prometheus endpoint, when an address is set.
+  installTemporalRuntime(logger, 'INFO', workerMetricsAddressFromEnv());
   const settings = readTemporalSettings();
   const roles = readRoles();
   // Every worker of the process in the same version: a pinned run's activities go to its own version's workers.

@@ -46,6 +46,7 @@ import { describeOutcome, durationMs } from '../policies/evaluate';
 import type { ApprovalRequirement } from '../policies/schema';
 import { integrationActivity } from './activity-options';
 import type { AuditTrail } from './audit';
+import type { RunMetrics } from './metrics';
 import type { DecisionTrace } from './trace';
 
 /** Typed for senders; the handler still validates, since anyone who reaches Temporal can send anything. */
@@ -73,6 +74,8 @@ export interface ApprovalGateHooks {
    * only for runs from before decisions were signed, which replay as they ran.
    */
   signatures: (SignaturePolicy & StatementRun) | undefined;
+  /** Counts decisions that counted, expiries and refusals (workflows/metrics.ts). */
+  metrics?: Pick<RunMetrics, 'approvalDecided' | 'decisionRefused'>;
 }
 
 type Refusal = { ok: false; code: ApprovalRefusalCode; reason: string };
@@ -93,10 +96,10 @@ export class ApprovalGate {
     setHandler(decideUpdate, (decision) => this.accept(decision), {
       validator: (decision) => {
         const parsed = approvalDecisionSchema.safeParse(decision);
-        if (!parsed.success) throw refusalFailure({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
+        if (!parsed.success) throw this.refusedUpdate({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
         const check = this.check(parsed.data);
         // A refused update writes nothing to history; the caller gets the code and the reason.
-        if (!check.ok) throw refusalFailure(check);
+        if (!check.ok) throw this.refusedUpdate(check);
       },
     });
     setHandler(approvalQuery, () => this.view());
@@ -229,22 +232,23 @@ export class ApprovalGate {
   private accept(decision: ApprovalDecision): DecisionReceipt {
     const state = this.state!;
     const check = this.check(decision);
-    if (!check.ok) throw refusalFailure(check);
+    if (!check.ok) throw this.refusedUpdate(check);
     if (!check.duplicate) this.apply(decision, check);
     return { status: state.status, stillNeeded: approvalsStillNeeded(state), duplicate: check.duplicate };
   }
 
   private receiveSignal(raw: unknown): void {
     const parsed = approvalDecisionSchema.safeParse(raw);
-    if (!parsed.success) return this.refuse(readApproverId(raw), `malformed decision: ${describeIssues(parsed.error)}`, false);
+    if (!parsed.success) return this.refuse(readApproverId(raw), { ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` }, false);
     const check = this.check(parsed.data);
-    if (!check.ok) return this.refuse(parsed.data.approver.id, check.reason, !SIGNATURE_REFUSALS.has(check.code));
+    if (!check.ok) return this.refuse(parsed.data.approver.id, check, !SIGNATURE_REFUSALS.has(check.code));
     if (!check.duplicate) this.apply(parsed.data, check);
   }
 
   private apply(decision: ApprovalDecision, check: Accepted): void {
     const state = this.state!;
     applyDecision(state, decision, new Date().toISOString());
+    this.hooks.metrics?.approvalDecided(decision.decision);
     const verb = decision.decision === 'approve' ? 'approved' : 'rejected';
     this.hooks.audit.record({
       type: `approval.${verb}`,
@@ -259,7 +263,9 @@ export class ApprovalGate {
   }
 
   /** `verified`: the endpoint's signature vouched for the approver, so the refusal is theirs. */
-  private refuse(approverId: string, reason: string, verified: boolean): void {
+  private refuse(approverId: string, refusal: Refusal, verified: boolean): void {
+    const { reason } = refusal;
+    this.hooks.metrics?.decisionRefused(refusal.code);
     // Before signatures, every decision was taken at its word; those runs replay as they ran.
     const unverified = !verified && this.hooks.signatures !== undefined;
     const refused = this.hooks.trace.data.refusedDecisions;
@@ -270,6 +276,12 @@ export class ApprovalGate {
       actor: unverified ? { kind: 'system', id: 'arbiter' } : { kind: 'human', id: approverId },
       summary: unverified ? `a decision claiming to be ${approverId}'s refused: ${reason}` : `decision by ${approverId} refused: ${reason}`,
     });
+  }
+
+  /** An update refused by its validator (or its handler): counted, and answered with the code. */
+  private refusedUpdate(refusal: Refusal): ApplicationFailure {
+    this.hooks.metrics?.decisionRefused(refusal.code);
+    return refusalFailure(refusal);
   }
 
   private async escalate(requirement: ApprovalRequirement): Promise<void> {
@@ -301,6 +313,7 @@ export class ApprovalGate {
   private expire(requirement: ApprovalRequirement): void {
     if (!this.state) return;
     this.state.status = requirement.onExpiry === 'approve' ? 'expired-approved' : 'expired-rejected';
+    this.hooks.metrics?.approvalDecided('expired');
     this.hooks.trace.note(`approval expired after ${requirement.expireAfter}: ${requirement.onExpiry}`);
     this.hooks.audit.record({
       type: 'approval.expired',

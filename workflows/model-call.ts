@@ -8,6 +8,7 @@ import type { ChatProposalResult, NoProposalDetails } from '../activities/llm/ch
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
 import { failoverReserveUsd, routeModels, type RouteCandidate } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
+import { runMetrics } from './metrics';
 import type { DecisionTrace, ModelCallRecord } from './trace';
 
 /** The system prompt and the answer schema are about this many tokens; the request adds its own. */
@@ -41,7 +42,13 @@ export async function askModels<Result extends ChatProposalResult<unknown>>(plan
   const route = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: remainingRunUsd });
   const record: ModelCallRecord = { purpose: plan.purpose, route: route.summary, excluded: route.excluded, attempts: [] };
   trace.data.modelCalls.push(record);
-  if (route.candidates.length === 0) throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
+  const metrics = runMetrics(trace.data.process, plan.tenant);
+  if (route.candidates.length === 0) {
+    // Refused by the run's budget when a model would be allowed with the budget left out.
+    const unbudgeted = routeModels(bundle, { region: plan.region, estimatedInputTokens: plan.estimatedInputTokens, remainingRunBudgetUsd: Infinity });
+    if (unbudgeted.candidates.length > 0) metrics.budgetRefused('run');
+    throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
+  }
 
   // Enough for a failover with one repair per model, never more than the run has left.
   const worstCases = route.candidates.map((c) => c.worstCaseCostUsd);
@@ -72,6 +79,8 @@ export async function askModels<Result extends ChatProposalResult<unknown>>(plan
     const details = (err as { cause?: { details?: unknown[] } }).cause?.details?.[0] as Partial<NoProposalDetails> | undefined;
     if (details?.attempts) record.attempts = details.attempts;
     showBudget(details?.budget);
+    // The LLM activity refuses before any completion when the tenant's day grants nothing.
+    if (details?.budget?.grantedUsd === 0) metrics.budgetRefused('tenant-day');
     // Billed attempts count against the run's budget like a successful call.
     if (details?.costUsd) trace.addCall({ model: `no proposal (${record.attempts.length} attempts)`, tokensIn: 0, tokensOut: 0, costUsd: details.costUsd });
     throw err;

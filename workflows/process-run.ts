@@ -2,7 +2,7 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { proxyActivities, proxyLocalActivities, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
@@ -17,6 +17,7 @@ import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepAc
 import { investigate, type Investigation } from './agent';
 import { ApprovalGate, type CardDraft } from './approval';
 import { AuditTrail } from './audit';
+import { runMetrics, type RunMetrics } from './metrics';
 import { askModels, estimateInputTokens } from './model-call';
 import { pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
@@ -70,7 +71,12 @@ export async function runProcess<Result extends ProcessResult>(options: ProcessR
   try {
     outcome = await body(run);
   } catch (err) {
-    if (!(err instanceof RunEnded)) throw err;
+    if (!(err instanceof RunEnded)) {
+      // A Temporal failure ends the run (failed or cancelled); any other error only fails this
+      // workflow task, which is retried, and must not count once per retry.
+      if (err instanceof TemporalFailure) run.metrics.runFinished(isCancellation(err) ? 'cancelled' : 'failed');
+      throw err;
+    }
     outcome = err.outcome as Outcome<Result>;
   }
   return run.finish(outcome);
@@ -118,6 +124,8 @@ export class ProcessRun {
     private readonly audit: AuditTrail,
     private readonly gate: ApprovalGate,
     private readonly markers: { checksProposers: boolean; signatures: (SignaturePolicy & StatementRun) | undefined },
+    /** The run's counters (workflows/metrics.ts): emitted only while not replaying. */
+    readonly metrics: RunMetrics,
   ) {}
 
   // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
@@ -134,7 +142,8 @@ export class ProcessRun {
     const checksSignatures = runHas('checksSignatures');
     const attributes = new RunAttributes(process, tenant);
     const setStage = attributes.setStage;
-    const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation });
+    const metrics = runMetrics(process, tenant);
+    const saga = new Saga({ onStage: setStage, parallelCompensation: options.parallelCompensation, metrics });
     const trace = new DecisionTrace(process, () => saga.log);
     const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
     const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
@@ -161,12 +170,13 @@ export class ProcessRun {
       // Runs from before decisions were signed replay as they ran: their decisions were taken unsigned.
       signatures,
       personal: personalValuesOf(options.request, bundle.policy.ai.personalFields),
+      metrics,
       onPendingChange: (pending, stage) => {
         attributes.note({ key: ArbiterApprovalPending, value: pending });
         if (pending) setStage(stage);
       },
     });
-    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures });
+    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures }, metrics);
   }
 
   get policy(): PolicyBundle['policy'] {
@@ -266,6 +276,7 @@ export class ProcessRun {
     const proposer = proposerOf(this.obtained, this.markers.checksProposers);
     const decision = evaluatePolicy(this.bundle, proposer, facts);
     this.trace.data.decisions.push(decision);
+    this.metrics.policyDecided(decision.outcome);
     this.audit.record({
       type: 'policy.decided',
       actor: { kind: 'policy', id: this.bundle.ref },
@@ -334,6 +345,7 @@ export class ProcessRun {
   async finish<Result extends ProcessResult>(result: Outcome<Result>): Promise<Result> {
     this.trace.data.outcome = { outcome: result.outcome, reason: result.reason };
     this.attributes.setStage(result.outcome);
+    this.metrics.runFinished(result.outcome);
     this.audit.record({ type: 'run.finished', actor: { kind: 'system', id: 'arbiter' }, summary: `${result.outcome}: ${result.reason}`, changed: result });
     await this.audit.flush();
     // The result lands in the run's history, out of reach of whoever can edit the trail: it

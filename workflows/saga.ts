@@ -23,6 +23,7 @@ import {
 import { SagaStage } from '../common/constants';
 import { describeIssues } from '../common/validation';
 import { SAGA_DEFINITION_ERROR } from '../common/error-types';
+import type { RunMetrics } from './metrics';
 
 /** An operator's answer to a compensation that could not be done: retry it, or mark it done by hand. */
 export const resolveCompensationSignal = defineSignal<[ResolveCompensation]>('resolveCompensation');
@@ -45,6 +46,8 @@ export interface SagaOptions {
   onStage?: (stage: string) => void;
   /** Wait between forward retries of a step after the pivot. */
   forwardRetryInterval?: Duration;
+  /** Counts compensations done, stuck and resolved by hand (workflows/metrics.ts). */
+  metrics?: Pick<RunMetrics, 'compensation'>;
 }
 
 export type SagaOutcome<T> =
@@ -159,10 +162,12 @@ export class Saga {
       try {
         await c.undo();
         this.record({ step: c.step, kind: 'compensation', status: 'compensated' });
+        this.options.metrics?.compensation('compensated');
         return;
       } catch (err) {
         const failure = toStepFailure(c.step, err);
         this.record({ step: c.step, kind: 'compensation', status: 'stuck', error: failure.error });
+        this.options.metrics?.compensation('stuck');
         log.error('compensation is stuck; waiting for an operator', { step: c.step, errorType: failure.error.type });
         this.stuckSteps.add(c.step);
         this.options.onStage?.(SagaStage.compensationStuck);
@@ -179,6 +184,7 @@ export class Saga {
             operator: resolution.operator,
             reason: resolution.reason,
           });
+          this.options.metrics?.compensation('resolved-by-operator');
           return;
         }
         this.record({ step: c.step, kind: 'compensation', status: 'retrying', operator: resolution?.operator });

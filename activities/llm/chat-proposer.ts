@@ -26,6 +26,7 @@ import {
   type TranscriptRef,
   type TranscriptStore,
 } from './agent-turn';
+import { modelMetrics, type ModelMetrics } from './metrics';
 import { createProviderClients } from './providers';
 import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
 
@@ -135,7 +136,8 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   const sleep = deps.sleep ?? ((ms: number) => (activityContext()?.sleep(ms) ?? new Promise<void>((resolve) => setTimeout(resolve, ms))));
 
   async function propose<Request, Proposal>(task: ProposalTask<Request, Proposal>, input: ProposeInput<Request>): Promise<ChatProposalResult<Proposal>> {
-    if (!input.tenantBudget) return callModels(task, input, { attempts: [], spent: newSpend() });
+    const metrics = modelMetrics(input.tenantBudget?.tenant);
+    if (!input.tenantBudget) return callModels(task, input, { attempts: [], spent: newSpend(), metrics });
     const requested = parseBudgetReservation(input.tenantBudget);
     // Routing lists what the policy allows; which providers serve is this worker's to say. A
     // candidate that does not serve is reported when its turn comes, and reserves nothing.
@@ -146,6 +148,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
     if (!ledger) throw ApplicationFailure.nonRetryable('this LLM worker has no tenant budget ledger', INVALID_BUDGET_REQUEST);
 
     const budget = await ledger.reserve(reservation);
+    metrics.reserved(reservation, budget);
     if (budget.grantedUsd === 0) {
       const details: NoProposalDetails = { attempts: [], costUsd: 0, budget };
       throw ApplicationFailure.nonRetryable(
@@ -161,7 +164,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
       attempts.push({ modelId: candidate.modelId, outcome: `not called: worst case ${usd(candidate.worstCaseCostUsd)} over the ${usd(budget.grantedUsd)} the tenant's day granted` });
       return false;
     });
-    const state = { attempts, spent: newSpend(), budget };
+    const state = { attempts, spent: newSpend(), budget, metrics };
     let cancelled = false;
     try {
       const result = await callModels(task, { ...input, candidates: affordable, maxSpendUsd: Math.min(input.maxSpendUsd ?? Infinity, budget.grantedUsd) }, state);
@@ -178,9 +181,9 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
   async function callModels<Request, Proposal>(
     task: ProposalTask<Request, Proposal>,
     input: ProposeInput<Request>,
-    state: { attempts: ProposalAttempt[]; spent: Spend; budget?: BudgetGrant },
+    state: { attempts: ProposalAttempt[]; spent: Spend; budget?: BudgetGrant; metrics: ModelMetrics },
   ): Promise<ChatProposalResult<Proposal>> {
-    const { attempts, spent } = state;
+    const { attempts, spent, metrics } = state;
     let calls = 0;
 
     for (const candidate of input.candidates) {
@@ -222,11 +225,12 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
             // Every answered call is paid for, repairs and invalid answers included.
             const usage = response.usage;
             if (usage) {
+              const costUsd =
+                (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) / 1_000_000;
               spent.tokensIn += usage.prompt_tokens;
               spent.tokensOut += usage.completion_tokens;
-              spent.costUsd +=
-                (usage.prompt_tokens * candidate.inputUsdPerMillionTokens + usage.completion_tokens * candidate.outputUsdPerMillionTokens) /
-                1_000_000;
+              spent.costUsd += costUsd;
+              metrics.billed(candidate.modelId, { tokensIn: usage.prompt_tokens, tokensOut: usage.completion_tokens, costUsd });
             }
             const message = response.choices[0]?.message ?? { role: 'assistant' as const, content: '', refusal: null };
             return { message, model: response.model };
@@ -235,6 +239,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
             if (context?.cancellationSignal.aborted) throw error;
             failure = timeout.aborted ? { kind: 'transient', outcome: 'timeout' } : classifyFailure(error);
           }
+          metrics.completion(candidate.modelId, failure.kind);
           if (failure.kind === 'rate-limited') {
             if (budget.waits >= MAX_RATE_LIMIT_WAITS) {
               record('rate-limited, gave up');
@@ -258,12 +263,14 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
       if (!first) continue;
       let answer = first;
       let checked = checkAnswer(task, first.message);
+      metrics.completion(candidate.modelId, checked.ok ? 'ok' : 'invalid-output');
       if (!checked.ok) {
         record(`invalid output (${checked.problems})`);
         const repaired = await complete([...messages, ...buildRepairMessages(first.message.content ?? '', checked.problems)]);
         if (!repaired) continue;
         answer = repaired;
         checked = checkAnswer(task, repaired.message);
+        metrics.completion(candidate.modelId, checked.ok ? 'ok' : 'invalid-output');
         if (!checked.ok) {
           record(`invalid output after repair (${checked.problems})`);
           continue;
