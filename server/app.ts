@@ -12,6 +12,7 @@ import { bearerToken, HttpError, sendError, sendJson } from './http';
 import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
 import { refusalRecorder } from './refusal-audit';
+import type { EndpointMetrics } from './metrics';
 import type { AuditSink } from '../activities/audit';
 import type { DecisionSigningKey } from '../runtime/decision-key';
 import { loadPage, type PagePath } from './static-page';
@@ -32,6 +33,8 @@ export interface ApprovalServerDeps {
   decisionKey: DecisionSigningKey;
   /** The codec routes for the Temporal Web UI (server/codec-routes.ts); without it they answer 404. */
   codec?: Omit<CodecRoutesDeps, 'verifyToken'>;
+  /** Counts the refusals it answers (server/metrics.ts); served on the metrics listener, not here. */
+  metrics?: Pick<EndpointMetrics, 'countingRefusals'>;
 }
 
 export interface ApprovalServer {
@@ -70,7 +73,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
   const routes = approvalRoutes({
     source: temporalApprovalSource(temporal, logger, deps.temporalCalls),
     bodyBytes: limits.bodyBytes,
-    recordRefusal: refusalRecorder(deps.audit, logger),
+    recordRefusal: deps.metrics ? deps.metrics.countingRefusals(refusalRecorder(deps.audit, logger)) : refusalRecorder(deps.audit, logger),
     agentIds,
     decisionKey: deps.decisionKey,
   });

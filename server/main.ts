@@ -16,6 +16,8 @@ import { createApprovalServer } from './app';
 import { createTokenVerifier, type TokenVerifier } from './auth';
 import { endpointAuthFromEnv, type EndpointAuth } from './auth-config';
 import { codecSettingsFromEnv, type CodecSettings } from './codec-settings';
+import { metricsAddressFromEnv } from '../runtime/metrics';
+import { createEndpointMetrics, createMetricsServer, splitAddress, type MetricsServer } from './metrics';
 
 const DEFAULT_PORT = 8080;
 const logger = createLogger('arbiter-approvals');
@@ -37,6 +39,7 @@ runHttpEntry({
     let payloadKeys: PayloadKeyRing;
     let codec: CodecSettings;
     let decisionKey: DecisionSigningKey;
+    let metricsAddress: string | undefined;
     try {
       auth = endpointAuthFromEnv();
       verifyToken = createTokenVerifier(auth.tokens);
@@ -47,6 +50,8 @@ runHttpEntry({
       codec = codecSettingsFromEnv();
       // Runs take a person's decision only with this key's signature: no key, no endpoint.
       decisionKey = decisionKeyFromEnv();
+      // Its own listener: the figures name tenants, so they are not served on the approvers' port.
+      metricsAddress = metricsAddressFromEnv('ARBITER_ENDPOINT_METRICS_ADDRESS');
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -58,12 +63,23 @@ runHttpEntry({
     const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys) });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
-    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, decisionKey, signIn: auth.signIn, codec: { ...codec, keyRing: payloadKeys } });
+    const metrics = createEndpointMetrics(temporal, logger);
+    const approvals = createApprovalServer({ temporal, verifyToken, logger, audit, agentIds, decisionKey, signIn: auth.signIn, codec: { ...codec, keyRing: payloadKeys }, metrics });
 
     const bound = await approvals.listen(port, host);
     logger.info({ namespace: settings.namespace, temporal: settings.address, decisionKeyId: decisionKey.keyId }, `approvals endpoint on ${httpUrl(host, bound)}/`);
+    let metricsServer: MetricsServer | undefined;
+    if (metricsAddress) {
+      const token = process.env.ARBITER_ENDPOINT_METRICS_TOKEN || undefined;
+      if (!token) logger.warn('ARBITER_ENDPOINT_METRICS_TOKEN is not set: anyone who reaches the metrics address reads tenants\' backlogs');
+      metricsServer = createMetricsServer(metrics, { token, logger });
+      const { host: metricsHost, port: metricsPort } = splitAddress(metricsAddress);
+      const metricsBound = await metricsServer.listen(metricsPort, metricsHost);
+      logger.info(`endpoint metrics on ${httpUrl(metricsHost, metricsBound)}/metrics`);
+    }
     return {
       close: async () => {
+        await metricsServer?.close();
         await approvals.close();
         await audit.close();
         await connection.close();

@@ -7,21 +7,30 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
 import { dynamicConfigArgs } from '../../runtime/dev-server';
+import { workerTelemetry } from '../../runtime/metrics';
 import { findTemporalCli } from '../../runtime/temporal-cli';
 import { testDataConverter } from './payload-keys';
 import { bundleArbiterWorkflows } from '../../runtime/workflow-bundle';
 
 let runtimeInstalled = false;
 
-/** Keeps test output to warnings; a failing test prints its own assertions. */
-function installQuietRuntime(): void {
-  if (runtimeInstalled) return;
+/**
+ * Keeps test output to warnings; a failing test prints its own assertions. With an address, the
+ * runtime serves Prometheus metrics there as the worker's does (runtime/metrics.ts). The Runtime
+ * is one per process and installed once: a test file that scrapes metrics starts its server first.
+ */
+function installQuietRuntime(metricsAddress?: string): void {
+  if (runtimeInstalled) {
+    if (metricsAddress) throw new Error('the Temporal Runtime is installed already, without metrics; start the metrics test server first');
+    return;
+  }
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const telemetryOptions = workerTelemetry(metricsAddress);
+  Runtime.install({ logger: new DefaultLogger('ERROR'), ...(telemetryOptions && { telemetryOptions }) });
 }
 
-export async function startTestServer(): Promise<TestWorkflowEnvironment> {
-  installQuietRuntime();
+export async function startTestServer(options: { metricsAddress?: string } = {}): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime(options.metricsAddress);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalCli() },
