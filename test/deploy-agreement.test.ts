@@ -1,10 +1,13 @@
 // docker-compose.yml and `npm run cluster` run one shape from one deploy/ folder: these tests read
 // both (no server started) and check they cannot drift apart in what matters: the Temporal version,
 // the server config and its dynamic config, the schema step, the search attributes and the Web UI.
+// And compose's Prometheus and Grafana: they scrape where the services serve metrics, and query
+// only metrics Arbiter emits.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../common/constants';
+import { EndpointMetric, ModelMetric, WorkflowMetric } from '../common/metric-names';
 import { DEPLOY_FILES, SERVER_PORT_VARIABLES, serverArgs, storeEnv, uiEnv } from '../scripts/cluster/temporal';
 
 const ROOT = join(__dirname, '..');
@@ -100,5 +103,60 @@ describe('docker-compose.yml and npm run cluster', () => {
       .filter((line) => line.trim() && !line.startsWith('#'))
       .map((line) => line.trim().split(/\s+/));
     expect(listed).toEqual(ARBITER_SEARCH_ATTRIBUTES.map((key) => [key.name, key.type.charAt(0) + key.type.slice(1).toLowerCase()]));
+  });
+});
+
+describe("docker-compose.yml's metrics", () => {
+  const prometheusConfig = parseYaml(read('deploy/prometheus/prometheus.yml')) as {
+    rule_files: string[];
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[]; authorization?: { credentials_file: string } }[];
+  };
+  const job = (name: string) => {
+    const found = prometheusConfig.scrape_configs.find((c) => c.job_name === name);
+    if (!found) throw new Error(`prometheus.yml has no job ${name}`);
+    return found;
+  };
+  /** Where a service serves its metrics, as the compose network names it: `worker:9464`. */
+  const servedAt = (name: string, variable: string) => `${name}:${service(name).environment?.[variable]?.split(':').pop()}`;
+
+  it('scrape the worker and the endpoint where their metrics variables make them listen', () => {
+    expect(job('arbiter-worker').static_configs.flatMap((c) => c.targets)).toEqual([servedAt('worker', 'ARBITER_WORKER_METRICS_ADDRESS')]);
+    expect(job('arbiter-endpoint').static_configs.flatMap((c) => c.targets)).toEqual([servedAt('approvals', 'ARBITER_ENDPOINT_METRICS_ADDRESS')]);
+    // The token Prometheus sends is the one the endpoint checks, through the file its entrypoint writes.
+    expect(service('approvals').environment?.ARBITER_ENDPOINT_METRICS_TOKEN).toBe('${ARBITER_ENDPOINT_METRICS_TOKEN:-}');
+    expect(service('prometheus').environment?.ARBITER_ENDPOINT_METRICS_TOKEN).toBe('${ARBITER_ENDPOINT_METRICS_TOKEN:-}');
+    expect(entrypoint('prometheus')).toContain(`> ${job('arbiter-endpoint').authorization?.credentials_file};`);
+  });
+
+  it('run Prometheus on the config and alert rules in deploy/prometheus, and Grafana on the provisioning and dashboard in deploy/grafana', () => {
+    const configDir = service('prometheus').volumes?.find((v) => v.startsWith('./deploy/prometheus:'))?.split(':')[1];
+    expect(entrypoint('prometheus')).toContain(`--config.file=${configDir}/prometheus.yml`);
+    expect(prometheusConfig.rule_files).toEqual(['arbiter-alerts.yml']);
+    const grafanaMounts = service('grafana').volumes ?? [];
+    expect(grafanaMounts).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
+    const provider = parseYaml(read('deploy/grafana/provisioning/dashboards/arbiter.yml')) as { providers: { options: { path: string } }[] };
+    expect(grafanaMounts).toContain(`./deploy/grafana/dashboards:${provider.providers[0]!.options.path}:ro`);
+    const datasource = parseYaml(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string }[] };
+    const uids = new Set([...read('deploy/grafana/dashboards/arbiter.json').matchAll(/"uid": "([^"]+)"/g)].map((m) => m[1]));
+    uids.delete('arbiter');
+    expect([...uids]).toEqual([datasource.datasources[0]!.uid]);
+    expect(datasource.datasources[0]!.url).toBe('http://prometheus:9090');
+  });
+
+  it('query only the Arbiter metrics the workers and the endpoint emit, and alert on the four the operators asked for', () => {
+    // The runtime's exporter adds _total to counters; the one gauge among the model metrics has none.
+    const emitted = new Set([
+      ...Object.values(WorkflowMetric).map((name) => `${name}_total`),
+      ...Object.values(ModelMetric).map((name) => (name === ModelMetric.budgetUsedRatio ? name : `${name}_total`)),
+      ...Object.values(EndpointMetric),
+    ]);
+    const alerts = read('deploy/prometheus/arbiter-alerts.yml');
+    const queried = [alerts, read('deploy/grafana/dashboards/arbiter.json')].flatMap((text) => [...text.matchAll(/\barbiter_[a-z_]+/g)].map((m) => m[0]));
+    expect(queried.length).toBeGreaterThan(10);
+    expect(queried.filter((name) => !emitted.has(name))).toEqual([]);
+    const names = (parseYaml(alerts) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap((g) => g.rules.map((r) => r.alert));
+    expect(names).toEqual(
+      expect.arrayContaining(['ArbiterCompensationStuck', 'ArbiterApprovalNearExpiry', 'ArbiterTenantModelBudgetNearDailyLimit', 'ArbiterModelFailureRate']),
+    );
   });
 });
