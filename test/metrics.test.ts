@@ -104,7 +104,7 @@ async function workerScrapeOnce(before: Sample[], name: string, match: Record<st
   return waitFor(async () => {
     const now = await scrapeWorker();
     return rise(before, now, name, match) >= expected && now;
-  }, `${name} ${JSON.stringify(match)} to rise by ${expected}`);
+  }, `${name} ${JSON.stringify(match)} to rise by ${expected}`, 60_000);
 }
 
 /** Decides as the demo does: the card as shown now, then the decision, with the approver's own token. */
@@ -149,7 +149,7 @@ describe('metrics', () => {
       const pendingSeen = await waitFor(async () => {
         const samples = await scrapeEndpoint();
         return total(samples, EndpointMetric.approvalsPending, { process: 'refund', tenant: 'acme', kind: 'approval' }) === waiting.length && samples;
-      }, `${waiting.length} approvals pending on the endpoint`);
+      }, `${waiting.length} approvals pending on the endpoint`, 90_000);
 
       const answers: { status: number; code?: string }[] = [];
       await Promise.all(
@@ -208,7 +208,8 @@ describe('metrics', () => {
     const refusals = (samples: typeof endpointAfter) => total(samples, EndpointMetric.refusals, { process: 'refund', tenant: 'acme', code: refusedHere[0]!.code!, attempted: 'decision' });
     expect(refusals(endpointAfter) - refusals(endpointBefore)).toBe(1);
     expect(total(endpointAfter, EndpointMetric.visibilityUp)).toBe(1);
-  });
+    // Eight runs whose agents investigate over several turns, on cores shared with other test files.
+  }, 240_000);
 
   it("counts a model call the tenant's day cannot pay for as a budget refusal", async () => {
     const before = await scrapeWorker();
@@ -271,7 +272,7 @@ describe('metrics', () => {
       return total(now, EndpointMetric.compensationsStuck) === 0 && now;
     }, 'the stuck gauge to clear');
     expect(total(endpointAfter, EndpointMetric.compensationsStuck)).toBe(0);
-  });
+  }, 120_000);
 
   it("serves the endpoint's metrics on their own listener only, to the token, with no body", async () => {
     expect((await httpCall(endpointMetricsUrl, { path: '/metrics' })).status).toBe(401);
