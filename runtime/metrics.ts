@@ -9,15 +9,15 @@ import type { TelemetryOptions } from '@temporalio/worker';
  */
 export const PROMETHEUS_EXPORT = { countersTotalSuffix: true, useSecondsForDurations: true } as const;
 
-/** `host:port` as the runtime's exporter binds it: an IPv4 address or a name, and a port. */
-const ADDRESS = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/;
+/** `ip:port` as the runtime's exporter binds it (a socket address: no host names), IPv6 in brackets. */
+const ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
 
-/** A `host:port` from `variable`, undefined when unset; refuses anything else rather than serve nowhere. */
+/** An `ip:port` from `variable`, undefined when unset; refuses anything else rather than serve nowhere. */
 export function metricsAddressFromEnv(variable: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const value = env[variable]?.trim();
   if (!value) return undefined;
   const port = Number(ADDRESS.exec(value)?.[1] ?? NaN);
-  if (!Number.isInteger(port) || port > 65_535) throw new Error(`${variable} must be host:port (e.g. 127.0.0.1:9464), got "${value}"`);
+  if (!Number.isInteger(port) || port > 65_535) throw new Error(`${variable} must be ip:port (e.g. 127.0.0.1:9464 or [::1]:9464), got "${value}"`);
   return value;
 }
 

@@ -169,7 +169,7 @@ export function createMetricsServer(metrics: EndpointMetrics, options: { token?:
   return { server, listen: (port, host) => listenOn(server, port, host), close: () => closeServer(server, 5_000) };
 }
 
-/** `host:port` (as runtime/metrics.ts reads it) into what `listen` takes. */
+/** `ip:port` (as runtime/metrics.ts reads it) into what `listen` takes. */
 export function splitAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
