@@ -211,26 +211,29 @@ describe('metrics', () => {
     // Eight runs whose agents investigate over several turns, on cores shared with other test files.
   }, 240_000);
 
-  it("counts a model call the tenant's day cannot pay for as a budget refusal", async () => {
+  it("counts model calls refused for the run's budget and for the tenant's day, by budget", async () => {
     const before = await scrapeWorker();
-    const policyDir = copyPolicies((p) => {
-      (p.budgets as { perTenantDailyUsd: number }).perTenantDailyUsd = 0;
-    });
-    const trace = await arbiter.withArbiter(
-      async (client) => {
-        const { workflowId } = await client.start('refund', refundRequest({ tenant: 'acme', requestedBy: 'alice' }));
-        // No model can be paid for: the run asks a person for the proposal.
-        await waitFor(async () => (await client.getStatus(workflowId)).stage === 'awaiting-proposal', 'the human path');
-        const trace = await client.explain(workflowId);
-        await client.temporal.workflow.getHandle(workflowId).terminate('test done: nobody proposes');
-        return trace;
-      },
-      { integrations: recordingSystems().activities, lookups: fixtureLookups(), policyDir },
-    );
-    expect(trace.modelCalls.at(-1)?.budget).toMatch(/reserved 0\.0000 USD/);
-    const after = await workerScrapeOnce(before, WorkflowMetric.budgetRefusals, {}, 1);
+    /** Runs one refund under a policy with these budgets to the human path, and answers its trace. */
+    const refusedRun = (budgets: { perRunUsd?: number; perTenantDailyUsd?: number }) =>
+      arbiter.withArbiter(
+        async (client) => {
+          const { workflowId } = await client.start('refund', refundRequest({ tenant: 'acme', requestedBy: 'alice' }));
+          // No model can be paid for: the run asks a person for the proposal.
+          await waitFor(async () => (await client.getStatus(workflowId)).stage === 'awaiting-proposal', 'the human path');
+          const trace = await client.explain(workflowId);
+          await client.temporal.workflow.getHandle(workflowId).terminate('test done: nobody proposes');
+          return trace;
+        },
+        { integrations: recordingSystems().activities, lookups: fixtureLookups(), policyDir: copyPolicies((p) => Object.assign(p.budgets as object, budgets)) },
+      );
+    const day = await refusedRun({ perTenantDailyUsd: 0 });
+    expect(day.modelCalls.at(-1)?.budget).toMatch(/reserved 0\.0000 USD/);
+    const run = await refusedRun({ perRunUsd: 0 });
+    expect(run.modelCalls.at(-1)?.route).toMatch(/would break the run budget/);
+    const after = await workerScrapeOnce(before, WorkflowMetric.budgetRefusals, {}, 2);
     expect(rise(before, after, WorkflowMetric.budgetRefusals, { process: 'refund', tenant: 'acme', budget: 'tenant-day' })).toBe(1);
-    expect(rise(before, after, WorkflowMetric.budgetRefusals)).toBe(1);
+    expect(rise(before, after, WorkflowMetric.budgetRefusals, { process: 'refund', tenant: 'acme', budget: 'run' })).toBe(1);
+    expect(rise(before, after, WorkflowMetric.budgetRefusals)).toBe(2);
   });
 
   it('counts a stuck compensation once though its run replays on new workers, and the endpoint shows it stuck until an operator resolves it', async () => {
