@@ -8,6 +8,7 @@ import type { SingleRunFigures } from './single-run';
 import { ratio as divide, type Percentiles } from './stats';
 import type { WaitingFigures } from './waiting-scale';
 import type { WorkflowCpuFigures } from './workflow-cpu';
+import type { CpuSetting } from './workflow-cpu-attribution';
 
 export interface BenchResults {
   date: string;
@@ -75,6 +76,7 @@ export function renderTables(results: BenchResults): string {
       ...kindTable(`Workflow CPU: one auto refund's history replayed ${workflowCpu.replaysPerRound} times, median of ${workflowCpu.rounds} rounds`, [
         row('CPU per replayed run (ms)', cpu.arbiter, cpu.bare, workflowCpu.ratio),
         row('history events', events.arbiter, events.bare, divide(events.arbiter, events.bare)),
+        ...workflowCpuAttributionRows(workflowCpu),
       ]),
     );
   }
@@ -149,6 +151,19 @@ function row(name: string, arbiter: number, bare: number, ratio: number): string
 }
 
 /** A CPU figure that /proc may not have (off Linux): a dash then. */
+/** The same replays with the SDK's per-run costs switched off one at a time, and what each is paid per. */
+function workflowCpuAttributionRows(figures: WorkflowCpuFigures): string[] {
+  const { cpuMsPerRunBySetting: by, counts } = figures;
+  const settingRow = (setting: CpuSetting, name: string) => row(name, by[setting].arbiter, by[setting].bare, divide(by[setting].arbiter, by[setting].bare));
+  return [
+    settingRow('no call timeout', 'CPU per replayed run, no watchdog per call into the workflow (ms)'),
+    settingRow('no promise hook', 'CPU per replayed run, no stack trace per workflow promise (ms)'),
+    settingRow('neither', 'CPU per replayed run, neither (ms)'),
+    row('calls into the workflow context per run', counts.arbiter.contextCallsPerRun, counts.bare.contextCallsPerRun, divide(counts.arbiter.contextCallsPerRun, counts.bare.contextCallsPerRun)),
+    row('promises created in workflow code per run', counts.arbiter.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun, divide(counts.arbiter.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun)),
+  ];
+}
+
 function cpuRow(name: string, arbiter: number | undefined, bare: number | undefined): string {
   const ratioText = arbiter !== undefined && bare !== undefined ? String(divide(arbiter, bare)) : '—';
   return `| ${name} | ${arbiter ?? '—'} | ${bare ?? '—'} | ${ratioText} |`;

@@ -2,7 +2,9 @@
 // One auto refund of each kind is run, its history fetched, and the history replayed many times
 // on a replay worker with the kind's own bundle: a replay runs exactly the workflow code of the
 // run (module set-up, every activation, the SDK's own work) and nothing else. Figures are CPU
-// time of this process per replayed run, taking turns between the kinds.
+// time of this process per replayed run, taking turns between the kinds. Each round also replays
+// with the SDK's per-call timeout and its promise hook switched off, one at a time
+// (workflow-cpu-attribution.ts), to tell where the difference between the kinds comes from.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -10,6 +12,7 @@ import { testDataConverter } from '../test/helpers/payload-keys';
 import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
 import { percentiles, ratio } from './stats';
+import { CPU_SETTINGS, countWhileReplaying, withCpuSetting, type CpuSetting, type ReplayCounts } from './workflow-cpu-attribution';
 
 export interface WorkflowCpuFigures {
   replaysPerRound: number;
@@ -18,28 +21,40 @@ export interface WorkflowCpuFigures {
   cpuMsPerRun: Record<SagaKind, number>;
   eventsPerRun: Record<SagaKind, number>;
   ratio: number;
+  /** Median CPU ms per replayed run with each of the SDK's per-run costs switched off (diagnosis only). */
+  cpuMsPerRunBySetting: Record<CpuSetting, Record<SagaKind, number>>;
+  counts: Record<SagaKind, ReplayCounts>;
 }
 
 const KINDS: SagaKind[] = ['arbiter', 'bare'];
 
 export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpuFigures> {
-  const replays = ctx.options.quick ? 30 : 150;
+  const replays = ctx.options.quick ? 30 : 100;
   const rounds = ctx.options.quick ? 2 : 5;
   const histories = {} as Record<SagaKind, temporal.api.history.v1.IHistory>;
   for (const kind of KINDS) histories[kind] = await recordOneRun(ctx, kind);
 
-  const samples: Record<SagaKind, number[]> = { arbiter: [], bare: [] };
-  // Rounds alternate the kinds, so drift in the machine's load touches each alike.
+  const samples = Object.fromEntries(CPU_SETTINGS.map((setting) => [setting, { arbiter: [] as number[], bare: [] as number[] }])) as Record<CpuSetting, Record<SagaKind, number[]>>;
+  // Rounds take turns between the settings and the kinds, so drift in the machine's load touches each alike.
   for (let round = 0; round < rounds; round++) {
-    for (const kind of KINDS) samples[kind].push(await cpuPerReplay(ctx, kind, histories[kind], replays));
+    for (const setting of CPU_SETTINGS) {
+      for (const kind of KINDS) samples[setting][kind].push(await withCpuSetting(setting, () => cpuPerReplay(ctx, kind, histories[kind], replays)));
+    }
   }
-  const cpuMsPerRun = { arbiter: percentiles(samples.arbiter).p50, bare: percentiles(samples.bare).p50 };
+  const median = (setting: CpuSetting) => ({ arbiter: percentiles(samples[setting].arbiter).p50, bare: percentiles(samples[setting].bare).p50 });
+  const cpuMsPerRunBySetting = Object.fromEntries(CPU_SETTINGS.map((setting) => [setting, median(setting)])) as Record<CpuSetting, Record<SagaKind, number>>;
+  const cpuMsPerRun = cpuMsPerRunBySetting['as shipped'];
+  const counted = 10;
+  const counts = {} as Record<SagaKind, ReplayCounts>;
+  for (const kind of KINDS) counts[kind] = await countWhileReplaying(counted, () => replay(ctx, kind, histories[kind], counted));
   return {
     replaysPerRound: replays,
     rounds,
     cpuMsPerRun,
     eventsPerRun: { arbiter: histories.arbiter.events?.length ?? 0, bare: histories.bare.events?.length ?? 0 },
     ratio: ratio(cpuMsPerRun.arbiter, cpuMsPerRun.bare),
+    cpuMsPerRunBySetting,
+    counts,
   };
 }
 
@@ -55,15 +70,19 @@ async function recordOneRun(ctx: BenchContext, kind: SagaKind): Promise<temporal
 
 /** CPU milliseconds per run, replaying `history` `count` times on one replay worker (after one uncounted replay). */
 async function cpuPerReplay(ctx: BenchContext, kind: SagaKind, history: temporal.api.history.v1.IHistory, count: number): Promise<number> {
+  await replay(ctx, kind, history, 1);
+  const before = process.cpuUsage();
+  await replay(ctx, kind, history, count);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / count;
+}
+
+async function replay(ctx: BenchContext, kind: SagaKind, history: temporal.api.history.v1.IHistory, count: number): Promise<void> {
   const workflowId = `cpu-replay-${kind}`;
-  const runs = function* (n: number) {
-    for (let i = 0; i < n; i++) yield { workflowId, history };
+  const runs = function* () {
+    for (let i = 0; i < count; i++) yield { workflowId, history };
   };
   // The histories were written by encrypting workers: a replay decrypts them as a real one does.
   const options = { workflowBundle: ctx.bundles[kind], replayName: `cpu-${kind}`, dataConverter: testDataConverter() };
-  for await (const result of Worker.runReplayHistories(options, runs(1))) if (result.error) throw result.error;
-  const before = process.cpuUsage();
-  for await (const result of Worker.runReplayHistories(options, runs(count))) if (result.error) throw result.error;
-  const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000 / count;
+  for await (const result of Worker.runReplayHistories(options, runs())) if (result.error) throw result.error;
 }
