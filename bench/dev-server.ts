@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEV_SERVER_DYNAMIC_CONFIG, dynamicConfigArgs, freePort, killGroup, startDevArgs, stopProcessGroup, temporalAnswers, waitUntilAnswering } from '../runtime/dev-server';
 import { findTemporalCli } from '../runtime/temporal-cli';
 import { testDataConverter } from '../test/helpers/payload-keys';
+import type { BenchServer } from './harness';
 import type { BenchOptions, Persistence } from './options';
 
 /** What a bench dev server is started with: its persistence, and dynamic config over Arbiter's defaults. */
@@ -17,16 +18,10 @@ export type ServerSettings = Pick<BenchOptions, 'persistence' | 'dynamicConfig'>
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 
-export interface DevServer {
+export interface DevServer extends BenchServer {
   persistence: Persistence;
-  address: string;
   /** The CLI arguments that chose the persistence, as the results file reports them. */
   persistenceArgs: string[];
-  /** The server's process id, for its CPU time. */
-  pid: number | undefined;
-  /** A client and a worker connection to this server (teardown leaves the server running). */
-  env: TestWorkflowEnvironment;
-  stop(): Promise<void>;
 }
 
 /** Each server still running, with its data folder and how to stop it in order. */

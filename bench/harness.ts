@@ -1,33 +1,43 @@
 // What every measurement shares: the dev server, the two workflow bundles, the model server, the
 // integration activities, and Arbiter's own workers (the test harness's withArbiterWorkers, so
 // the bench runs exactly the activity sets the tests run, wherever they are registered).
-import { registerBenchOrder } from './systems';
+import { benchOrderRecord, registerBenchOrder } from './systems';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ArbiterClient } from '../client';
 import { createFileBudgetLedger, type IntegrationActivities } from '../activities';
 import type { ProposeRefundInput } from '../activities/llm/chat-proposer';
-import type { RefundRequest } from '../common/refund-schemas';
+import type { OrderRecord, RefundRequest } from '../common/refund-schemas';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
 import { singleCallPolicies } from '../test/helpers/policies';
 import { routeModels } from '../policies/routing';
 import type { PolicyBundle } from '../policies/schema';
-import { withArbiterWorkers } from '../test/helpers/workers';
+import { withArbiterWorkers, type WorkerSetup } from '../test/helpers/workers';
 import { readTemporalSettings } from '../runtime/config';
 import { estimateInputTokens } from '../workflows/model-call';
 import type { refund } from '../workflows/refund';
 import type { bareRefund, BareRefundInput } from './workflows/bare-refund';
-import type { DevServer } from './dev-server';
 import type { BenchOptions } from './options';
 
 export type SagaKind = 'arbiter' | 'bare';
 
+/** A Temporal server a measurement drives: a dev server (dev-server.ts), or temporal-server on PostgreSQL (temporal-postgres.ts). */
+export interface BenchServer {
+  address: string;
+  /** The server's process id, for its CPU time. */
+  pid: number | undefined;
+  /** A client and a worker connection to this server (teardown leaves the server running). */
+  env: TestWorkflowEnvironment;
+  stop(): Promise<void>;
+}
+
 export interface BenchContext {
-  server: DevServer;
+  server: BenchServer;
   /**
    * Arbiter's real bundle (workflows/index.ts), and the bare one (bench/workflows/index.ts) without
    * Arbiter's modules: the SDK keeps a module cache per run, so every cached run evaluates and
@@ -37,6 +47,8 @@ export interface BenchContext {
   /** The stand-in model server's base URL, shared by every worker and the direct calls. */
   modelUrl: string;
   integrations: IntegrationActivities;
+  /** The stand-in systems' address in `--systems standins` mode, for worker processes. */
+  standInsUrl?: string;
   options: BenchOptions;
   /** Audit files and budget ledgers of every worker set; removed when the bench ends. */
   scratchDir: string;
@@ -47,26 +59,34 @@ export const BENCH_TENANT = 'bench';
 
 /** Runs Arbiter's workflow, integrations and LLM workers, with the `kind` bundle, on a fresh task queue for `fn`. */
 export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue: string) => Promise<T>, integrations = ctx.integrations): Promise<T> {
-  const dir = mkdtempSync(path.join(ctx.scratchDir, 'workers-'));
-  return withArbiterWorkers(
-    ctx.server.env,
-    ctx.bundles[kind],
-    {
-      integrations,
-      modelUrl: ctx.modelUrl,
-      auditPath: path.join(dir, 'audit.jsonl'),
-      budgetLedger: createFileBudgetLedger(path.join(dir, 'model-budget.json')),
-      // The bare saga asks one model once: Arbiter's agent does the same here (no look-ups), so
-      // the figures compare the two sagas' machinery, not an investigation with a single call.
-      policyDir: singleCallPolicyDir(),
-    },
-    fn,
-  );
+  return withArbiterWorkers(ctx.server.env, ctx.bundles[kind], benchWorkerSetup(ctx.scratchDir, ctx.modelUrl, integrations), fn);
+}
+
+/**
+ * What every bench worker set runs with, in this process or a worker process of its own
+ * (worker-process.ts, which is handed this process's `policyDir`).
+ */
+export function benchWorkerSetup(scratchDir: string, modelUrl: string, integrations: IntegrationActivities, policyDir = singleCallPolicyDir()): WorkerSetup {
+  const dir = mkdtempSync(path.join(scratchDir, 'workers-'));
+  return {
+    integrations,
+    modelUrl,
+    auditPath: path.join(dir, 'audit.jsonl'),
+    budgetLedger: createFileBudgetLedger(path.join(dir, 'model-budget.json')),
+    // The bare saga asks one model once: Arbiter's agent does the same here (no look-ups), so
+    // the figures compare the two sagas' machinery, not an investigation with a single call.
+    policyDir,
+  };
 }
 
 let singleCall: string | undefined;
-function singleCallPolicyDir(): string {
-  return (singleCall ??= singleCallPolicies());
+/** The shipped policies with one-call agents, copied once per bench run and removed when it ends. */
+export function singleCallPolicyDir(): string {
+  if (singleCall === undefined) {
+    const dir = (singleCall = singleCallPolicies());
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return singleCall;
 }
 
 export function newScratchDir(): string {
@@ -108,17 +128,27 @@ export function batchTag(name: string): string {
  * 20 EUR runs on its own (rule refund-small), 740 EUR needs one support-lead.
  */
 export function refundRequest(tag: string, i: number, amount: number): RefundRequest {
-  const id = `${tag}-${i}`;
-  const request: RefundRequest = {
+  const request = benchRequest(`${tag}-${i}`, amount);
+  registerBenchOrder(request);
+  return request;
+}
+
+/** The order of a refundRequest of `amount` EUR, from the order's id alone, for a worker process that never sees the request. */
+export function benchOrderOf(orderId: string, amount: number): OrderRecord | undefined {
+  return orderId.startsWith(ORDER_PREFIX) ? benchOrderRecord(benchRequest(orderId.slice(ORDER_PREFIX.length), amount)) : undefined;
+}
+
+const ORDER_PREFIX = 'ord-';
+
+function benchRequest(id: string, amount: number): RefundRequest {
+  return {
     requestId: `req-${id}`,
     tenant: BENCH_TENANT,
     customer: { id: `cust-${id}`, tier: 'standard', region: 'eu' },
-    order: { id: `ord-${id}`, amount, currency: 'EUR' },
+    order: { id: `${ORDER_PREFIX}${id}`, amount, currency: 'EUR' },
     message: 'The parcel arrived broken.',
     requestedBy: 'support-bot',
   };
-  registerBenchOrder(request);
-  return request;
 }
 
 let refundPolicy: PolicyBundle | undefined;

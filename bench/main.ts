@@ -1,5 +1,6 @@
 // `npm run bench`: what Arbiter costs on top of Temporal, measured on a real dev server with the
-// workers in this process. Prints Markdown tables and writes every figure to bench/results.json.
+// workers in this process; `--cluster` also on temporal-server with PostgreSQL, with the workers in
+// processes of their own. Prints Markdown tables and writes every figure to bench/results.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
 import { measureApprovals } from './approval-latency';
+import { describeCluster, measureCluster } from './cluster';
 import { serverFlags, stopAllDevServers, withDevServer } from './dev-server';
 import { newScratchDir, type BenchContext } from './harness';
 import { measureLlm } from './llm-overhead';
@@ -21,8 +23,10 @@ import { renderTables, type BenchResults } from './report';
 import { measureSagas } from './saga-throughput';
 import { measureSingleRuns } from './single-run';
 import { startSystems } from './systems';
+import { stopAllPostgresServers } from './temporal-postgres';
 import { measureWorkflowCpu } from './workflow-cpu';
 import { defaultMaxCachedWorkflows, measureWaiting } from './waiting-scale';
+import { stopAllWorkerProcesses } from './worker-processes';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -35,11 +39,17 @@ async function main(): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   // Decisions are signed, as the endpoint signs them, with a key made for this bench run.
   useEphemeralDecisionKey();
-  // Ctrl-C stops the dev servers in order; the exit hook in dev-server.ts is the backstop.
+  // Ctrl-C stops the worker processes, then the servers in order (and drops the bench's databases);
+  // the exit hooks in worker-processes.ts, dev-server.ts and temporal-postgres.ts are the backstop.
+  // A second signal while stopping (npm and tsx pass Ctrl-C on as well) must not end the bench
+  // before the databases are dropped, so every signal is handled and only the first acts.
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      say(`\n${signal}: stopping the dev servers`);
-      void stopAllDevServers().finally(() => process.exit(130));
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      say(`\n${signal}: stopping the workers and the servers`);
+      void stopEverything().finally(() => process.exit(130));
     });
   }
 
@@ -59,7 +69,7 @@ async function main(): Promise<number> {
       arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
     };
-    const shared = { bundles, modelUrl, integrations: systems.activities, options, scratchDir };
+    const shared = { bundles, modelUrl, integrations: systems.activities, standInsUrl: systems.standInsUrl, options, scratchDir };
     if (has('saga')) {
       say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time, each kind on a dev server of its own`);
       results.saga = await measureSagas(shared);
@@ -94,11 +104,19 @@ async function main(): Promise<number> {
       say(`5. dev server persistence: the bare saga, ${options.runs} runs per mode`);
       results.persistence = await measurePersistence(shared, say);
     }
+    if (has('cluster')) {
+      say(
+        `8. cluster: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time, on the dev server and on temporal-server with PostgreSQL, ` +
+          `with ${options.workerProcesses.join(', then ')} worker process${options.workerProcesses.join() === '1' ? '' : 'es'}; each kind on a server and workers of its own`,
+      );
+      results.cluster = await describeCluster(options, say);
+      await measureCluster(shared, results.cluster, say);
+    }
   } catch (err) {
     failed = true;
     results.error = err instanceof Error ? err.message : String(err);
   } finally {
-    await stopAllDevServers();
+    await stopEverything();
     await systems.close();
     await modelServer.close();
   }
@@ -110,6 +128,11 @@ async function main(): Promise<number> {
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`results: ${path.relative(process.cwd(), out)}`);
   return failed ? 1 : 0;
+}
+
+async function stopEverything(): Promise<void> {
+  await stopAllWorkerProcesses();
+  await Promise.all([stopAllDevServers(), stopAllPostgresServers()]);
 }
 
 function describeRun(options: BenchOptions): BenchResults {

@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util';
 
 export const MEASUREMENTS = ['single', 'saga', 'cpu', 'llm', 'approval', 'waiting', 'persistence'] as const;
-export type Measurement = (typeof MEASUREMENTS)[number];
+/** Measurement 8 needs PostgreSQL and temporal-server, so only `--cluster` runs it, and on its own. */
+export type Measurement = (typeof MEASUREMENTS)[number] | 'cluster';
 
 /** How the dev server persists: in memory (its default), a SQLite file, or a SQLite file in WAL mode with NORMAL sync. */
 export const PERSISTENCE_MODES = ['memory', 'file', 'wal'] as const;
@@ -28,12 +29,15 @@ export interface BenchOptions {
   /** Dynamic config values over the dev servers' defaults (runtime/dev-server.ts), to compare settings. */
   dynamicConfig: Record<string, number | boolean | string>;
   systems: Systems;
+  /** Worker process counts the cluster measurement runs each server with, in order. */
+  workerProcesses: number[];
   only: Measurement[];
   out: string;
   quick: boolean;
 }
 
 const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, singleRuns: 100, warmup: 20, histories: 5 };
+const DEFAULT_WORKER_PROCESSES = [1, 2];
 const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, singleRuns: 20, warmup: 5, histories: 3 };
 
 export const USAGE = `npm run bench -- [flags]
@@ -50,6 +54,9 @@ export const USAGE = `npm run bench -- [flags]
   --dynamic-config K=V  a dev server dynamic config value over Arbiter's defaults; repeatable
   --systems MODE        integration activities answer ${SYSTEMS_MODES.join(' | ')} (default instant)
   --only LIST           comma-separated subset of ${MEASUREMENTS.join(',')}
+  --cluster             only measurement 8: the saga throughput on the dev server and on temporal-server
+                        with PostgreSQL, workers in processes of their own (needs PostgreSQL; docs/performance.md)
+  --worker-processes L  worker process counts for --cluster, comma-separated (default ${DEFAULT_WORKER_PROCESSES.join(',')})
   --out FILE            results file (default bench/results.json)
 `;
 
@@ -70,12 +77,19 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       persistence: { type: 'string', default: 'memory' },
       systems: { type: 'string', default: 'instant' },
       only: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      'worker-processes': { type: 'string' },
       out: { type: 'string', default: 'bench/results.json' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) return 'help';
   const base = values.quick ? QUICK : FULL;
+  if (values.cluster && values.only) throw new Error('--cluster runs measurement 8 on its own; leave out --only');
+  // The PostgreSQL server reads deploy/dynamicconfig/arbiter.yaml (the same values as the dev
+  // server's defaults): an override on one server only would make the two columns unlike.
+  if (values.cluster && values['dynamic-config'].length) throw new Error('--cluster compares the two servers on the same dynamic config; leave out --dynamic-config');
+  if (values['worker-processes'] && !values.cluster) throw new Error('--worker-processes is a setting of --cluster');
   return {
     runs: count('--runs', values.runs, base.runs),
     concurrency: count('--concurrency', values.concurrency, base.concurrency),
@@ -88,7 +102,10 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     persistence: oneOf('--persistence', values.persistence, PERSISTENCE_MODES),
     dynamicConfig: Object.fromEntries(values['dynamic-config'].map(dynamicConfigValue)),
     systems: oneOf('--systems', values.systems, SYSTEMS_MODES),
-    only: values.only ? values.only.split(',').map((name) => oneOf('--only', name.trim(), MEASUREMENTS)) : [...MEASUREMENTS],
+    workerProcesses: values['worker-processes']
+      ? values['worker-processes'].split(',').map((n) => count('--worker-processes', n.trim(), 1))
+      : DEFAULT_WORKER_PROCESSES,
+    only: values.cluster ? ['cluster'] : values.only ? values.only.split(',').map((name) => oneOf('--only', name.trim(), MEASUREMENTS)) : [...MEASUREMENTS],
     out: values.out,
     quick: values.quick,
   };

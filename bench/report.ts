@@ -1,5 +1,6 @@
 // The results file and the tables printed from it (Markdown, so they paste into the README as they are).
 import type { ApprovalFigures } from './approval-latency';
+import type { ClusterFigures, ClusterRow } from './cluster';
 import type { LlmFigures } from './llm-overhead';
 import type { BenchOptions } from './options';
 import type { PersistenceRow } from './persistence';
@@ -31,6 +32,7 @@ export interface BenchResults {
   approval?: ApprovalFigures;
   waiting?: WaitingFigures;
   persistence?: PersistenceRow[];
+  cluster?: ClusterFigures;
   /** Set when a measurement failed; the figures before it are kept. */
   error?: string;
 }
@@ -137,8 +139,44 @@ export function renderTables(results: BenchResults): string {
       '',
     );
   }
+  if (results.cluster) out.push(...clusterTables(results.cluster, p));
   if (results.error) out.push(`Stopped early: ${results.error}`, '');
   return out.join('\n');
+}
+
+const SERVER_NAMES: Record<ClusterRow['server'], string> = { 'dev-server': 'dev server', postgres: 'temporal-server, PostgreSQL' };
+
+/** Measurement 8: throughput and latency per server and worker count, then where each run's CPU went. */
+function clusterTables(cluster: ClusterFigures, p: BenchResults['parameters']): string[] {
+  const both = (a: number, b: number, r: number) => `${a} / ${b} (${r})`;
+  const ms = (n: number | undefined) => (n === undefined ? '—' : String(n));
+  const cpuRowOf = (row: ClusterRow, kind: 'arbiter' | 'bare') => {
+    const c = row[kind].cpu;
+    const total = [c.serverMsPerRun, c.postgresMsPerRun, c.postgresSharedMsPerRun, c.workersMsPerRun, c.benchProcessMsPerRun].reduce<number>((sum, n) => sum + (n ?? 0), 0);
+    const cells = [c.serverMsPerRun, c.postgresMsPerRun, c.postgresSharedMsPerRun, c.workersMsPerRun, c.benchProcessMsPerRun].map(ms);
+    return `| ${SERVER_NAMES[row.server]} | ${row.workerProcesses} | ${kind === 'arbiter' ? 'Arbiter' : 'bare'} | ${cells.join(' | ')} | ${Math.round(total * 10) / 10} | ${c.coresBusy ?? '—'} |`;
+  };
+  const { postgres } = cluster;
+  return [
+    `### Cluster: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time, workers in processes of their own`,
+    '',
+    `Dev server: \`${cluster.devServer.serverArgs.join(' ')}\`. temporal-server ${postgres.temporalServer} (${postgres.deployFiles.join(', ')}) on PostgreSQL ${postgres.postgresql} (${postgres.durability}).`,
+    '',
+    '| server | worker processes | runs/s: Arbiter / bare (ratio) | p50 (ms): Arbiter / bare (ratio) | p95 (ms): Arbiter / bare (ratio) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...cluster.rows.map(
+      (row) =>
+        `| ${SERVER_NAMES[row.server]} | ${row.workerProcesses} | ${both(row.arbiter.runsPerSecond, row.bare.runsPerSecond, row.ratio.runsPerSecond)} | ` +
+        `${both(row.arbiter.latencyMs.p50, row.bare.latencyMs.p50, row.ratio.p50)} | ${both(row.arbiter.latencyMs.p95, row.bare.latencyMs.p95, row.ratio.p95)} |`,
+    ),
+    '',
+    '#### Where a run\'s CPU goes (ms per completed run)',
+    '',
+    '| server | worker processes | saga | Temporal server | PostgreSQL: its backends | PostgreSQL: shared background | worker processes | bench process (client, model stand-in) | total | cores busy |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...cluster.rows.flatMap((row) => [cpuRowOf(row, 'arbiter'), cpuRowOf(row, 'bare')]),
+    '',
+  ];
 }
 
 /** A table of Arbiter against the bare saga: its heading, header and rows, then a blank line. */

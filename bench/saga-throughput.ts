@@ -2,7 +2,7 @@
 // the same workers: completed runs per second, start-to-result latency, history events per run.
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { cpuMeter, type CpuSplit } from './cpu-time';
+import { cpuMeter, type CpuReading, type CpuSplit } from './cpu-time';
 import { withDevServer } from './dev-server';
 import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
@@ -16,7 +16,7 @@ export interface ThroughputFigures {
   wallSeconds: number;
   runsPerSecond: number;
   latencyMs: Percentiles;
-  /** CPU per counted run, split between the dev server and this process (client, workers, activities). */
+  /** CPU per counted run, split between the server and this process (client, workers, activities), and in the cluster measurement the worker processes and PostgreSQL. */
   cpu: CpuSplit;
   /** Over the first few runs; Arbiter's count varies a little with timing (how completions share workflow tasks). */
   history: { sampled: number; eventsPerRun: number; eventsMin: number; eventsMax: number; bytesPerRun: number };
@@ -26,7 +26,15 @@ export interface SagaFigures {
   arbiter: ThroughputFigures;
   bare: ThroughputFigures;
   /** Arbiter over bare: above 1 for latency and history, below 1 for throughput. */
-  ratio: { runsPerSecond: number; p50: number; p95: number; p99: number; eventsPerRun: number };
+  ratio: SagaRatio;
+}
+
+export interface SagaRatio {
+  runsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  eventsPerRun: number;
 }
 
 /**
@@ -41,25 +49,32 @@ export async function measureSagas(ctx: Omit<BenchContext, 'server'>): Promise<S
     withDevServer(ctx.options, (server) => withWorkers({ ...ctx, server }, kind, (taskQueue) => runBatch({ ...ctx, server }, taskQueue, kind, { runs, concurrency, warmup })));
   const bare = await batch('bare');
   const arbiter = await batch('arbiter');
+  return { arbiter, bare, ratio: sagaRatio(arbiter, bare) };
+}
+
+export function sagaRatio(arbiter: ThroughputFigures, bare: ThroughputFigures): SagaRatio {
   return {
-    arbiter,
-    bare,
-    ratio: {
-      runsPerSecond: ratio(arbiter.runsPerSecond, bare.runsPerSecond),
-      p50: ratio(arbiter.latencyMs.p50, bare.latencyMs.p50),
-      p95: ratio(arbiter.latencyMs.p95, bare.latencyMs.p95),
-      p99: ratio(arbiter.latencyMs.p99, bare.latencyMs.p99),
-      eventsPerRun: ratio(arbiter.history.eventsPerRun, bare.history.eventsPerRun),
-    },
+    runsPerSecond: ratio(arbiter.runsPerSecond, bare.runsPerSecond),
+    p50: ratio(arbiter.latencyMs.p50, bare.latencyMs.p50),
+    p95: ratio(arbiter.latencyMs.p95, bare.latencyMs.p95),
+    p99: ratio(arbiter.latencyMs.p99, bare.latencyMs.p99),
+    eventsPerRun: ratio(arbiter.history.eventsPerRun, bare.history.eventsPerRun),
   };
 }
 
-/** Starts `runs` sagas, `concurrency` at a time, each awaited to its result; warm-up runs are not counted. */
+/**
+ * Starts `runs` sagas, `concurrency` at a time, each awaited to its result; warm-up runs are not
+ * counted. `startCpuMeter` counts the CPU of the processes involved (by default the server and this process).
+ */
 export async function runBatch(
   ctx: BenchContext,
   taskQueue: string,
   kind: SagaKind,
   size: { runs: number; concurrency: number; warmup: number },
+  startCpuMeter: () => Promise<CpuReading> = async () => {
+    const meter = cpuMeter(ctx.server.pid);
+    return async (runs) => meter(runs);
+  },
 ): Promise<ThroughputFigures> {
   const tag = batchTag(kind);
   const runOne = async (i: number): Promise<WorkflowHandle> => {
@@ -73,8 +88,8 @@ export async function runBatch(
   await pool(size.warmup, size.concurrency, async (i) => void (await runOne(-1 - i)));
   const latencies: number[] = [];
   const handles: WorkflowHandle[] = [];
+  const cpu = await startCpuMeter();
   const startedAt = performance.now();
-  const cpu = cpuMeter(ctx.server.pid);
   await pool(size.runs, size.concurrency, async (i) => {
     const t0 = performance.now();
     const handle = await runOne(i);
@@ -82,7 +97,7 @@ export async function runBatch(
     if (handles.length < ctx.options.histories) handles.push(handle);
   });
   const wallMs = elapsedMs(startedAt);
-  const cpuPerRun = cpu(size.runs);
+  const cpuPerRun = await cpu(size.runs, wallMs);
   return {
     runs: size.runs,
     concurrency: size.concurrency,

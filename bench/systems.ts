@@ -13,40 +13,66 @@ import type { Systems } from './options';
 
 export interface BenchSystems {
   activities: IntegrationActivities;
+  /** The stand-ins' address in `standins` mode, for worker processes to reach the same systems. */
+  standInsUrl?: string;
   close(): Promise<void>;
 }
 
 /** Orders the bench's requests refer to, as payments records them: each refund reads its order before policy. */
 const benchOrders = new Map<string, OrderRecord>();
+/** A worker process never sees the requests: it derives a bench order from its id instead. */
+let deriveOrder: ((orderId: string) => OrderRecord | undefined) | undefined;
 
 export function registerBenchOrder(request: RefundRequest): void {
-  benchOrders.set(request.order.id, { ...orderOfRequest(request), refunded: 0, reserved: 0 });
+  benchOrders.set(request.order.id, benchOrderRecord(request));
+}
+
+/** The order `request` refers to, as the stand-in payments records a new one. */
+export function benchOrderRecord(request: RefundRequest): OrderRecord {
+  return { ...orderOfRequest(request), refunded: 0, reserved: 0 };
+}
+
+/** For a process without the requests (bench/worker-process.ts): orders not registered here come from `derive`. */
+export function deriveBenchOrders(derive: (orderId: string) => OrderRecord | undefined): void {
+  deriveOrder = derive;
+}
+
+function benchOrder(orderId: string): OrderRecord | undefined {
+  return benchOrders.get(orderId) ?? deriveOrder?.(orderId);
 }
 
 export async function startSystems(mode: Systems): Promise<BenchSystems> {
-  if (mode === 'instant') {
-    const url = 'http://instant.invalid';
-    const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url, fetch: instantFetch });
-    return { activities, close: async () => undefined };
-  }
+  if (mode === 'instant') return { activities: connectSystems('instant'), close: async () => undefined };
   const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-bench-standins-'));
   const standIns = createStandInServer({ statePath: path.join(dir, 'standins.json'), logger: createLogger('bench-standins', { level: 'silent' }) });
   const url = `http://127.0.0.1:${await standIns.listen(0)}`;
-  const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url });
   return {
-    activities: {
-      ...activities,
-      // The stand-in payments learns each bench order just before the refund reads it, as a shop
-      // would have registered it at checkout; the registration's HTTP call is part of the figure.
-      async getOrder(input) {
-        const order = benchOrders.get(input.orderId);
-        if (order) await registerStandInOrder(url, order);
-        return activities.getOrder(input);
-      },
-    },
+    activities: connectSystems('standins', url),
+    standInsUrl: url,
     close: async () => {
       await standIns.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The integration activities against the systems of `mode`: answered in memory, or by the stand-ins at `standInsUrl`. */
+export function connectSystems(mode: Systems, standInsUrl?: string): IntegrationActivities {
+  if (mode === 'instant') {
+    const url = 'http://instant.invalid';
+    return createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url, fetch: instantFetch });
+  }
+  if (!standInsUrl) throw new Error('the stand-in systems have no address');
+  const url = standInsUrl;
+  const activities = createIntegrationActivities({ paymentsUrl: url, crmUrl: url, notificationsUrl: url, catalogUrl: url, channelsUrl: url, erpUrl: url });
+  return {
+    ...activities,
+    // The stand-in payments learns each bench order just before the refund reads it, as a shop
+    // would have registered it at checkout; the registration's HTTP call is part of the figure.
+    async getOrder(input) {
+      const order = benchOrder(input.orderId);
+      if (order) await registerStandInOrder(url, order);
+      return activities.getOrder(input);
     },
   };
 }
@@ -55,7 +81,7 @@ export async function startSystems(mode: Systems): Promise<BenchSystems> {
 const instantFetch: typeof fetch = async (input, init) => {
   const { pathname } = new URL(String(input));
   if ((init?.method ?? 'GET') === 'GET' && pathname.startsWith('/payments/orders/')) {
-    const order = benchOrders.get(decodeURIComponent(pathname.split('/')[3] ?? ''));
+    const order = benchOrder(decodeURIComponent(pathname.split('/')[3] ?? ''));
     return new Response(JSON.stringify(order ?? { error: 'unknown order' }), { status: order ? 200 : 404, headers: { 'content-type': 'application/json' } });
   }
   const body = JSON.parse(String(init?.body ?? '{}')) as Record<string, unknown>;

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { portFree } from '../../runtime/dev-server';
 import { REPO_ROOT } from '../../runtime/temporal-cli';
 
 const run = promisify(execFile);
@@ -32,6 +33,20 @@ export const SERVER_PORT_VARIABLES = [
   'MATCHING_GRPC_PORT', 'MATCHING_MEMBERSHIP_PORT',
   'WORKER_GRPC_PORT', 'WORKER_MEMBERSHIP_PORT',
 ] as const;
+
+/**
+ * `count` free ports below 32768, for a server off the config's ports (the cluster test, the bench):
+ * the server keeps its membership ports in a PostgreSQL smallint (cluster_membership.rpc_port), so
+ * the OS's ephemeral ports (32768 and up here) fail its start.
+ */
+export async function freeLowPorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portFree(port)) ports.add(port);
+  }
+  return [...ports];
+}
 
 /** The variables deploy/temporal-server.yaml and deploy/setup-schema.sh read, as compose sets them for its containers. */
 export function storeEnv(store: TemporalStore): NodeJS.ProcessEnv {
