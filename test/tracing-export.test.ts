@@ -8,12 +8,20 @@ import { trace } from '@opentelemetry/api';
 import { startTracing } from '../runtime/tracing';
 
 const ENDPOINT_VARIABLE = 'OTEL_EXPORTER_OTLP_ENDPOINT';
-const saved = process.env[ENDPOINT_VARIABLE];
+/** The exporter prefers it to the endpoint above: a developer's own must not redirect these tests. */
+const TRACES_ENDPOINT_VARIABLE = 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
+const saved = { [ENDPOINT_VARIABLE]: process.env[ENDPOINT_VARIABLE], [TRACES_ENDPOINT_VARIABLE]: process.env[TRACES_ENDPOINT_VARIABLE] };
+
+beforeEach(() => {
+  delete process.env[TRACES_ENDPOINT_VARIABLE];
+});
 
 afterEach(() => {
   jest.restoreAllMocks();
-  if (saved === undefined) delete process.env[ENDPOINT_VARIABLE];
-  else process.env[ENDPOINT_VARIABLE] = saved;
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 /** Counts every outgoing HTTP(S) request and fetch the process makes from now on. */
