@@ -64,7 +64,8 @@ async function main(): Promise<number> {
   try {
     say('bundling the workflows');
     // Both through Arbiter's bundler settings; the bare bundle imports none of the shared libraries.
-    const bundle = (workflowsPath: string) => bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR') });
+    // Untraced, as a worker that exports no spans (the default; runtime/workflow-bundle.ts).
+    const bundle = (workflowsPath: string) => bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR'), traced: false });
     const bundles = {
       arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),

@@ -8,6 +8,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { tracingSinks } from '../runtime/tracing';
 import { testDataConverter } from '../test/helpers/payload-keys';
 import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
@@ -83,6 +84,6 @@ async function replay(ctx: BenchContext, kind: SagaKind, history: temporal.api.h
     for (let i = 0; i < count; i++) yield { workflowId, history };
   };
   // The histories were written by encrypting workers: a replay decrypts them as a real one does.
-  const options = { workflowBundle: ctx.bundles[kind], replayName: `cpu-${kind}`, dataConverter: testDataConverter() };
+  const options = { workflowBundle: ctx.bundles[kind], replayName: `cpu-${kind}`, dataConverter: testDataConverter(), sinks: tracingSinks() };
   for await (const result of Worker.runReplayHistories(options, runs())) if (result.error) throw result.error;
 }

@@ -22,6 +22,7 @@ import { describeIssues, issueFields } from '../common/validation';
 import { clientConnectionOptions, readTemporalSettings, webUiLink, type TemporalSettings } from '../runtime/config';
 import { dataConverterFromEnv, encryptingDataConverter } from '../runtime/data-converter';
 import { parsePayloadKeys } from '../runtime/payload-keys';
+import { tracingClientInterceptors } from '../runtime/tracing';
 
 export type { RefundRequest, RefundResult } from '../common/refund-schemas';
 export type { PriceChangeRequest, PriceChangeResult } from '../common/price-change-schemas';
@@ -97,7 +98,9 @@ export class ArbiterClient {
     // Before connecting: a missing or malformed key is a configuration error, not a network one.
     const dataConverter = dataConverterFor(options);
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    return new ArbiterClient(new Client({ connection, namespace: settings.namespace, dataConverter }), settings);
+    // Spans go to the host process's tracer provider, when it has one: the start's travels to the run.
+    const interceptors = tracingClientInterceptors();
+    return new ArbiterClient(new Client({ connection, namespace: settings.namespace, dataConverter, interceptors }), settings);
   }
 
   /**

@@ -106,6 +106,11 @@ export interface ApprovalView {
   decisions: { decision: 'approve' | 'reject'; approverId: string; comment?: string; at: string }[];
   stillNeeded: number;
   decidingRoles: string[];
+  /**
+   * The run's W3C trace context, for the endpoint's request spans to join the run's trace; absent
+   * when the run is not traced. It places spans, nothing more: no check may read it.
+   */
+  traceparent?: string;
 }
 
 /** What the `decide` update answers when it accepts a decision. */

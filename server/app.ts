@@ -13,6 +13,7 @@ import { createRateLimiter } from './rate-limit';
 import { approvalRoutes, type ApprovalRoutes } from './routes';
 import { refusalRecorder } from './refusal-audit';
 import type { EndpointMetrics } from './metrics';
+import { RequestTrace } from './request-trace';
 import type { AuditSink } from '../activities/audit';
 import type { DecisionSigningKey } from '../runtime/decision-key';
 import { loadPage, type PagePath } from './static-page';
@@ -91,7 +92,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     }
   }
 
-  async function dispatch(req: IncomingMessage, res: ServerResponse, pathname: string, seen: { callerId?: string }): Promise<void> {
+  async function dispatch(req: IncomingMessage, res: ServerResponse, pathname: string, seen: { callerId?: string }, trace: RequestTrace): Promise<void> {
     // The codec has its own rate, body limit, CORS and authentication (a cookie for the Web UI).
     if (codec && isCodecPath(pathname)) return codec.handle(req, res, pathname, seen);
     const address = req.socket.remoteAddress ?? 'unknown';
@@ -102,6 +103,7 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     const matching = ROUTES.filter((r) => r.pattern.test(pathname));
     if (!matching.length) throw new HttpError(404, 'not-found', 'no such resource');
     const route = matching.find((r) => r.method === req.method);
+    trace.named(route?.name ?? matching[0]!.name);
     if (!route) {
       throw new HttpError(405, 'method-not-allowed', `use ${matching.map((r) => r.method).join(' or ')}`, undefined, { Allow: matching.map((r) => r.method).join(', ') });
     }
@@ -116,18 +118,19 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
       throw new HttpError(403, 'tenant', 'the token names no tenant; ask for a token with a tenant claim (or an explicit "*" for operators of every tenant)');
     }
     if (agentIds.has(caller.id)) throw new HttpError(403, 'not-a-person', `${caller.id} is an agent's id; people use their own`);
-    await routes[route.name]({ req, res, caller, workflowId: workflowIdFrom(route.pattern, pathname) });
+    await routes[route.name]({ req, res, caller, workflowId: workflowIdFrom(route.pattern, pathname), trace });
   }
 
   const server = http.createServer((req, res) => {
     const startedAt = performance.now();
     const pathname = pathOf(req.url);
     const seen: { callerId?: string } = {};
+    const trace = new RequestTrace(req.method);
     res.once('close', () => {
       const entry = { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - startedAt), caller: seen.callerId };
-      logger.info(entry, 'request');
+      logger.info({ ...entry, ...trace.end(res.statusCode) }, 'request');
     });
-    dispatch(req, res, pathname, seen).catch((err: unknown) => {
+    trace.untraced(() => dispatch(req, res, pathname, seen, trace)).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof HttpError) return sendError(res, err);
       // Names and messages only: a Temporal error's cause can carry the payload it was sent.

@@ -11,6 +11,7 @@ import { hostFromEnv, httpUrl, portFromEnv, runHttpEntry } from '../runtime/http
 import { decisionKeyFromEnv, type DecisionSigningKey } from '../runtime/decision-key';
 import { dataDir } from '../runtime/local-secret';
 import { createLogger } from '../runtime/logger';
+import { startTracing, tracingClientInterceptors } from '../runtime/tracing';
 import { DEFAULT_POLICY_DIR, policyAgentIdsIn } from '../policies/load';
 import { createApprovalServer } from './app';
 import { createTokenVerifier, type TokenVerifier } from './auth';
@@ -58,9 +59,11 @@ runHttpEntry({
     for (const notice of auth.notices) logger.warn(notice);
     const host = hostFromEnv('ARBITER_HOST');
 
+    const tracing = startTracing('arbiter-approvals');
     const settings = readTemporalSettings();
     const connection = await Connection.connect(clientConnectionOptions(settings));
-    const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys) });
+    const interceptors = tracingClientInterceptors();
+    const temporal = new Client({ connection, namespace: settings.namespace, dataConverter: encryptingDataConverter(payloadKeys), interceptors });
     // The same trail the workers write: refused decisions sit beside the accepted ones.
     const audit = auditSinkFromEnv(process.env, { jsonlPath: path.join(dataDir(), 'audit.jsonl') });
     const metrics = createEndpointMetrics(temporal, logger);
@@ -83,6 +86,7 @@ runHttpEntry({
         await approvals.close();
         await audit.close();
         await connection.close();
+        await tracing.shutdown();
       },
     };
   },

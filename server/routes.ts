@@ -11,12 +11,15 @@ import type { ApprovalSource } from './approvals-source';
 import { ALL_TENANTS, type Caller } from './auth';
 import { HttpError, parseBody, readJsonBody, sendJson } from './http';
 import type { RefusalRecorder } from './refusal-audit';
+import { withoutTraceContext, type RequestTrace } from './request-trace';
 
 export interface RouteContext {
   req: IncomingMessage;
   res: ServerResponse;
   caller: Caller;
   workflowId: string;
+  /** The request's span: it joins the run's trace once the run's card is read. */
+  trace: RequestTrace;
 }
 
 export interface ApprovalRoutesDeps {
@@ -46,17 +49,20 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     async list({ res, caller }: RouteContext): Promise<void> {
       const at = now();
       const approvals = (await source.waiting(ownTenant(caller))).filter((view) => awaitsCaller(view, caller, at));
-      sendJson(res, 200, { approvals });
+      sendJson(res, 200, { approvals: approvals.map(withoutTraceContext) });
     },
 
-    async show({ res, caller, workflowId }: RouteContext): Promise<void> {
-      const view = visibleView(await source.view(workflowId, ownTenant(caller)), caller);
-      sendJson(res, 200, { ...view, workflowId });
+    async show({ res, caller, workflowId, trace }: RouteContext): Promise<void> {
+      const found = await source.view(workflowId, ownTenant(caller));
+      trace.join(found);
+      const view = visibleView(found, caller);
+      sendJson(res, 200, { ...withoutTraceContext(view), workflowId });
     },
 
-    async decide({ req, res, caller, workflowId }: RouteContext): Promise<void> {
+    async decide({ req, res, caller, workflowId, trace }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
       const view = await source.view(workflowId, ownTenant(caller));
+      trace.join(view);
       const verdict = decisionVerdict(view, caller, body, now(), agentIds);
       if (verdict.kind === 'refuse') {
         // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
@@ -80,17 +86,18 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const run = { workflowId, tenant: view!.card.tenant };
       const decision = { ...unsigned, signature: deps.decisionKey.sign(decisionStatement(run, unsigned, at)) };
       // The workflow's validator has the last word (someone may have decided meanwhile).
-      const receipt = await source.decide(workflowId, decision).catch(async (err: unknown) => {
+      const receipt = await trace.within(() => source.decide(workflowId, decision)).catch(async (err: unknown) => {
         if (err instanceof HttpError) await deps.recordRefusal?.(workflowId, view, caller, err);
         throw err;
       });
       sendJson(res, 202, { workflowId, ...receipt });
     },
 
-    async propose({ req, res, caller, workflowId }: RouteContext): Promise<void> {
+    async propose({ req, res, caller, workflowId, trace }: RouteContext): Promise<void> {
       const raw = await readJsonBody(req, bodyBytes);
       const envelope = parseBody(proposalEnvelopeSchema, raw);
       const view = await source.view(workflowId, ownTenant(caller));
+      trace.join(view);
       const refusal = proposalRefusal(view, caller, envelope.cardHash, now(), agentIds);
       if (refusal) {
         // As for decisions: written only in the caller's own tenant's trail.
@@ -106,7 +113,7 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const submission = { submittedBy: caller.id, roles: caller.roles, cardHash: envelope.cardHash, proposal };
       const at = new Date(now()).toISOString();
       const statement = proposalStatement({ workflowId, tenant: view.card.tenant }, submission, at);
-      await source.submitProposal(workflowId, { ...submission, signature: deps.decisionKey.sign(statement) });
+      await trace.within(() => source.submitProposal(workflowId, { ...submission, signature: deps.decisionKey.sign(statement) }));
       sendJson(res, 202, { workflowId, submitted: true });
     },
   };

@@ -9,6 +9,7 @@ import { routeModels } from '../policies/routing';
 import { readCommittedHistories } from './helpers/histories';
 import { startStandin, type Standin } from './helpers/model-faults';
 import { refundRequest } from './helpers/refund-fixtures';
+import { tracingSinks } from '../runtime/tracing';
 import { testDataConverter } from './helpers/payload-keys';
 import { bundleWorkflows } from './helpers/temporal';
 
@@ -82,7 +83,7 @@ describe('replay and the model', () => {
   it('replays every history with a model answer without a single call to the model', async () => {
     const before = await modelCallCount();
     const replayed: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter() }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter(), sinks: tracingSinks() }, histories)) {
       expect(result.error).toBeUndefined();
       replayed.push(result.workflowId);
     }

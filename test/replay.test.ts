@@ -9,6 +9,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import type { WorkflowBundle } from '@temporalio/worker';
 import * as processes from '../workflows';
 import { EncryptionCodec } from '../runtime/payload-codec';
+import { tracingSinks } from '../runtime/tracing';
 import { encryptHistoryPayloads } from './helpers/encrypted-history';
 import { readCommittedHistories } from './helpers/histories';
 import { testDataConverter, testPayloadKeyRing } from './helpers/payload-keys';
@@ -35,7 +36,7 @@ describe('replay of committed histories', () => {
 
   it.each(histories.map((h) => [h.file, h] as const))('replays %s without a determinism error', async (_name, history) => {
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter() }, [history])) results.push(result);
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter(), sinks: tracingSinks() }, [history])) results.push(result);
     expect(results).toHaveLength(1);
     expect(results[0]?.error).toBeUndefined();
   });
@@ -57,13 +58,13 @@ describe('replay of committed histories', () => {
 
     it('replays when the replay worker decodes with the test key', async () => {
       const results = [];
-      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter() }, [await encryptedCompleted()])) results.push(result);
+      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter(), sinks: tracingSinks() }, [await encryptedCompleted()])) results.push(result);
       expect(results[0]?.error).toBeUndefined();
     });
 
     it('fails to replay without the key, so the passing replay above did decode', async () => {
       const results = [];
-      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, [await encryptedCompleted()])) results.push(result);
+      for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, sinks: tracingSinks() }, [await encryptedCompleted()])) results.push(result);
       expect(results[0]?.error).toBeDefined();
     });
   });

@@ -7,6 +7,7 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import path from 'node:path';
 import type { ProbeActivities, ProbeStep } from './workflows/saga-probe';
 import { bundleWorkflows, startTestServer, uniqueId, uniqueQueue } from './helpers/temporal';
+import { tracingSinks } from '../runtime/tracing';
 import { testDataConverter } from './helpers/payload-keys';
 
 let env: TestWorkflowEnvironment;
@@ -49,6 +50,7 @@ async function runProbe(steps: ProbeStep[], options: { failures?: Record<string,
     taskQueue,
     workflowBundle: bundle,
     activities: systems.activities,
+    sinks: tracingSinks(),
   });
   const outcome = await worker.runUntil(
     env.client.workflow

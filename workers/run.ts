@@ -27,7 +27,8 @@ import { dataConverterFromEnv } from '../runtime/data-converter';
 import { createLogger } from '../runtime/logger';
 import { installTemporalRuntime } from '../runtime/temporal-logging';
 import { workerMetricsAddressFromEnv } from '../runtime/metrics';
-import { WORKFLOW_BUNDLER_OPTIONS } from '../runtime/workflow-bundle';
+import { startTracing, tracingWorkerOptions } from '../runtime/tracing';
+import { WORKFLOW_BUNDLER_OPTIONS, workflowInterceptorModules } from '../runtime/workflow-bundle';
 import { workflowWorkerTuning } from '../runtime/worker-tuning';
 import { workerDeploymentFromEnv } from '../runtime/worker-versioning';
 
@@ -69,6 +70,8 @@ export async function runWorkers(options: RunWorkersOptions = {}): Promise<void>
   const workerDeploymentOptions = workerDeploymentFromEnv();
   // Before connecting: without a payload key the worker refuses to start rather than write plain payloads.
   const dataConverter = dataConverterFromEnv();
+  const tracing = startTracing('arbiter-worker');
+  const traced = tracingWorkerOptions(tracing);
   const connection = await NativeConnection.connect(workerConnectionOptions(settings));
   const workers: Worker[] = [];
   const dataDir = process.env.ARBITER_DATA_DIR ? path.resolve(process.env.ARBITER_DATA_DIR) : path.join(REPO_ROOT, '.data');
@@ -83,6 +86,8 @@ export async function runWorkers(options: RunWorkersOptions = {}): Promise<void>
           taskQueue: settings.workflowTaskQueue,
           workflowsPath: options.workflowsPath ?? require.resolve('../workflows'),
           bundlerOptions: WORKFLOW_BUNDLER_OPTIONS,
+          ...traced,
+          interceptors: { ...traced.interceptors, workflowModules: workflowInterceptorModules(tracing.exportsTo !== undefined) },
           ...workflowWorkerTuning(),
           activities: {
             ...createPolicyActivities({ policyDir: process.env.ARBITER_POLICY_DIR || undefined }),
@@ -105,6 +110,7 @@ export async function runWorkers(options: RunWorkersOptions = {}): Promise<void>
           dataConverter,
           workerDeploymentOptions,
           taskQueue: integrationsTaskQueue(settings.workflowTaskQueue),
+          ...traced,
           // Compensations and escalation notices; also steps that runs started before steps became eager left here.
           // And an investigating agent's reads.
           activities: {
@@ -126,6 +132,7 @@ export async function runWorkers(options: RunWorkersOptions = {}): Promise<void>
           dataConverter,
           workerDeploymentOptions,
           taskQueue: llmTaskQueue(settings.workflowTaskQueue),
+          ...traced,
           // Provider addresses and keys are deployment settings, read from the environment by name.
           activities: createChatProposerActivities({
             providers,
@@ -148,5 +155,6 @@ export async function runWorkers(options: RunWorkersOptions = {}): Promise<void>
     logger.info('arbiter workers stopped');
   } finally {
     await connection.close();
+    await tracing.shutdown();
   }
 }

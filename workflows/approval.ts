@@ -47,6 +47,7 @@ import type { ApprovalRequirement } from '../policies/schema';
 import { integrationActivity } from './activity-options';
 import type { AuditTrail } from './audit';
 import type { RunMetrics } from './metrics';
+import { currentTraceparent } from './spans';
 import type { DecisionTrace } from './trace';
 
 /** Typed for senders; the handler still validates, since anyone who reaches Temporal can send anything. */
@@ -88,6 +89,8 @@ export class ApprovalGate {
   private cardHash = '';
   private authority = '';
   private readonly verdicts = new Map<string, SignatureVerdict>();
+  /** Made on the run's main path, so it is the run's span, not a query's or an update's. */
+  private readonly traceparent = currentTraceparent();
 
   constructor(private readonly hooks: ApprovalGateHooks) {
     // Registered at once: a decision that arrives before an approval opens is refused and
@@ -187,6 +190,7 @@ export class ApprovalGate {
       stillNeeded: state ? approvalsStillNeeded(state) : 1,
       // On a proposal card, the roles that may supply the proposal.
       decidingRoles: state ? decidingRoles(state) : this.card.roles,
+      ...(this.traceparent && { traceparent: this.traceparent }),
     };
   }
 

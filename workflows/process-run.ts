@@ -23,6 +23,7 @@ import { pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
 import { runHas } from './run-markers';
 import { Saga } from './saga';
+import { inSpan } from './spans';
 import { RunAttributes } from './search-attributes';
 import { DecisionTrace, type InvestigationRecord } from './trace';
 import type { z } from 'zod';
@@ -274,7 +275,13 @@ export class ProcessRun {
   judge(facts: Facts, subject?: string): PolicyDecision {
     if (!this.obtained) throw new Error('policy decides on a proposal: obtain one first');
     const proposer = proposerOf(this.obtained, this.markers.checksProposers);
-    const decision = evaluatePolicy(this.bundle, proposer, facts);
+    // Policy and rule ids and the outcome only: the facts can carry amounts and customer details.
+    const decision = inSpan(
+      'policy.evaluate',
+      { 'arbiter.process': this.options.process, 'arbiter.policy.ref': this.bundle.ref },
+      () => evaluatePolicy(this.bundle, proposer, facts),
+      (d) => ({ 'arbiter.policy.rule': d.ruleId, 'arbiter.policy.outcome': d.outcome }),
+    );
     this.trace.data.decisions.push(decision);
     this.metrics.policyDecided(decision.outcome);
     this.audit.record({

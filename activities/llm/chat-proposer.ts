@@ -27,6 +27,7 @@ import {
   type TranscriptStore,
 } from './agent-turn';
 import { modelMetrics, type ModelMetrics } from './metrics';
+import { startModelCallSpan } from './model-call-span';
 import { createProviderClients } from './providers';
 import { buildRepairMessages, REFUND_TRIAGE_TASK } from './triage-prompt';
 
@@ -209,6 +210,7 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
           context?.heartbeat({ modelId: candidate.modelId, call: calls });
           // Our own timeout signal, so a timeout is told from a failed connection whatever error the client makes of it.
           const timeout = AbortSignal.timeout(requestTimeoutMs);
+          const span = startModelCallSpan(candidate, task.prompt);
           let failure: CallFailure;
           try {
             const response = await provider.client.chat.completions.create(
@@ -231,13 +233,19 @@ export function createChatProposerActivities(deps: ChatProposerDeps) {
               spent.tokensOut += usage.completion_tokens;
               spent.costUsd += costUsd;
               metrics.billed(candidate.modelId, { tokensIn: usage.prompt_tokens, tokensOut: usage.completion_tokens, costUsd });
+              span.answered({ model: response.model, tokensIn: usage.prompt_tokens, tokensOut: usage.completion_tokens, costUsd });
             }
+            span.end('answered');
             const message = response.choices[0]?.message ?? { role: 'assistant' as const, content: '', refusal: null };
             return { message, model: response.model };
           } catch (error) {
             // A cancelled activity ends here: it is not this model's failure.
             if (context?.cancellationSignal.aborted) throw error;
             failure = timeout.aborted ? { kind: 'transient', outcome: 'timeout' } : classifyFailure(error);
+            span.end(failure.kind === 'rate-limited' ? 'rate-limited' : failure.outcome);
+          } finally {
+            // Any way out not ended above: cancelled, or an error the proposer does not sort.
+            span.end(context?.cancellationSignal.aborted ? 'cancelled' : 'failed');
           }
           metrics.completion(candidate.modelId, failure.kind);
           if (failure.kind === 'rate-limited') {

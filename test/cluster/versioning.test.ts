@@ -14,6 +14,7 @@ import { BUILD_ID_VARIABLE, DEPLOYMENT_NAME_VARIABLE } from '../../runtime/worke
 import { DATA_DIR } from '../../scripts/platform';
 import { CAROL, signalApproval } from '../faults/helpers/approvals';
 import { standInsState } from '../faults/helpers/standins-ledger';
+import { tracingSinks } from '../../runtime/tracing';
 import { testDataConverter } from '../helpers/payload-keys';
 import { bundleWorkflows } from '../helpers/temporal';
 import { waitFor } from '../helpers/wait';
@@ -78,7 +79,7 @@ async function versionOf(handle: WorkflowHandle) {
 
 async function replays(bundle: WorkflowBundle, history: temporal.api.history.v1.IHistory, workflowId: string): Promise<'replays' | 'determinism-violation'> {
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: testDataConverter() }, history, workflowId);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: testDataConverter(), sinks: tracingSinks() }, history, workflowId);
     return 'replays';
   } catch (err) {
     if (err instanceof DeterminismViolationError) return 'determinism-violation';

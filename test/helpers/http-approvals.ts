@@ -1,7 +1,7 @@
 // The approvers' endpoint for a test file (one server on a free port, tokens from the test secret),
 // refund runs that never outlive their test, and waits for a card to show through the endpoint.
 import { registerOrderOf } from './payments-record';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { ApprovalCard } from '../../common/approval-schemas';
@@ -27,13 +27,16 @@ export interface TestEndpoint {
   logLines: string[];
 }
 
-/** An endpoint on a free port; it signs with the committed test key unless given another. */
-export async function startTestEndpoint(env: TestWorkflowEnvironment, decisionKey = testDecisionKey()): Promise<TestEndpoint> {
+/**
+ * An endpoint on a free port; it signs with the committed test key unless given another, and calls
+ * Temporal with the test environment's client unless given another (one with interceptors).
+ */
+export async function startTestEndpoint(env: TestWorkflowEnvironment, decisionKey = testDecisionKey(), temporal: Client = env.client): Promise<TestEndpoint> {
   const logLines: string[] = [];
   const logger = createLogger('approvals-test', { level: 'info', destination: { write: (line: string) => void logLines.push(line) } });
   const approvals = createApprovalServer({
     decisionKey,
-    temporal: env.client,
+    temporal,
     verifyToken: createTokenVerifier({ secret: TEST_SECRET }),
     logger,
     agentIds: policyAgentIdsIn(DEFAULT_POLICY_DIR),

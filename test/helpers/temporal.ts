@@ -52,7 +52,8 @@ export const WORKFLOW_BUNDLE_FILE_VARIABLE = 'ARBITER_TEST_WORKFLOW_BUNDLE';
 export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundle> {
   const builtForRun = process.env[WORKFLOW_BUNDLE_FILE_VARIABLE];
   if (builtForRun && workflowsPath === WORKFLOWS_PATH) return { code: readFileSync(builtForRun, 'utf8') };
-  return bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR') });
+  // Traced, as a worker that exports spans: test/tracing.test.ts follows a run's spans.
+  return bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR'), traced: true });
 }
 
 /** A task queue of its own per test, so no test's worker ever picks up another test's work. */

@@ -22,6 +22,7 @@ import { createFileBlobStore } from '../../activities/blobs';
 import type { LookupClient } from '../../activities/lookups';
 import { createModelServer } from '../../model-server/server';
 import { createLogger } from '../../runtime/logger';
+import { tracingWorkerOptions, type Tracing } from '../../runtime/tracing';
 import { createJsonlAuditSink } from '../../activities/audit';
 import { integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
 import { workflowWorkerTuning } from '../../runtime/worker-tuning';
@@ -49,6 +50,8 @@ export interface WorkerSetup {
   budgetLedger?: ModelBudgetLedger;
   /** Defaults to a fresh queue; give one to run a second set of workers on the same runs. */
   taskQueue?: string;
+  /** Where the workers' spans go, the workflows' included; by default they are dropped. */
+  tracing?: Tracing;
 }
 
 export async function withArbiterWorkers<T>(
@@ -68,7 +71,10 @@ export async function withArbiterWorkers<T>(
   const blobs = createFileBlobStore(path.join(scratch, 'blobs'));
   // Payloads encrypted with the test key, as workers/main.ts encrypts with the configured one.
   const dataConverter = testDataConverter();
+  // As workers/run.ts: activity spans, and the sink the bundle's workflow spans leave by.
+  const traced = tracingWorkerOptions(setup.tracing);
   const workflowWorker = await Worker.create({
+    ...traced,
     connection: env.nativeConnection,
     dataConverter,
     taskQueue,
@@ -83,6 +89,7 @@ export async function withArbiterWorkers<T>(
     },
   });
   const integrationsWorker = await Worker.create({
+    ...traced,
     connection: env.nativeConnection,
     dataConverter,
     taskQueue: integrationsTaskQueue(taskQueue),
@@ -91,6 +98,7 @@ export async function withArbiterWorkers<T>(
   const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });
   const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
   const llmWorker = await Worker.create({
+    ...traced,
     connection: env.nativeConnection,
     dataConverter,
     taskQueue: llmTaskQueue(taskQueue),

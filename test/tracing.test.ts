@@ -1,0 +1,106 @@
+// One refund that needs a person's approval, started through the Arbiter client, decided through
+// the approvers' endpoint over HTTP, run by the workers of every role against a real dev server:
+// its spans, collected in memory, are one trace, and none carries the prompt or the customer's words.
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { ArbiterClient } from '../client';
+import { REQUEST_BLOCK_START } from '../activities/llm/triage-prompt';
+import { readTemporalSettings } from '../runtime/config';
+import { startTracing, tracingClientInterceptors, type Tracing } from '../runtime/tracing';
+import { testDecisionKey } from './helpers/decision-key';
+import { httpCall } from './helpers/http-client';
+import { order, startTestEndpoint, tokenFor, waitForCard, type TestEndpoint } from './helpers/http-approvals';
+import { testDataConverter } from './helpers/payload-keys';
+import { recordingSystems } from './helpers/recording-systems';
+import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
+import { withArbiterWorkers } from './helpers/workers';
+
+let tracing: Tracing;
+const spans = new InMemorySpanExporter();
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+let endpoint: TestEndpoint;
+
+beforeAll(async () => {
+  // Before any client or worker: one provider for the whole test process, which plays every part.
+  tracing = startTracing('arbiter-test', { spanProcessors: [new SimpleSpanProcessor(spans)] });
+  [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
+  // The endpoint's own client, with the interceptors server/main.ts gives it.
+  const temporal = new Client({ connection: env.connection, dataConverter: testDataConverter(), interceptors: tracingClientInterceptors() });
+  endpoint = await startTestEndpoint(env, testDecisionKey(), temporal);
+});
+
+afterAll(async () => {
+  await endpoint?.approvals.close();
+  await env?.teardown();
+  await tracing?.shutdown();
+});
+
+/** The finished span of this name; fails naming what was there instead. */
+function named(all: ReadableSpan[], name: string): ReadableSpan {
+  const found = all.find((span) => span.name === name);
+  if (!found) throw new Error(`no span "${name}" among: ${[...new Set(all.map((span) => span.name))].join(', ')}`);
+  return found;
+}
+
+it("makes one trace of a refund with approval, from the client's start through the approver's decision to the last saga step", async () => {
+  const request = order(740);
+  const approver = await tokenFor('carol', ['support-lead']);
+  const { workflowId, decided, result } = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, tracing }, async (taskQueue) => {
+    const settings = { ...readTemporalSettings({}), address: env.address, workflowTaskQueue: taskQueue };
+    const client = await ArbiterClient.connect(settings, { dataConverter: testDataConverter() });
+    try {
+      const { workflowId } = await client.startRefund(request);
+      const { cardHash } = await waitForCard(endpoint.baseUrl, approver, workflowId, 'approval');
+      const decided = await httpCall(endpoint.baseUrl, { path: `/approvals/${workflowId}/decision`, token: approver, json: { decision: 'approve', cardHash } });
+      return { workflowId, decided, result: await client.refundResult(workflowId) };
+    } finally {
+      await client.close();
+    }
+  });
+  expect(decided.status).toBe(202);
+  expect(result.outcome).toBe('completed');
+
+  // The run's own span leaves the workflow sandbox with the activation that completes it.
+  await waitFor(async () => {
+    await tracing.spanProcessor.forceFlush();
+    return spans.getFinishedSpans().some((span) => span.name === 'RunWorkflow:refund' && span.attributes.workflowId === workflowId);
+  }, 'the run span of the refund');
+  const all = spans.getFinishedSpans();
+
+  const start = named(all, 'StartWorkflow:refund');
+  const run = named(all, 'RunWorkflow:refund');
+  const policy = named(all, 'policy.evaluate');
+  const modelCalls = all.filter((span) => span.attributes['gen_ai.operation.name'] === 'chat');
+  const decision = named(all, 'approvals decide');
+  const update = named(all, 'HandleUpdate:decide');
+  const lastStep = named(all, 'RunActivity:sendCustomerMessage');
+  const traceId = start.spanContext().traceId;
+
+  expect(start.parentSpanId).toBeUndefined();
+  expect(start.attributes.temporalWorkflowId).toBe(workflowId);
+  expect(modelCalls.length).toBeGreaterThan(0);
+  for (const span of [run, policy, ...modelCalls, decision, update, lastStep]) {
+    expect([span.name, span.spanContext().traceId]).toEqual([span.name, traceId]);
+  }
+  // The request joined the run under the run's own span; the decision it sent carried the request's.
+  expect(decision.parentSpanId).toBe(run.spanContext().spanId);
+  expect(named(all, 'StartWorkflowUpdate:decide').parentSpanId).toBe(decision.spanContext().spanId);
+  expect(policy.attributes).toMatchObject({ 'arbiter.process': 'refund', 'arbiter.policy.outcome': 'approve' });
+  expect(modelCalls[0]!.attributes).toMatchObject({ 'gen_ai.request.model': expect.any(String), 'arbiter.model.outcome': 'answered' });
+  expect(modelCalls[0]!.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+  expect(modelCalls[0]!.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+  expect(modelCalls[0]!.attributes['arbiter.model.cost_usd']).toEqual(expect.any(Number));
+
+  // The request's log line names the run's trace.
+  const requestLine = endpoint.logLines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'request' && entry.path.endsWith('/decision'));
+  expect(requestLine.trace_id).toBe(traceId);
+
+  // Neither the prompt nor the customer's message nor the run's memo and search attributes are on any span.
+  const shown = JSON.stringify(all.map((span) => ({ attributes: span.attributes, events: span.events, status: span.status })));
+  for (const secret of [request.message, REQUEST_BLOCK_START, request.customer.id]) expect(shown).not.toContain(secret);
+  expect(all.some((span) => 'searchAttributes' in span.attributes || 'memo' in span.attributes)).toBe(false);
+});
