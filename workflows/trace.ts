@@ -4,6 +4,7 @@ import { defineQuery, setHandler } from '@temporalio/workflow';
 import type { StepLogEntry } from '../common/saga-schemas';
 import type { ApprovalState } from '../policies/approvals';
 import type { PolicyDecision } from '../policies/evaluate';
+import type { CarriedTrace } from './carried-run';
 
 export interface ProposalRecord {
   source: 'ai' | 'human';
@@ -51,7 +52,10 @@ export interface AgentTurnRecord {
 export interface InvestigationRecord {
   toolsHash: string;
   tools: string[];
+  /** Every turn of the investigation, the earlier runs' too when it continued as new. */
   turns: AgentTurnRecord[];
+  /** The earlier runs of a long investigation, each ended by continuing as new, and why. */
+  runs?: { runId: string; firstTurn: number; lastTurn: number; reason: string }[];
 }
 
 export interface ModelCallRecord {
@@ -120,9 +124,12 @@ export class DecisionTrace {
     this.data.costs.totalUsd = round6(this.data.costs.totalUsd + call.costUsd);
   }
 
-  /** Starts the record of an agent's investigation; `turn` adds a turn whose calls the loop fills in. */
+  /**
+   * Starts the record of an agent's investigation, or goes on with the one an earlier run carried
+   * over (restored with the trace); `turn` adds a turn whose calls the loop fills in.
+   */
   startInvestigation(toolsHash: string, tools: string[]) {
-    const record: InvestigationRecord = { toolsHash, tools, turns: [] };
+    const record: InvestigationRecord = this.data.investigation ?? { toolsHash, tools, turns: [] };
     this.data.investigation = record;
     return {
       turn(turn: number, model: string, costUsd: number): AgentTurnRecord {
@@ -131,6 +138,19 @@ export class DecisionTrace {
         return entry;
       },
     };
+  }
+
+  /** What a run that continues as new hands on: the budget spent, notes and the turns so far. */
+  carried(): CarriedTrace {
+    const { notes, modelCalls, costs, investigation } = this.data;
+    if (!investigation) throw new Error('only an investigating agent continues as new');
+    // Before any proposal: every model call is an agent turn, and no call has the outcome `proposal`.
+    return { notes, modelCalls: modelCalls as CarriedTrace['modelCalls'], costs, investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'] };
+  }
+
+  /** Takes over what the run this one continues had traced (validated by workflows/carried-run.ts). */
+  restore(carried: CarriedTrace): void {
+    Object.assign(this.data, { notes: carried.notes, modelCalls: carried.modelCalls, costs: carried.costs, investigation: carried.investigation });
   }
 
   explain(): Explanation {
