@@ -5,6 +5,7 @@
 // the run to a person, in one run or across several.
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ProposerActivities } from '../activities';
+import { createLookupClient, type LookupClient } from '../activities/lookups';
 import type { AgentTurnInput, AgentTurnResult } from '../activities/llm/chat-proposer';
 import { ArbiterStage } from '../common/constants';
 import { explainQuery, type Explanation } from '../workflows/trace';
@@ -26,14 +27,15 @@ function agentPolicy(change: (tools: AgentToolsSection, refund: RawPolicy) => vo
 }
 
 /** Each run of the workflow, first to last, with its history's size. */
-async function runsOf(workflowId: string): Promise<{ runId: string; events: number; bytes: number }[]> {
+async function runsOf(workflowId: string): Promise<{ runId: string; events: number; bytes: number; inputBytes: number }[]> {
   const client = arbiter.env.client.workflow;
   const latest = await client.getHandle(workflowId).fetchHistory();
   let runId = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
   const runs = [];
   while (runId) {
     const history = await client.getHandle(workflowId, runId).fetchHistory();
-    runs.push({ runId, events: history.events?.length ?? 0, bytes: Buffer.byteLength(JSON.stringify(history)) });
+    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input;
+    runs.push({ runId, events: history.events?.length ?? 0, bytes: Buffer.byteLength(JSON.stringify(history)), inputBytes: Buffer.byteLength(JSON.stringify(input)) });
     runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
   return runs;
@@ -83,7 +85,7 @@ describe('a long investigation that continues as new', () => {
     const turns = explanation.investigation!.turns;
     console.log(
       `agent-continue-as-new: ${calls.length} calls in ${turns.length} turns over ${runs.length} runs; ` +
-        `histories ${runs.map((r) => `${r.events} events ${r.bytes} bytes`).join(', ')}`,
+        `histories ${runs.map((r) => `${r.events} events ${r.bytes} bytes (input ${r.inputBytes})`).join(', ')}`,
     );
     expect(result.outcome).toBe('completed');
     expect(calls.length).toBeGreaterThanOrEqual(200);
@@ -125,6 +127,47 @@ describe('a long investigation that continues as new', () => {
     expect(runs).toHaveLength(3);
     expect(explanation.investigation!.turns).toHaveLength(12);
     expect(explanation.notes.map((n) => n.text)).toEqual(expect.arrayContaining([expect.stringMatching(/no valid proposal within 12 turns/)]));
+  });
+
+  it('answers a read an earlier run made from the transcript, without making it again', async () => {
+    const policyDir = agentPolicy((tools) => void (tools.continueAsNew = { afterTurns: 2, afterHistoryBytes: 8 * 1024 * 1024 }));
+    const request = refundRequest();
+    const real = createLookupClient({ paymentsUrl: arbiter.standInsUrl, crmUrl: arbiter.standInsUrl, catalogUrl: arbiter.standInsUrl });
+    let orderReads = 0;
+    const counting: LookupClient = {
+      ...real,
+      async getOrder(orderId, key) {
+        orderReads += 1;
+        return real.getOrder(orderId, key);
+      },
+    };
+    // Turn 1 reads the order, turn 2 the notes; the run continues; turn 3 reads the order again, turn 4 proposes.
+    let turn = 0;
+    const agentTurn = async (input: AgentTurnInput): Promise<AgentTurnResult> => {
+      turn += 1;
+      const orderId = (input.request as { order: { id: string } }).order.id;
+      const call =
+        turn === 2
+          ? { id: 'n', name: 'get_case_notes', arguments: JSON.stringify({ orderId }) }
+          : turn === 4
+            ? { id: 'p', name: 'propose_refund', arguments: JSON.stringify({ action: 'refund', amount: 40, currency: 'EUR', category: 'damaged', confidence: 0.9, rationale: 'broken on arrival' }) }
+            : { id: `o${turn}`, name: 'get_order', arguments: JSON.stringify({ orderId }) };
+      return { proposal: { calls: [call], content: null }, model: 'test-agent', modelId: 'standin-eu', prompt: { id: 'test', version: 1 }, tokensIn: 10, tokensOut: 10, costUsd: 0, attempts: [], transcript: { digest: '0'.repeat(64), entries: turn } };
+    };
+    const { result, explanation, runs } = await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startRefund(request);
+        const result = await client.refundResult(workflowId);
+        const explanation = await arbiter.env.client.workflow.getHandle(workflowId).query(explainQuery);
+        return { result, explanation, runs: await runsOf(workflowId) };
+      },
+      { policyDir, lookups: counting, proposer: { agentTurn } as Partial<ProposerActivities> },
+    );
+    expect(result.outcome).toBe('completed');
+    expect(runs).toHaveLength(2);
+    expect(orderReads).toBe(1);
+    expect(callsOf(explanation).map((c) => `${c.tool}:${c.outcome}`)).toEqual(['get_order:ok', 'get_case_notes:ok', 'get_order:cached', 'propose_refund:proposal']);
+    expect(callsOf(explanation)[2]?.summary).toMatch(/earlier run/);
   });
 
   it('refuses a start that passes carried state, naming the field, before anything runs', async () => {

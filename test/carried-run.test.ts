@@ -28,7 +28,7 @@ function carried(): CarriedRun {
       costs: { totalUsd: 0.002, calls: [1, 2].map(() => ({ model: 'standin', tokensIn: 10, tokensOut: 5, costUsd: 0.001, at })) },
       investigation: { toolsHash: contentHash({ definitions, listings: [] }), tools: definitions.map((d) => d.function.name), turns: [turn(1), turn(2)], runs: [] },
     },
-    agent: { turns: 2, calls: { get_order: 1 }, results: [], evidence: [], shownChars: 40, spent: { tokensIn: 20, tokensOut: 10, costUsd: 0.002 }, listings: [] },
+    agent: { turns: 2, calls: { get_order: 1 }, results: [], readBefore: [], shownChars: 40, spent: { tokensIn: 20, tokensOut: 10, costUsd: 0.002 }, listings: [] },
     auditHead: '0'.repeat(64),
   };
 }

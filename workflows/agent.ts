@@ -63,10 +63,12 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
   const record = trace.startInvestigation(contentHash({ definitions, listings: listings.map((l) => l.digest) }), definitions.map((d) => d.function.name));
   const { resume } = run;
   const calls = new Map<string, number>(Object.entries(resume?.calls ?? {}));
-  // Reads made, by tool and arguments' digest: what a later run is handed so it never reads them again.
-  const evidence = new Map<string, ToolResultEntry>(resume?.evidence ?? []);
+  // Reads made by earlier runs, by tool and arguments' digest: their results are in the transcript.
+  const readBefore = new Set(resume?.readBefore ?? []);
+  // Every read made so far, handed on when the run continues as new.
+  const evidence = new Set(readBefore);
   // Keyed by tool and arguments' digest; holds the read in flight, so identical calls in one turn share it.
-  const cache = new Map<string, Promise<ToolResultEntry | undefined>>([...evidence].map(([key, entry]) => [key, Promise.resolve(entry)]));
+  const cache = new Map<string, Promise<ToolResultEntry | undefined>>();
   let transcript: TranscriptRef | undefined = resume?.transcript;
   let results: ToolResultEntry[] = resume?.results ?? [];
   let shownChars = resume?.shownChars ?? 0;
@@ -140,6 +142,10 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
           const earlier = await cached;
           return earlier ? { ...earlier, callId: call.id } : refusedEntry(call, 'the tool failed after retries; go on without it');
         }
+        if (readBefore.has(`${call.name}:${digest}`)) {
+          log.push(callRecord(call.name, verdict.args, 'cached', 'read in an earlier run of this investigation: answered from the transcript'));
+          return refusedEntry(call, 'this read was made earlier in this investigation; its result is above in the conversation');
+        }
         const { source: declared } = verdict.tool;
         const listing = declared === 'builtin' ? undefined : listings.find((l) => l.server === declared.mcp);
         const source = declared === 'builtin' || !listing ? ('builtin' as const) : { mcp: { name: declared.mcp, ...agentTools.mcpServers[declared.mcp]! }, listingDigest: listing.digest };
@@ -148,7 +154,7 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
         const entry = await reading;
         // A failed read is not kept: the model may ask again in a later turn.
         if (!entry) cache.delete(`${call.name}:${digest}`);
-        else evidence.set(`${call.name}:${digest}`, entry);
+        else evidence.add(`${call.name}:${digest}`);
         return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
       }),
     );
@@ -158,7 +164,7 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
     const info = workflowInfo();
     const why = continueAsNewReason(agentTools.continueAsNew, { turnsThisRun: turn - firstTurn + 1, historyBytes: info.historySize, suggested: info.continueAsNewSuggested });
     if (why && turn < agentTools.maxTurns) {
-      await run.continueAsNew({ turns: turn, calls: Object.fromEntries(calls), transcript, results, evidence: [...evidence], shownChars, spent, listings }, why);
+      await run.continueAsNew({ turns: turn, calls: Object.fromEntries(calls), transcript, results, readBefore: [...evidence], shownChars, spent, listings }, why);
     }
   }
   throw ApplicationFailure.nonRetryable(`the agent made no valid proposal within ${agentTools.maxTurns} turns`, NO_MODEL_AVAILABLE, {

@@ -51,8 +51,11 @@ export const agentStateSchema = z.strictObject({
   transcript: z.strictObject({ digest: hex64, entries: z.number().int().nonnegative() }).optional(),
   /** The results of the last turn's calls, not yet shown to the model. */
   results: z.array(toolResultEntrySchema).max(16),
-  /** Reads already made, by `<tool>:<arguments' digest>`: the same read is answered, not made again. */
-  evidence: z.array(z.tuple([z.string().max(200), toolResultEntrySchema])).max(10_000),
+  /**
+   * Reads already made, by `<tool>:<arguments' digest>`: made again, one is answered from the
+   * transcript, where its result is. Keys only, so the state stays small however much was read.
+   */
+  readBefore: z.array(z.string().max(200)).max(10_000),
   shownChars: z.number().int().nonnegative(),
   spent: z.strictObject({ tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd }),
   /** The MCP tool listings the first run pinned: later runs never list again. */

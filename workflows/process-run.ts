@@ -2,7 +2,7 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { continueAsNew, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { CancelledFailure, continueAsNew, proxyActivities, proxyLocalActivities, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
@@ -366,6 +366,9 @@ export class ProcessRun {
    * pinned policy, the trace (budget spent, turns) and the agent's state.
    */
   private async continueAsNew(agent: AgentState, reason: string): Promise<never> {
+    // The kill switch may land in the same activation as the turn's last read, before the loop's
+    // scope is cancelled: the next run would start with AI on again. End the loop as switched off.
+    if (!this.aiEnabled) throw new CancelledFailure('AI switched off at a turn boundary');
     const { runId } = workflowInfo();
     const investigation = this.trace.data.investigation!;
     const earlier = investigation.runs ?? [];
