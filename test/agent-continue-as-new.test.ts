@@ -1,8 +1,8 @@
 // A long investigation goes on in fresh runs (Temporal's continue-as-new) when its policy says so,
 // against a real dev server and the stand-in model and systems: every run's history stays small,
 // turns, calls per tool and the budget count over all runs, the last run's `explain` shows every
-// turn, a start that passes carried state is refused, and a budget that runs out mid-loop sends
-// the run to a person, in one run or across several.
+// turn, a start that passes carried state is refused, a budget that runs out mid-loop sends the
+// run to a person, in one run or across several, and Temporal's own suggestion is followed.
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ProposerActivities } from '../activities';
 import { createLookupClient, type LookupClient } from '../activities/lookups';
@@ -224,5 +224,32 @@ describe('an investigating agent whose run budget runs out after some turns', ()
     expect(explanation.investigation!.turns).toHaveLength(2);
     expect(explanation.costs.totalUsd).toBeCloseTo(1);
     expect(explanation.notes.map((n) => n.text)).toEqual(expect.arrayContaining([expect.stringMatching(/no AI proposal .*run budget.*a person supplies the proposal/)]));
+  });
+});
+
+describe('a long investigation on a server that suggests continuing as new early', () => {
+  // Temporal suggests it at 4K events by default; lowered here so a short investigation reaches it.
+  const suggesting = useArbiterWithStandIns({ name: 'agent-can-suggested', dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 150 } });
+
+  it('continues as new when Temporal suggests it, though the policy\'s own thresholds are far off', async () => {
+    const policyDir = agentPolicy((tools) => {
+      tools.maxTurns = 40;
+      tools.continueAsNew = { afterTurns: 200, afterHistoryBytes: 40 * 1024 * 1024 };
+      for (const tool of tools.tools) if (tool.name === 'get_refund_history') tool.maxCallsPerRun = 100;
+    });
+    const request = refundRequest({ message: 'The parcel arrived broken. Please run 80 look-ups before you decide.' });
+    const { result, explanation } = await suggesting.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startRefund(request);
+        const result = await client.refundResult(workflowId);
+        return { result, explanation: await suggesting.env.client.workflow.getHandle(workflowId).query(explainQuery) };
+      },
+      { policyDir },
+    );
+    const runs = explanation.investigation!.runs ?? [];
+    console.log(`agent-continue-as-new: suggested by Temporal after turns ${runs.map((r) => r.lastTurn).join(', ')} of ${explanation.investigation!.turns.length}`);
+    expect(result.outcome).toBe('completed');
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) expect(run.reason).toBe('Temporal suggests continuing as new');
   });
 });

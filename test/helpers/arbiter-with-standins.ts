@@ -24,6 +24,8 @@ export type StandInStateView = Omit<StandInState, 'replies' | 'attempts'> & { le
 export interface ArbiterWithStandInsOptions {
   /** Names the temp folder holding the stand-ins' state, so a leftover folder says which test file made it. */
   name: string;
+  /** Dynamic config for this dev server on top of `npm start`'s (a lowered server limit, say). */
+  dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
 }
 
 export interface ArbiterWithStandIns {
@@ -49,7 +51,7 @@ export function useArbiterWithStandIns(options: ArbiterWithStandInsOptions): Arb
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), `arbiter-${options.name}-`));
     ({ server: standIns, url: standInsUrl } = await startStandInServer(path.join(stateDir, 'standins.json'), 'standins'));
-    [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
+    [env, bundle] = await Promise.all([startTestServer(options.dynamicConfig), bundleWorkflows()]);
   });
 
   afterAll(async () => {
