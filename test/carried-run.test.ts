@@ -8,7 +8,7 @@ import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load
 import { continueAsNewReason, modelToolDefinitions } from '../policies/tools';
 import { acceptCarriedRun, type CarriedRun, type RunOrigin } from '../workflows/carried-run';
 
-const origin = { process: 'refund', runId: 'run-2', continuedFromExecutionRunId: 'run-1' };
+const origin = { process: 'refund', continuedFromExecutionRunId: 'run-1' };
 
 /** State as a refund run that made two turns would carry it. */
 function carried(): CarriedRun {
@@ -24,6 +24,7 @@ function carried(): CarriedRun {
     policy: { ...bundle, trust: bundle.trust! },
     trace: {
       notes: [],
+      refusedDecisions: [],
       modelCalls: [],
       costs: { totalUsd: 0.002, calls: [1, 2].map(() => ({ model: 'standin', tokensIn: 10, tokensOut: 5, costUsd: 0.001, at })) },
       investigation: { toolsHash: contentHash({ definitions, listings: [] }), tools: definitions.map((d) => d.function.name), turns: [turn(1), turn(2)], runs: [] },
@@ -52,11 +53,11 @@ describe('carried run state', () => {
   });
 
   it('is nothing when a run starts afresh', () => {
-    expect(acceptCarriedRun(undefined, { process: 'refund', runId: 'run-1' })).toBeUndefined();
+    expect(acceptCarriedRun(undefined, { process: 'refund' })).toBeUndefined();
   });
 
   it('is refused, naming the field, when a start passes it', () => {
-    expect(refusal(carried(), { process: 'refund', runId: 'run-1' })).toMatch(/^carried run state refused \(carried\): only a run that Temporal continued as new/);
+    expect(refusal(carried(), { process: 'refund' })).toMatch(/^carried run state refused \(carried\): only a run that Temporal continued as new/);
   });
 
   it('is refused when it names another run than the one continued (a retried or cron run has the starter\'s input)', () => {

@@ -19,7 +19,7 @@ type LoadedFiles = Pick<PolicyBundle, 'policy' | 'roles' | 'models' | 'trust'>;
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
 const usd = z.number().finite().nonnegative();
 const at = z.string().max(40);
-const line = z.string().max(2000);
+const line = z.string().max(4000);
 
 const resultBase = {
   kind: z.literal('result'),
@@ -31,7 +31,8 @@ const resultBase = {
 };
 // What the model is answered for one call: inline text (at most a few KB), or a blob digest.
 const toolResultEntrySchema = z.union([
-  z.strictObject({ ...resultBase, content: z.string().max(16_000) }),
+  // Inline results are at most 1 KB; Arbiter's own refusals can name many argument issues.
+  z.strictObject({ ...resultBase, content: z.string().max(64_000) }),
   z.strictObject({ ...resultBase, digest: hex64, bytes: z.number().int().nonnegative() }),
 ]);
 
@@ -75,7 +76,9 @@ const toolCallRecordSchema = z.strictObject({
 
 /** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
 const carriedTraceSchema = z.strictObject({
-  notes: z.array(z.strictObject({ at, text: line })).max(1000),
+  notes: z.array(z.strictObject({ at, text: line })).max(301),
+  /** Decisions sent while no card was shown, refused (at most 100 are listed). */
+  refusedDecisions: z.array(z.strictObject({ at, approverId: line, reason: line, unverified: z.literal(true).optional() })).max(100),
   modelCalls: z
     .array(
       z.strictObject({
@@ -128,7 +131,6 @@ export type CarriedRun = z.infer<typeof carriedRunSchema>;
 /** What Temporal says about this run: a client can set neither. */
 export interface RunOrigin {
   process: string;
-  runId: string;
   continuedFromExecutionRunId?: string;
 }
 

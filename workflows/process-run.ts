@@ -138,7 +138,7 @@ export class ProcessRun {
     const { process, tenant, requestedBy } = options;
     // Before anything is recorded: a start that carries state fails here, with the field named.
     const info = workflowInfo();
-    const carried = acceptCarriedRun(options.carried, { process, runId: info.runId, continuedFromExecutionRunId: info.continuedFromExecutionRunId });
+    const carried = acceptCarriedRun(options.carried, { process, continuedFromExecutionRunId: info.continuedFromExecutionRunId });
     // Patch markers are asked for first, before any await, so every run records them in its first
     // workflow task, ahead of the policy's local activity marker.
     const checksProposers = runHas('checksProposers');

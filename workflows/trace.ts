@@ -140,23 +140,40 @@ export class DecisionTrace {
     };
   }
 
-  /** What a run that continues as new hands on: the budget spent, notes and the turns so far. */
+  /**
+   * What a run that continues as new hands on: the budget spent, notes, refused decisions and the
+   * turns so far. Notes are anyone's to add (a refused signal adds one), so only the latest are
+   * carried, each cut short: the carried state stays within what the next run accepts.
+   */
   carried(): CarriedTrace {
-    const { notes, modelCalls, costs, investigation } = this.data;
+    const { notes, modelCalls, costs, investigation, refusedDecisions } = this.data;
     if (!investigation) throw new Error('only an investigating agent continues as new');
-    // Before any proposal: every model call is an agent turn, and no call has the outcome `proposal`.
-    return { notes, modelCalls: modelCalls as CarriedTrace['modelCalls'], costs, investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'] };
+    const dropped = notes.length - MAX_CARRIED_NOTES;
+    const kept = dropped > 0 ? [{ at: now(), text: `${dropped} earlier note(s) are in the earlier runs' explain` }, ...notes.slice(-MAX_CARRIED_NOTES)] : notes;
+    return {
+      notes: kept.map((n) => ({ at: n.at, text: n.text.slice(0, MAX_CARRIED_TEXT) })),
+      refusedDecisions: refusedDecisions.map((r) => ({ ...r, approverId: r.approverId.slice(0, MAX_CARRIED_TEXT), reason: r.reason.slice(0, MAX_CARRIED_TEXT) })),
+      // Before any proposal: every model call is an agent turn, and no call has the outcome `proposal`.
+      modelCalls: modelCalls as CarriedTrace['modelCalls'],
+      costs,
+      investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'],
+    };
   }
 
   /** Takes over what the run this one continues had traced (validated by workflows/carried-run.ts). */
   restore(carried: CarriedTrace): void {
-    Object.assign(this.data, { notes: carried.notes, modelCalls: carried.modelCalls, costs: carried.costs, investigation: carried.investigation });
+    const { notes, refusedDecisions, modelCalls, costs, investigation } = carried;
+    Object.assign(this.data, { notes, refusedDecisions, modelCalls, costs, investigation });
   }
 
   explain(): Explanation {
     return { ...this.data, steps: this.steps() };
   }
 }
+
+/** How much of the notes a continued run carries (workflows/carried-run.ts accepts a little more). */
+const MAX_CARRIED_NOTES = 300;
+const MAX_CARRIED_TEXT = 2000;
 
 function now(): string {
   return new Date().toISOString();
