@@ -3,7 +3,10 @@
 // turns, calls per tool and the budget count over all runs, the last run's `explain` shows every
 // turn, a start that passes carried state is refused, a budget that runs out mid-loop sends the
 // run to a person, in one run or across several, and Temporal's own suggestion is followed.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
+import { parse, stringify } from 'yaml';
 import type { ProposerActivities } from '../activities';
 import { createLookupClient, type LookupClient } from '../activities/lookups';
 import type { AgentTurnInput, AgentTurnResult } from '../activities/llm/chat-proposer';
@@ -11,6 +14,7 @@ import { ArbiterStage } from '../common/constants';
 import { explainQuery, type Explanation } from '../workflows/trace';
 import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { copyPolicies, type RawPolicy } from './helpers/policies';
+import { priceChangeRequest } from './helpers/price-fixtures';
 import { refundRequest } from './helpers/refund-fixtures';
 import { uniqueQueue } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
@@ -168,6 +172,30 @@ describe('a long investigation that continues as new', () => {
     expect(orderReads).toBe(1);
     expect(callsOf(explanation).map((c) => `${c.tool}:${c.outcome}`)).toEqual(['get_order:ok', 'get_case_notes:ok', 'get_order:cached', 'propose_refund:proposal']);
     expect(callsOf(explanation)[2]?.summary).toMatch(/earlier run/);
+  });
+
+  it('continues a price review as new too, on the request as the first run parsed it', async () => {
+    const policyDir = copyPolicies();
+    const file = path.join(policyDir, 'price-change.yaml');
+    const pricing = parse(readFileSync(file, 'utf8')) as { agentTools: AgentToolsSection };
+    pricing.agentTools.continueAsNew = { afterTurns: 2, afterHistoryBytes: 8 * 1024 * 1024 };
+    for (const tool of pricing.agentTools.tools) if (tool.name !== 'propose_price_changes') tool.maxCallsPerRun = 10;
+    writeFileSync(file, stringify(pricing));
+    // Ten SKUs: 20 look-ups, eight a turn, then the proposal on turn 4; the run continues after turn 2.
+    const request = priceChangeRequest('Spring promo on these lines', Array.from({ length: 10 }, (_, i) => `SKU-${i}`));
+    const { result, explanation, runs } = await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startPriceChange(request);
+        const result = await client.priceChangeResult(workflowId);
+        const explanation = await arbiter.env.client.workflow.getHandle(workflowId).query(explainQuery);
+        return { result, explanation, runs: await runsOf(workflowId) };
+      },
+      { policyDir },
+    );
+    expect(runs).toHaveLength(2);
+    expect(result.outcome).toBe('completed');
+    expect(result.applied).toHaveLength(10);
+    expect(callsOf(explanation).filter((c) => c.outcome === 'ok')).toHaveLength(20);
   });
 
   it('refuses a start that passes carried state, naming the field, before anything runs', async () => {
