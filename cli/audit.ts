@@ -100,6 +100,6 @@ function describeRun(run: RunReport): string {
   if (run.finding) return `FAIL  ${run.runKey}: ${run.finding.kind} ${run.finding.eventId}: ${run.finding.detail}`;
   const receipts = `${run.receipts} receipt(s) valid`;
   if (run.source === 'endpoint') return `ok    ${run.runKey}: ${run.events} stand-alone endpoint event(s), each hash intact, ${receipts}`;
-  const state = run.finished ? 'finished' : 'open (no run.finished: in flight, or its tail was removed)';
+  const state = run.continuedAsNew ? 'continued as new' : run.finished ? 'finished' : 'open (no run.finished: in flight, or its tail was removed)';
   return `ok    ${run.runKey}: ${run.events} event(s) chained, ${state}, ${receipts}, head ${run.head ?? '-'}`;
 }

@@ -61,6 +61,8 @@ export function printExplanation(e: Explanation, io: Io): void {
   if (e.investigation) {
     const { tools, toolsHash, turns } = e.investigation;
     io.out(`agent     ${turns.length} turn(s); tools ${tools.join(', ')} (list pinned ${toolsHash.slice(0, 12)})`);
+    // A long investigation went on in fresh runs (continue-as-new): the last run holds every turn.
+    for (const r of e.investigation.runs ?? []) io.out(`  turns ${r.firstTurn}-${r.lastTurn} in run ${r.runId}, then continued as new: ${r.reason}`);
     for (const turn of turns) {
       for (const call of turn.calls) {
         const size = call.bytes === undefined ? '' : `, ${call.bytes} bytes`;

@@ -30,8 +30,10 @@ export interface RunReport {
   source: 'workflow' | 'endpoint';
   events: number;
   receipts: number;
-  /** The run's last event is `run.finished`; an open run is in flight, or lost its tail. */
+  /** The run's last event ends it (`run.finished`, or `run.continued-as-new`); an open run is in flight, or lost its tail. */
   finished: boolean;
+  /** The run ended by continuing as new: a later run of the same workflow goes on, in a chain of its own. */
+  continuedAsNew?: true;
   head?: string;
   /** The first thing wrong, in chain order; nothing after it is trusted. */
   finding?: Finding;
@@ -56,6 +58,9 @@ interface Sealed {
   sequence: number;
   stored: StoredAuditEvent;
 }
+
+/** The events a run's chain ends with: nothing may follow them in the same run. */
+const RUN_ENDS = new Set(['run.finished', 'run.continued-as-new']);
 
 export function verifyTrail(stored: readonly StoredAuditEvent[], unreadable: string[], options: VerifyOptions): TrailReport {
   const findings: Finding[] = [];
@@ -114,7 +119,7 @@ function verifyRun(runKey: string, items: StoredAuditEvent[], options: VerifyOpt
       if (!previous) return fail('edited', event.eventId, `the first event does not link to the genesis value ${at}`);
       return fail('edited', previous.event.eventId, `its hash no longer matches the one ${event.eventId} links to: edited, and its hash recomputed (${previous.stored.location})`);
     }
-    if (previous?.event.type === 'run.finished') {
+    if (previous && RUN_ENDS.has(previous.event.type)) {
       return fail('inserted', event.eventId, `comes after the run finished at ${previous.event.eventId} ${at}`);
     }
     const receiptFinding = checkReceipts(event, options.checkReceipt, at);
@@ -123,7 +128,8 @@ function verifyRun(runKey: string, items: StoredAuditEvent[], options: VerifyOpt
     previous = { event: event as Sealed['event'], sequence: item.sequence, stored: item.stored };
     report.events += 1;
   }
-  report.finished = previous?.event.type === 'run.finished';
+  report.finished = previous !== undefined && RUN_ENDS.has(previous.event.type);
+  if (previous?.event.type === 'run.continued-as-new') report.continuedAsNew = true;
   report.head = previous?.event.hash;
   if (options.head !== undefined && previous && report.head !== options.head) {
     const anchored = chain.find((item) => (item.raw as AuditEvent).hash === options.head);

@@ -140,6 +140,19 @@ export const agentToolsSchema = z
     maxTurns: z.number().int().min(1).max(200),
     tools: z.array(agentToolSchema).min(1),
     mcpServers: z.record(idSchema, mcpServerSchema).default({}),
+    /**
+     * When a long investigation continues in a fresh run (Temporal's continue-as-new), checked
+     * after each turn: after this many turns in one run, or once the run's history is this large,
+     * or when Temporal suggests it. Limits (turns, calls per tool, budget) stay per request across
+     * runs. Without it a run never continues as new, as runs pinned before it existed never did.
+     */
+    continueAsNew: z
+      .strictObject({
+        afterTurns: z.number().int().min(2).max(200),
+        // Temporal refuses a history past 50 MB; leave room for the turn that is still running.
+        afterHistoryBytes: z.number().int().min(256 * 1024).max(40 * 1024 * 1024),
+      })
+      .optional(),
   })
   .superRefine((section, ctx) => {
     const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -128,3 +128,25 @@ function parseJson(text: string): { value: unknown } | undefined {
 function clip(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}...` : text;
 }
+
+/** Where a run stands at the end of an agent turn, for `continueAsNewReason`. */
+export interface RunSize {
+  /** Turns made in this run (not in the runs it continued). */
+  turnsThisRun: number;
+  /** The run's history so far, as Temporal measures it (`workflowInfo().historySize`). */
+  historyBytes: number;
+  /** Temporal's own `continueAsNewSuggested`: the history nears the server's limits. */
+  suggested: boolean;
+}
+
+/**
+ * Why the run should continue as new now, or undefined to go on. A policy without a
+ * `continueAsNew` section never does: runs pinned before the section existed replay as they ran.
+ */
+export function continueAsNewReason(section: AgentTools['continueAsNew'], run: RunSize): string | undefined {
+  if (!section) return undefined;
+  if (run.turnsThisRun >= section.afterTurns) return `${run.turnsThisRun} turns in this run (policy: after ${section.afterTurns})`;
+  if (run.historyBytes >= section.afterHistoryBytes) return `history of ${run.historyBytes} bytes (policy: after ${section.afterHistoryBytes})`;
+  if (run.suggested) return 'Temporal suggests continuing as new';
+  return undefined;
+}

@@ -11,6 +11,7 @@ import '../test/helpers/decision-key-env';
 delete process.env.ARBITER_TEST_WORKFLOW_BUNDLE;
 import { registeringOrders } from '../test/helpers/payments-record';
 import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,23 +58,40 @@ async function main(): Promise<void> {
       // The file is named after the workflow id: replay must run with the id the run had, since
       // workflow code may use it (idempotency keys, card hashes).
       const workflowId = scenario.file.replace(/\.json$/, '');
-      await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer }, async (taskQueue) => {
+      await withArbiterWorkers(env, bundle, { integrations: scenario.integrations(), proposer: scenario.proposer, policyDir: scenario.policyDir?.() }, async (taskQueue) => {
         const handle = await env.client.workflow.start(scenario.process.workflowType, { taskQueue, workflowId, args: [scenario.request()] });
         await scenario.drive(handle);
       });
-      // The CLI's JSON is the standard export format, the one the Web UI downloads too.
-      const json = execFileSync(cli, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, '--output', 'json'], {
-        encoding: 'utf8',
-      });
-      writeFileSync(path.join(HISTORIES, scenario.file), json.endsWith('\n') ? json : `${json}\n`);
-      const events = (JSON.parse(json) as { events: unknown[] }).events.length;
-      console.log(`recorded ${scenario.file} (${events} events)`);
+      const runs = scenario.everyRun ? await runIdsOf(env.client, workflowId) : [undefined];
+      for (const [i, runId] of runs.entries()) {
+        // The CLI's JSON is the standard export format, the one the Web UI downloads too.
+        const json = execFileSync(cli, ['workflow', 'show', '--address', env.address, '--workflow-id', workflowId, ...(runId ? ['--run-id', runId] : []), '--output', 'json'], {
+          encoding: 'utf8',
+        });
+        const file = runId ? scenario.file.replace(/\.json$/, `.run${i + 1}.json`) : scenario.file;
+        writeFileSync(path.join(HISTORIES, file), json.endsWith('\n') ? json : `${json}\n`);
+        const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+        console.log(`recorded ${file} (${events} events)`);
+      }
     }
   } finally {
     await env.teardown();
     await standIns.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/** Every run of a workflow that continued as new, first to last. */
+async function runIdsOf(client: Client, workflowId: string): Promise<string[]> {
+  const latest = await client.workflow.getHandle(workflowId).fetchHistory();
+  let runId = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
+  const runs: string[] = [];
+  while (runId) {
+    runs.push(runId);
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return runs;
 }
 
 main().catch((err: unknown) => {

@@ -129,3 +129,11 @@ test('digests arguments the same whatever their key order', () => {
   expect(argumentsDigest({ customerId: 'c', days: 90 })).not.toBe(argumentsDigest({ customerId: 'c', days: 30 }));
   expect(argumentsDigest({ a: 1 })).toMatch(/^[0-9a-f]{64}$/);
 });
+
+test('refuses continue-as-new settings outside their bounds at load, naming the field', () => {
+  const issues = loadIssues((tools) => void ((tools as RawTools & { continueAsNew: unknown }).continueAsNew = { afterTurns: 1, afterHistoryBytes: 60 * 1024 * 1024 }));
+  expect(issues).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^agentTools\.continueAsNew\.afterTurns: /), expect.stringMatching(/^agentTools\.continueAsNew\.afterHistoryBytes: /)]),
+  );
+  expect(refundTools().continueAsNew).toEqual({ afterTurns: 50, afterHistoryBytes: 8 * 1024 * 1024 });
+});

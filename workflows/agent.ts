@@ -5,6 +5,8 @@
 // never run: its call is the agent's proposal, checked by the process's proposal schema. A refused
 // call is answered to the model and recorded, never run. The loop ends with a proposal, or throws,
 // and the process takes its human path: the model proposes and investigates, the workflow decides.
+// A long investigation continues as new at a turn boundary when its policy says so, handing the
+// next run where it stands (workflows/carried-run.ts): turns and calls count over every run.
 import { ApplicationFailure, isCancellation, proxyActivities, workflowInfo, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { AgentToolActivities, ProposerActivities } from '../activities';
 import type { CallReadToolInput } from '../activities/tools';
@@ -14,9 +16,10 @@ import { argumentsDigest, readToolIdempotencyKey } from '../common/agent-tools';
 import { integrationsTaskQueue } from '../common/constants';
 import { NO_MODEL_AVAILABLE } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
-import { modelToolDefinitions, offSubject, toolCallVerdict, type ToolSubjects } from '../policies/tools';
+import { continueAsNewReason, modelToolDefinitions, offSubject, toolCallVerdict, type ToolSubjects } from '../policies/tools';
 import type { AgentTools, PolicyBundle, RightsClass } from '../policies/schema';
 import { agentToolActivity } from './activity-options';
+import type { AgentState } from './carried-run';
 import { askModels, estimateInputTokens } from './model-call';
 import type { AiProposal } from './proposal';
 import type { DecisionTrace, ToolCallRecord } from './trace';
@@ -34,6 +37,10 @@ export interface Investigation {
   bundle: PolicyBundle;
   trace: DecisionTrace;
   models: ActivityInterfaceFor<Pick<ProposerActivities, 'agentTurn'>>;
+  /** Where the run this one continues left the investigation (its trace is restored already). */
+  resume?: AgentState;
+  /** Ends this run by continuing as new with `state`; never returns. */
+  continueAsNew: (state: AgentState, reason: string) => Promise<never>;
 }
 
 /** A result's first line, for the trace and the Web UI: never the whole of it. */
@@ -44,7 +51,8 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
   const tools = proxyActivities<AgentToolActivities>({ ...agentToolActivity, taskQueue: integrationsTaskQueue(workflowInfo().taskQueue) });
   // MCP servers' tools are listed once and pinned: every later call is refused if the server's
   // allowed tools change, so a server cannot widen mid-run what the agent may call.
-  const listings = await Promise.all(
+  // A continued run keeps the first run's listings: it never lists again, so nothing new appears.
+  const listings = run.resume?.listings ?? await Promise.all(
     Object.entries(agentTools.mcpServers)
       .filter(([name]) => agentTools.tools.some((tool) => tool.source !== 'builtin' && tool.source.mcp === name))
       .map(([name, server]) => tools.listMcpTools.executeWithOptions({ summary: `list the tools of MCP server ${name}` }, [{ server: { name, ...server } }])),
@@ -53,15 +61,21 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
   const writeTool = agentTools.tools.find((tool) => tool.kind === 'write')!;
   // What the agent was shown, pinned: a later turn cannot be offered more than the first was.
   const record = trace.startInvestigation(contentHash({ definitions, listings: listings.map((l) => l.digest) }), definitions.map((d) => d.function.name));
-  const calls = new Map<string, number>();
+  const { resume } = run;
+  const calls = new Map<string, number>(Object.entries(resume?.calls ?? {}));
+  // Reads made by earlier runs, by tool and arguments' digest: their results are in the transcript.
+  const readBefore = new Set(resume?.readBefore ?? []);
+  // Every read made so far, handed on when the run continues as new.
+  const evidence = new Set(readBefore);
   // Keyed by tool and arguments' digest; holds the read in flight, so identical calls in one turn share it.
   const cache = new Map<string, Promise<ToolResultEntry | undefined>>();
-  let transcript: TranscriptRef | undefined;
-  let results: ToolResultEntry[] = [];
-  let shownChars = 0;
-  const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+  let transcript: TranscriptRef | undefined = resume?.transcript;
+  let results: ToolResultEntry[] = resume?.results ?? [];
+  let shownChars = resume?.shownChars ?? 0;
+  const spent = { tokensIn: 0, tokensOut: 0, costUsd: 0, ...resume?.spent };
+  const firstTurn = (resume?.turns ?? 0) + 1;
 
-  for (let turn = 1; turn <= agentTools.maxTurns; turn++) {
+  for (let turn = firstTurn; turn <= agentTools.maxTurns; turn++) {
     const answer = await askModels(
       {
         purpose: 'agent-turn',
@@ -128,6 +142,10 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
           const earlier = await cached;
           return earlier ? { ...earlier, callId: call.id } : refusedEntry(call, 'the tool failed after retries; go on without it');
         }
+        if (readBefore.has(`${call.name}:${digest}`)) {
+          log.push(callRecord(call.name, verdict.args, 'cached', 'read in an earlier run of this investigation: answered from the transcript'));
+          return refusedEntry(call, 'this read was made earlier in this investigation; its result is above in the conversation');
+        }
         const { source: declared } = verdict.tool;
         const listing = declared === 'builtin' ? undefined : listings.find((l) => l.server === declared.mcp);
         const source = declared === 'builtin' || !listing ? ('builtin' as const) : { mcp: { name: declared.mcp, ...agentTools.mcpServers[declared.mcp]! }, listingDigest: listing.digest };
@@ -136,11 +154,18 @@ export async function investigate<P>(run: Investigation): Promise<AiProposal<P>>
         const entry = await reading;
         // A failed read is not kept: the model may ask again in a later turn.
         if (!entry) cache.delete(`${call.name}:${digest}`);
+        else evidence.add(`${call.name}:${digest}`);
         return entry ?? refusedEntry(call, `the tool failed after retries; go on without it`);
       }),
     );
     turnRecord.calls.push(...logs.flat());
     shownChars += results.reduce((sum, r) => sum + ('content' in r ? r.content.length : r.bytes), 0);
+    // At a turn boundary nothing is in flight: the next run can take over from exactly here.
+    const info = workflowInfo();
+    const why = continueAsNewReason(agentTools.continueAsNew, { turnsThisRun: turn - firstTurn + 1, historyBytes: info.historySize, suggested: info.continueAsNewSuggested });
+    if (why && turn < agentTools.maxTurns) {
+      await run.continueAsNew({ turns: turn, calls: Object.fromEntries(calls), transcript, results, readBefore: [...evidence], shownChars, spent, listings }, why);
+    }
   }
   throw ApplicationFailure.nonRetryable(`the agent made no valid proposal within ${agentTools.maxTurns} turns`, NO_MODEL_AVAILABLE, {
     attempts: [],

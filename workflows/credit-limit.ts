@@ -27,10 +27,11 @@ export { explainQuery } from './trace';
 
 const systemReads = proxyLocalActivities<Pick<IntegrationActivities, 'getCreditRecord'>>(systemReadLocalActivity);
 
-export async function creditLimit(rawRequest: CreditLimitRequest): Promise<CreditLimitResult> {
+/** `carried` is for Temporal's continue-as-new only (workflows/carried-run.ts): a start that passes it fails. */
+export async function creditLimit(rawRequest: CreditLimitRequest, carried?: unknown): Promise<CreditLimitResult> {
   const request = parseWorkflowInput(creditLimitRequestSchema, rawRequest, 'credit-limit request');
   const startedSummary = `credit limit of ${request.requestedLimit} ${request.currency} requested for customer ${request.customerId}`;
-  return runProcess<CreditLimitResult>({ process: 'credit-limit', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary }, async (run) => {
+  return runProcess<CreditLimitResult>({ process: 'credit-limit', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried }, async (run) => {
     // 1. The customer as the ERP records them: policy decides on this, never on the request.
     const record = await recordedCustomer(run, request.customerId);
 

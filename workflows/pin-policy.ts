@@ -1,10 +1,12 @@
 // Pins a process's policy at the start of a run: loaded once through an activity, so the run's
 // history records exactly the policy it used. A policy that cannot load ends the run, audited.
+// A run that continues an earlier one as new takes that run's policy instead, carried whole.
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { PolicyActivities } from '../activities';
 import { POLICY_INVALID } from '../common/error-types';
 import type { PolicyBundle } from '../policies/schema';
 import type { AuditTrail } from './audit';
+import type { CarriedRun } from './carried-run';
 import { toStepFailure } from './saga';
 import type { DecisionTrace } from './trace';
 
@@ -27,5 +29,23 @@ export async function pinPolicy(
   }
   trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
   audit.record({ type: 'policy.pinned', actor: { kind: 'system', id: 'arbiter' }, summary: `policy ${bundle.ref} pinned (${bundle.hash.slice(0, 12)})` });
+  return bundle;
+}
+
+/**
+ * The policy a continued run goes on with: the one the first run pinned, carried whole and checked
+ * against its hash (workflows/carried-run.ts), never loaded again, so a newer policy cannot reach
+ * a run already under way. The trail says which run this one continues and where that run's ended.
+ */
+export function carriedPolicy(carried: CarriedRun, hooks: { trace: DecisionTrace; audit: AuditTrail }): PolicyBundle {
+  const bundle: PolicyBundle = carried.policy;
+  hooks.trace.restore(carried.trace);
+  hooks.trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
+  hooks.audit.record({
+    type: 'run.continued',
+    actor: { kind: 'system', id: 'arbiter' },
+    summary: `continues run ${carried.fromRunId} after agent turn ${carried.agent.turns}; policy ${bundle.ref} carried (${bundle.hash.slice(0, 12)}, hash checked)`,
+    shown: { fromRunId: carried.fromRunId, previousAuditHead: carried.auditHead, policyHash: bundle.hash },
+  });
   return bundle;
 }

@@ -30,13 +30,14 @@ interface SkuChange {
   decision: PolicyDecision;
 }
 
-export async function priceChange(rawRequest: PriceChangeRequest): Promise<PriceChangeResult> {
+/** `carried` is for Temporal's continue-as-new only (workflows/carried-run.ts): a start that passes it fails. */
+export async function priceChange(rawRequest: PriceChangeRequest, carried?: unknown): Promise<PriceChangeResult> {
   const request = parseWorkflowInput(priceChangeRequestSchema, rawRequest, 'price-change request');
   const { skus, channels } = request;
   const startedSummary = `price review requested for ${skus.length} SKU(s) on ${channels.join(', ')}: ${request.brief.slice(0, 200)}`;
   // The SKUs are independent of each other: their undos can run at once too.
   const options = { process: 'price-change', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary };
-  return runProcess<PriceChangeResult>({ ...options, parallelCompensation: true }, async (run) => {
+  return runProcess<PriceChangeResult>({ ...options, parallelCompensation: true, carried }, async (run) => {
     // 1. A proposal: from the pricing agent while AI is on, else from a person.
     const { proposal, by } = await run.obtainProposal({
       submissionSchema: submittedPriceChangeProposalSchema,

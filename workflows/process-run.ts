@@ -2,7 +2,7 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { CancelledFailure, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
@@ -18,8 +18,9 @@ import { investigate, type Investigation } from './agent';
 import { ApprovalGate, type CardDraft } from './approval';
 import { AuditTrail } from './audit';
 import { runMetrics, type RunMetrics } from './metrics';
+import { acceptCarriedRun, type AgentState, type CarriedRun } from './carried-run';
 import { askModels, estimateInputTokens } from './model-call';
-import { pinPolicy } from './pin-policy';
+import { carriedPolicy, pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
 import { runHas } from './run-markers';
 import { Saga } from './saga';
@@ -40,6 +41,11 @@ export interface ProcessRunOptions {
   request: unknown;
   /** True when the saga's steps are independent of each other, so their undos may run at once. */
   parallelCompensation?: boolean;
+  /**
+   * The workflow's second argument, as it came: what the run this one continues as new carried
+   * over. Checked before anything runs (workflows/carried-run.ts); a start that passes it fails.
+   */
+  carried?: unknown;
 }
 
 /** What every process's result carries; `finish` adds the request id, the policy and the trail's head. */
@@ -127,6 +133,8 @@ export class ProcessRun {
     private readonly markers: { checksProposers: boolean; signatures: (SignaturePolicy & StatementRun) | undefined },
     /** The run's counters (workflows/metrics.ts): emitted only while not replaying. */
     readonly metrics: RunMetrics,
+    /** Where the run this one continues as new left off; undefined for a run that started afresh. */
+    private readonly carried: CarriedRun | undefined,
   ) {}
 
   // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
@@ -137,6 +145,9 @@ export class ProcessRun {
 
   static async start(options: ProcessRunOptions): Promise<ProcessRun> {
     const { process, tenant, requestedBy } = options;
+    // Before anything is recorded: a start that carries state fails here, with the field named.
+    const info = workflowInfo();
+    const carried = acceptCarriedRun(options.carried, { process, continuedFromExecutionRunId: info.continuedFromExecutionRunId });
     // Patch markers are asked for first, before any await, so every run records them in its first
     // workflow task, ahead of the policy's local activity marker.
     const checksProposers = runHas('checksProposers');
@@ -149,9 +160,15 @@ export class ProcessRun {
     const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
     const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
 
-    audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
-    // Loaded once through an activity, so history records exactly the policy the run used.
-    const bundle = await pinPolicy(process, platform, { trace, audit, setStage });
+    // Loaded once through an activity, so history records exactly the policy the run used; a
+    // continued run has it in its input instead.
+    let bundle: PolicyBundle;
+    if (carried) {
+      bundle = carriedPolicy(carried, { trace, audit });
+    } else {
+      audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
+      bundle = await pinPolicy(process, platform, { trace, audit, setStage });
+    }
 
     // Signatures are checked against the keys pinned with the policy, so a replay checks exactly as
     // the run did. A bundle without trust.yaml trusts nobody: every person's message is refused.
@@ -177,7 +194,7 @@ export class ProcessRun {
         if (pending) setStage(stage);
       },
     });
-    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures }, metrics);
+    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures }, metrics, carried);
   }
 
   get policy(): PolicyBundle['policy'] {
@@ -240,6 +257,8 @@ export class ProcessRun {
       bundle,
       trace,
       models: this.models,
+      resume: this.carried?.agent,
+      continueAsNew: (state: AgentState, reason: string) => this.continueAsNew(state, reason),
     };
     const obtained = await desk.obtain(
       () =>
@@ -358,6 +377,27 @@ export class ProcessRun {
     // The result lands in the run's history, out of reach of whoever can edit the trail: it
     // anchors the chain's head, so `arbiter audit verify --head` can tell a trail cut short.
     return { requestId: this.options.requestId, policyRef: this.bundle.ref, auditHead: this.audit.head, ...result } as unknown as Result;
+  }
+
+  /**
+   * Ends this run and goes on in a fresh one with the same request, when a long investigation's
+   * history should not grow further: the trail is written first, then the next run gets the
+   * pinned policy, the trace (budget spent, turns) and the agent's state.
+   */
+  private async continueAsNew(agent: AgentState, reason: string): Promise<never> {
+    // The kill switch may land in the same activation as the turn's last read, before the loop's
+    // scope is cancelled: the next run would start with AI on again. End the loop as switched off.
+    if (!this.aiEnabled) throw new CancelledFailure('AI switched off at a turn boundary');
+    const { runId } = workflowInfo();
+    const investigation = this.trace.data.investigation!;
+    const earlier = investigation.runs ?? [];
+    const firstTurn = (earlier.at(-1)?.lastTurn ?? 0) + 1;
+    investigation.runs = [...earlier, { runId, firstTurn, lastTurn: agent.turns, reason }];
+    this.audit.record({ type: 'run.continued-as-new', actor: { kind: 'system', id: 'arbiter' }, summary: `agent turns ${firstTurn}-${agent.turns} done; continues as new: ${reason}` });
+    await this.audit.flush();
+    const carried: CarriedRun = { v: 1, fromRunId: runId, runs: (this.carried?.runs ?? 0) + 1, policy: this.bundle as CarriedRun['policy'], trace: this.trace.carried(), agent, auditHead: this.audit.head };
+    // The request as this run parsed it: every process's workflow takes (request, carried).
+    return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
   }
 
   /** What every card of this run shows, whatever it asks for. */

@@ -4,6 +4,7 @@
 import {
   CancellationScope,
   condition,
+  ContinueAsNew,
   defineSignal,
   isCancellation,
   setHandler,
@@ -137,7 +138,8 @@ export class ProposalDesk<S extends z.ZodType<Submission>> {
       if (isCancellation(err) && !this.aiEnabled) {
         return { kind: 'fallback', reason: 'AI switched off while the model was working: a person supplies the proposal' };
       }
-      if (isCancellation(err)) throw err;
+      // A long investigation going on in a fresh run is not a failure: the run ends here, continued.
+      if (isCancellation(err) || err instanceof ContinueAsNew) throw err;
       const failure = toStepFailure('propose', err);
       return { kind: 'fallback', reason: `no AI proposal (${failure.error.message}): a person supplies the proposal` };
     } finally {

@@ -30,13 +30,14 @@ export { explainQuery } from './trace';
 
 const systemReads = proxyLocalActivities<Pick<IntegrationActivities, 'getOrder'>>(systemReadLocalActivity);
 
-export async function refund(rawRequest: RefundRequest): Promise<RefundResult> {
+/** `carried` is for Temporal's continue-as-new only (workflows/carried-run.ts): a start that passes it fails. */
+export async function refund(rawRequest: RefundRequest, carried?: unknown): Promise<RefundResult> {
   const request = parseWorkflowInput(refundRequestSchema, rawRequest, 'refund request');
   // Asked before any await, so the markers land in the run's first workflow task.
   const reads = { order: runHas('readsOrder'), locally: runHas('readsOrderLocally') };
   const { order: orderClaim } = request;
   const startedSummary = `refund requested for order ${orderClaim.id} (${orderClaim.amount} ${orderClaim.currency})`;
-  return runProcess<RefundResult>({ process: 'refund', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary }, async (run) => {
+  return runProcess<RefundResult>({ process: 'refund', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried }, async (run) => {
     // 1. The order as payments records it: policy decides on this, never on what the request claims.
     const order = await recordedOrder(run, request, reads);
     const differing = differingOrderFields(request, order);

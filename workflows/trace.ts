@@ -4,6 +4,7 @@ import { defineQuery, setHandler } from '@temporalio/workflow';
 import type { StepLogEntry } from '../common/saga-schemas';
 import type { ApprovalState } from '../policies/approvals';
 import type { PolicyDecision } from '../policies/evaluate';
+import type { CarriedTrace } from './carried-run';
 
 export interface ProposalRecord {
   source: 'ai' | 'human';
@@ -51,7 +52,10 @@ export interface AgentTurnRecord {
 export interface InvestigationRecord {
   toolsHash: string;
   tools: string[];
+  /** Every turn of the investigation, the earlier runs' too when it continued as new. */
   turns: AgentTurnRecord[];
+  /** The earlier runs of a long investigation, each ended by continuing as new, and why. */
+  runs?: { runId: string; firstTurn: number; lastTurn: number; reason: string }[];
 }
 
 export interface ModelCallRecord {
@@ -120,9 +124,12 @@ export class DecisionTrace {
     this.data.costs.totalUsd = round6(this.data.costs.totalUsd + call.costUsd);
   }
 
-  /** Starts the record of an agent's investigation; `turn` adds a turn whose calls the loop fills in. */
+  /**
+   * Starts the record of an agent's investigation, or goes on with the one an earlier run carried
+   * over (restored with the trace); `turn` adds a turn whose calls the loop fills in.
+   */
   startInvestigation(toolsHash: string, tools: string[]) {
-    const record: InvestigationRecord = { toolsHash, tools, turns: [] };
+    const record: InvestigationRecord = this.data.investigation ?? { toolsHash, tools, turns: [] };
     this.data.investigation = record;
     return {
       turn(turn: number, model: string, costUsd: number): AgentTurnRecord {
@@ -133,10 +140,40 @@ export class DecisionTrace {
     };
   }
 
+  /**
+   * What a run that continues as new hands on: the budget spent, notes, refused decisions and the
+   * turns so far. Notes are anyone's to add (a refused signal adds one), so only the latest are
+   * carried, each cut short: the carried state stays within what the next run accepts.
+   */
+  carried(): CarriedTrace {
+    const { notes, modelCalls, costs, investigation, refusedDecisions } = this.data;
+    if (!investigation) throw new Error('only an investigating agent continues as new');
+    const dropped = notes.length - MAX_CARRIED_NOTES;
+    const kept = dropped > 0 ? [{ at: now(), text: `${dropped} earlier note(s) are in the earlier runs' explain` }, ...notes.slice(-MAX_CARRIED_NOTES)] : notes;
+    return {
+      notes: kept.map((n) => ({ at: n.at, text: n.text.slice(0, MAX_CARRIED_TEXT) })),
+      refusedDecisions: refusedDecisions.map((r) => ({ ...r, approverId: r.approverId.slice(0, MAX_CARRIED_TEXT), reason: r.reason.slice(0, MAX_CARRIED_TEXT) })),
+      // Before any proposal: every model call is an agent turn, and no call has the outcome `proposal`.
+      modelCalls: modelCalls as CarriedTrace['modelCalls'],
+      costs,
+      investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'],
+    };
+  }
+
+  /** Takes over what the run this one continues had traced (validated by workflows/carried-run.ts). */
+  restore(carried: CarriedTrace): void {
+    const { notes, refusedDecisions, modelCalls, costs, investigation } = carried;
+    Object.assign(this.data, { notes, refusedDecisions, modelCalls, costs, investigation });
+  }
+
   explain(): Explanation {
     return { ...this.data, steps: this.steps() };
   }
 }
+
+/** How much of the notes a continued run carries (workflows/carried-run.ts accepts a little more). */
+const MAX_CARRIED_NOTES = 300;
+const MAX_CARRIED_TEXT = 2000;
 
 function now(): string {
   return new Date().toISOString();

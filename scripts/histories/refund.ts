@@ -1,12 +1,13 @@
 // The refund's recorded histories: completed, compensated, denied, approved by two people, the kill
 // switch mid-call and a person's proposal rejected, cancelled mid-saga, and a stuck compensation an
-// operator resolves.
+// operator resolves; and an investigation that continues as new (each of its runs recorded).
 import { Context } from '@temporalio/activity';
 import type { ProposerActivities } from '../../activities';
 import type { RefundRequest } from '../../common/refund-schemas';
 import { signalSignedProposal } from '../../test/helpers/decision-key';
 import { registerOrderOf } from '../../test/helpers/payments-record';
 import { recordingSystems } from '../../test/helpers/recording-systems';
+import { copyPolicies } from '../../test/helpers/policies';
 import { refundRequest } from '../../test/helpers/refund-fixtures';
 import { waitFor } from '../../test/helpers/wait';
 import { resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../../workflows/refund';
@@ -35,8 +36,27 @@ function withOrder(amount: number, orderId?: string, message?: string): () => Re
   };
 }
 
+/** The shipped refund policy with an agent that continues as new after two turns and may read the refund history 20 times. */
+function continuingAfterTwoTurns(): string {
+  return copyPolicies((refund) => {
+    const tools = refund.agentTools as { continueAsNew: unknown; tools: { name: string; maxCallsPerRun: number }[] };
+    tools.continueAsNew = { afterTurns: 2, afterHistoryBytes: 8 * 1024 * 1024 };
+    for (const tool of tools.tools) if (tool.name === 'get_refund_history') tool.maxCallsPerRun = 20;
+  });
+}
+
 export function historyScenarios({ viaStandIns }: RecordingContext): HistoryScenario[] {
   return [
+    {
+      // The stand-in model reads the order, the refund history and the notes (turn 1), then 12
+      // look-ups eight at a time (turns 2-3) and proposes (turn 4): the run continues after turn 2.
+      file: 'refund-continued-as-new.json',
+      integrations: viaStandIns,
+      request: withOrder(40, undefined, 'The parcel arrived broken. Please run 12 look-ups before you decide.'),
+      policyDir: continuingAfterTwoTurns,
+      everyRun: true,
+      drive: (h) => h.result(),
+    },
     { file: 'refund-completed.json', integrations: viaStandIns, request: withOrder(40), drive: (h) => h.result() },
     { file: 'refund-compensated.json', integrations: viaStandIns, request: withOrder(30, 'FAIL-CRM-recorded'), drive: (h) => h.result() },
     { file: 'refund-denied.json', integrations: viaStandIns, request: withOrder(6000), drive: (h) => h.result() },

@@ -14,6 +14,13 @@ export interface HistoryScenario {
   integrations: () => IntegrationActivities;
   request: () => unknown;
   proposer?: Partial<ProposerActivities>;
+  /** A policy folder of the scenario's own (a copy of policies/ changed), else the shipped one. */
+  policyDir?: () => string;
+  /**
+   * For a run that continues as new: record every run, `<name>.run1.json`, `<name>.run2.json`…,
+   * since the first run's history holds the continue-as-new and only the later ones take carried state.
+   */
+  everyRun?: boolean;
   /** Drives the run after start (signals, cancel) and waits for it to close. */
   drive: (handle: WorkflowHandle) => Promise<unknown>;
 }

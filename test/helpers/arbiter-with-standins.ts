@@ -26,6 +26,8 @@ export interface ArbiterWithStandInsOptions {
   name: string;
   /** Where the test's Temporal runtime serves Prometheus metrics (test/metrics.test.ts). */
   metricsAddress?: string;
+  /** Dynamic config for this dev server on top of `npm start`'s (a lowered server limit, say). */
+  dynamicConfig?: Readonly<Record<string, number | boolean | string>>;
 }
 
 export interface ArbiterWithStandIns {
@@ -51,7 +53,7 @@ export function useArbiterWithStandIns(options: ArbiterWithStandInsOptions): Arb
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(tmpdir(), `arbiter-${options.name}-`));
     ({ server: standIns, url: standInsUrl } = await startStandInServer(path.join(stateDir, 'standins.json'), 'standins'));
-    [env, bundle] = await Promise.all([startTestServer({ metricsAddress: options.metricsAddress }), bundleWorkflows()]);
+    [env, bundle] = await Promise.all([startTestServer({ metricsAddress: options.metricsAddress, dynamicConfig: options.dynamicConfig }), bundleWorkflows()]);
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 // The committed histories the replay tests run: test/histories/*.json, recorded from the current
 // workflow code, and test/histories/earlier-versions/<before-change>/*.json, recorded from earlier code, which
 // stand for runs still in flight when a new version deploys. Each file is named after the run's
-// workflow id, which the workflow code depends on (idempotency keys, card hashes).
+// workflow id, which the workflow code depends on (idempotency keys, card hashes); the runs of one
+// that continued as new are `<workflow id>.run<n>.json`.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -29,7 +30,7 @@ export function readCommittedHistories(): CommittedHistory[] {
       .filter((name) => name.endsWith('.json'))
       .map((name) => ({
         file: path.relative(HISTORIES_DIR, path.join(folder, name)),
-        workflowId: name.replace(/\.json$/, ''),
+        workflowId: name.replace(/(\.run\d+)?\.json$/, ''),
         json: JSON.parse(readFileSync(path.join(folder, name), 'utf8')) as unknown,
       })),
   );

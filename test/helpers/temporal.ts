@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { ARBITER_SEARCH_ATTRIBUTES } from '../../common/constants';
-import { dynamicConfigArgs } from '../../runtime/dev-server';
+import { DEV_SERVER_DYNAMIC_CONFIG, dynamicConfigArgs } from '../../runtime/dev-server';
 import { workerTelemetry } from '../../runtime/metrics';
 import { findTemporalCli } from '../../runtime/temporal-cli';
 import { testDataConverter } from './payload-keys';
@@ -29,14 +29,18 @@ function installQuietRuntime(metricsAddress?: string): void {
   Runtime.install({ logger: new DefaultLogger('ERROR'), ...(telemetryOptions && { telemetryOptions }) });
 }
 
-export async function startTestServer(options: { metricsAddress?: string } = {}): Promise<TestWorkflowEnvironment> {
+/** `dynamicConfig` adds to (or overrides) `npm start`'s, for a test of a server limit; `metricsAddress` serves the runtime's Prometheus metrics. */
+export async function startTestServer(
+  options: { metricsAddress?: string; dynamicConfig?: Readonly<Record<string, number | boolean | string>> } = {},
+): Promise<TestWorkflowEnvironment> {
   installQuietRuntime(options.metricsAddress);
+  const dynamicConfig = options.dynamicConfig ?? {};
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: findTemporalCli() },
       searchAttributes: [...ARBITER_SEARCH_ATTRIBUTES],
       // The same dynamic config as `npm start`, so tests run on the platform users get.
-      extraArgs: [...dynamicConfigArgs(), '--log-level', 'error'],
+      extraArgs: [...dynamicConfigArgs({ ...DEV_SERVER_DYNAMIC_CONFIG, ...dynamicConfig }), '--log-level', 'error'],
     },
     // The test's client encrypts payloads as the workers do (test/helpers/workers.ts).
     client: { dataConverter: testDataConverter() },

@@ -1,0 +1,115 @@
+// The checks a run makes on state handed to it by the run it continues as new: only from a run
+// Temporal continued, only from that very run, and only state that holds together. Whoever can
+// start a workflow can pass anything as its second argument; none of it may skip policy or people.
+import { ApplicationFailure } from '@temporalio/workflow';
+import { contentHash } from '../common/content-hash';
+import { rightsOf } from '../policies/evaluate';
+import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
+import { continueAsNewReason, modelToolDefinitions } from '../policies/tools';
+import { acceptCarriedRun, type CarriedRun, type RunOrigin } from '../workflows/carried-run';
+
+const origin = { process: 'refund', continuedFromExecutionRunId: 'run-1' };
+
+/** State as a refund run that made two turns would carry it. */
+function carried(): CarriedRun {
+  const bundle = pinBundle(readPolicyFiles(DEFAULT_POLICY_DIR, 'refund'));
+  const { policy } = bundle;
+  const definitions = modelToolDefinitions(policy.agentTools!, rightsOf(policy, { kind: 'agent', id: policy.ai.agent }), []);
+  const at = '2026-12-07T11:00:00.000Z';
+  const turn = (n: number) => ({ turn: n, model: 'standin', costUsd: 0.001, calls: [{ tool: 'get_order', argsDigest: 'ab'.repeat(8), outcome: 'ok' as const, summary: '{', bytes: 40, at }], at });
+  return {
+    v: 1,
+    fromRunId: 'run-1',
+    runs: 1,
+    policy: { ...bundle, trust: bundle.trust! },
+    trace: {
+      notes: [],
+      refusedDecisions: [],
+      modelCalls: [],
+      costs: { totalUsd: 0.002, calls: [1, 2].map(() => ({ model: 'standin', tokensIn: 10, tokensOut: 5, costUsd: 0.001, at })) },
+      investigation: { toolsHash: contentHash({ definitions, listings: [] }), tools: definitions.map((d) => d.function.name), turns: [turn(1), turn(2)], runs: [] },
+    },
+    agent: { turns: 2, calls: { get_order: 1 }, results: [], readBefore: [], shownChars: 40, spent: { tokensIn: 20, tokensOut: 10, costUsd: 0.002 }, listings: [] },
+    auditHead: '0'.repeat(64),
+  };
+}
+
+/** The refusal's message, or a failure of the test when the state was taken. */
+function refusal(raw: unknown, from: RunOrigin = origin): string {
+  try {
+    acceptCarriedRun(raw, from);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).type).toBe('InvalidInput');
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    return (err as ApplicationFailure).message;
+  }
+  throw new Error('the carried state was accepted');
+}
+
+describe('carried run state', () => {
+  it('is taken from the run Temporal says this run continues', () => {
+    expect(acceptCarriedRun(carried(), origin)?.agent.turns).toBe(2);
+  });
+
+  it('is nothing when a run starts afresh', () => {
+    expect(acceptCarriedRun(undefined, { process: 'refund' })).toBeUndefined();
+  });
+
+  it('is refused, naming the field, when a start passes it', () => {
+    expect(refusal(carried(), { process: 'refund' })).toMatch(/^carried run state refused \(carried\): only a run that Temporal continued as new/);
+  });
+
+  it('is refused when it names another run than the one continued (a retried or cron run has the starter\'s input)', () => {
+    expect(refusal({ ...carried(), fromRunId: 'run-0' })).toMatch(/\(carried\.fromRunId\)/);
+  });
+
+  it('is refused when it carries a proposal, a decision or an approval', () => {
+    const state = carried();
+    expect(refusal({ ...state, trace: { ...state.trace, proposals: [{ source: 'ai', by: 'support-bot', proposal: { amount: 10000 } }] } })).toMatch(/carried\.trace.*proposals/);
+    expect(refusal({ ...state, trace: { ...state.trace, decisions: [{ outcome: 'auto' }] } })).toMatch(/carried\.trace.*decisions/);
+    expect(refusal({ ...state, approval: { status: 'approved' } })).toMatch(/carried.*approval/);
+  });
+
+  it('is refused when its policy is not the one pinned under its hash', () => {
+    const state = carried();
+    state.policy.policy.budgets.perRunUsd = 1000;
+    expect(refusal(state)).toMatch(/\(carried\.policy\.hash\)/);
+  });
+
+  it('is refused when its budget spent does not add up to the model calls it lists', () => {
+    const state = carried();
+    state.trace.costs.totalUsd = 0;
+    expect(refusal(state)).toMatch(/\(carried\.trace\.costs\.totalUsd\)/);
+  });
+
+  it('is refused when its tool list is not the one the policy offers', () => {
+    const state = carried();
+    state.trace.investigation.toolsHash = 'f'.repeat(64);
+    expect(refusal(state)).toMatch(/\(carried\.trace\.investigation\.toolsHash\)/);
+  });
+
+  it('is refused when its turns or calls are already past the policy\'s limits, or disagree with the trace', () => {
+    const past = carried();
+    past.agent.calls.get_order = 99;
+    expect(refusal(past)).toMatch(/\(carried\.agent\.calls\.get_order\)/);
+    const fewer = carried();
+    fewer.agent.turns = 1;
+    expect(refusal(fewer)).toMatch(/\(carried\.agent\.turns\)/);
+  });
+});
+
+describe('when a run continues as new', () => {
+  const section = { afterTurns: 10, afterHistoryBytes: 1_000_000 };
+
+  it('goes on after the turns or the history size the policy sets, or when Temporal suggests it', () => {
+    expect(continueAsNewReason(section, { turnsThisRun: 9, historyBytes: 10, suggested: false })).toBeUndefined();
+    expect(continueAsNewReason(section, { turnsThisRun: 10, historyBytes: 10, suggested: false })).toMatch(/10 turns in this run/);
+    expect(continueAsNewReason(section, { turnsThisRun: 1, historyBytes: 1_000_000, suggested: false })).toMatch(/history of 1000000 bytes/);
+    expect(continueAsNewReason(section, { turnsThisRun: 1, historyBytes: 10, suggested: true })).toMatch(/Temporal suggests/);
+  });
+
+  it('never does under a policy without the section, as runs pinned before it never did', () => {
+    expect(continueAsNewReason(undefined, { turnsThisRun: 200, historyBytes: 40_000_000, suggested: true })).toBeUndefined();
+  });
+});

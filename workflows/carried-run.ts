@@ -1,0 +1,186 @@
+// What a run that continues as new hands the next run of the same workflow, and the checks that
+// run makes before it believes any of it. Anyone who can start a workflow can pass a second
+// argument, so carried state is taken only from a run Temporal itself continued (a client cannot
+// set `continuedFromExecutionRunId`), only when it names that very run (a retried or cron run
+// also has the field, with the starter's input), and only in a shape that holds no proposal,
+// decision or approval: carried state resumes an investigation, never skips policy or people.
+import { ApplicationFailure } from '@temporalio/workflow';
+import { z } from 'zod';
+import { INVALID_INPUT } from '../common/error-types';
+import { contentHash } from '../common/content-hash';
+import { toolNameSchema } from '../common/agent-tools';
+import { describeIssues } from '../common/validation';
+import { rightsOf } from '../policies/evaluate';
+import { modelsFileSchema, processPolicySchema, rolesFileSchema, trustFileSchema, type PolicyBundle } from '../policies/schema';
+import { modelToolDefinitions } from '../policies/tools';
+
+type LoadedFiles = Pick<PolicyBundle, 'policy' | 'roles' | 'models' | 'trust'>;
+
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
+const usd = z.number().finite().nonnegative();
+const at = z.string().max(40);
+const line = z.string().max(4000);
+
+const resultBase = {
+  kind: z.literal('result'),
+  status: z.enum(['ok', 'refused']),
+  callId: z.string().min(1).max(200),
+  name: toolNameSchema,
+  dataClass: z.string().min(1).max(100),
+  truncated: z.boolean().optional(),
+};
+// What the model is answered for one call: inline text (at most a few KB), or a blob digest.
+const toolResultEntrySchema = z.union([
+  // Inline results are at most 1 KB; Arbiter's own refusals can name many argument issues.
+  z.strictObject({ ...resultBase, content: z.string().max(64_000) }),
+  z.strictObject({ ...resultBase, digest: hex64, bytes: z.number().int().nonnegative() }),
+]);
+
+const listingSchema = z.strictObject({
+  server: z.string().min(1),
+  tools: z.array(z.strictObject({ name: toolNameSchema, description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()) })),
+  digest: hex64,
+});
+
+/** Where the investigate loop stands between turns: enough for the next run to go on as if it were the same. */
+export const agentStateSchema = z.strictObject({
+  /** Turns made so far, over every run: `maxTurns` counts them all. */
+  turns: z.number().int().min(1).max(200),
+  /** Calls counted against each tool's `maxCallsPerRun`, over every run. */
+  calls: z.record(toolNameSchema, z.number().int().nonnegative()),
+  /** The conversation so far, in the blob store by digest. */
+  transcript: z.strictObject({ digest: hex64, entries: z.number().int().nonnegative() }).optional(),
+  /** The results of the last turn's calls, not yet shown to the model. */
+  results: z.array(toolResultEntrySchema).max(16),
+  /**
+   * Reads already made, by `<tool>:<arguments' digest>`: made again, one is answered from the
+   * transcript, where its result is. Keys only, so the state stays small however much was read.
+   */
+  readBefore: z.array(z.string().max(200)).max(10_000),
+  shownChars: z.number().int().nonnegative(),
+  spent: z.strictObject({ tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd }),
+  /** The MCP tool listings the first run pinned: later runs never list again. */
+  listings: z.array(listingSchema),
+});
+export type AgentState = z.infer<typeof agentStateSchema>;
+
+const toolCallRecordSchema = z.strictObject({
+  tool: z.string().max(100),
+  argsDigest: z.string().max(64),
+  // No `proposal`: the loop ends at a proposal, so a run that continues has none.
+  outcome: z.enum(['ok', 'cached', 'refused', 'failed']),
+  summary: line,
+  bytes: z.number().int().nonnegative().optional(),
+  at,
+});
+
+/** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
+const carriedTraceSchema = z.strictObject({
+  notes: z.array(z.strictObject({ at, text: line })).max(301),
+  /** Decisions sent while no card was shown, refused (at most 100 are listed). */
+  refusedDecisions: z.array(z.strictObject({ at, approverId: line, reason: line, unverified: z.literal(true).optional() })).max(100),
+  modelCalls: z
+    .array(
+      z.strictObject({
+        purpose: z.literal('agent-turn'),
+        route: line,
+        excluded: z.array(z.strictObject({ modelId: z.string(), reason: line })),
+        attempts: z.array(z.strictObject({ modelId: z.string(), outcome: line })),
+        servedBy: z.strictObject({ provider: z.string(), modelId: z.string() }).optional(),
+        budget: line.optional(),
+      }),
+    )
+    .max(400),
+  costs: z.strictObject({
+    totalUsd: usd,
+    calls: z.array(z.strictObject({ model: z.string().max(200), tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd, at })).max(400),
+  }),
+  investigation: z.strictObject({
+    toolsHash: hex64,
+    tools: z.array(toolNameSchema),
+    turns: z.array(z.strictObject({ turn: z.number().int().min(1), model: z.string().max(200), costUsd: usd, calls: z.array(toolCallRecordSchema).max(64), at })).max(200),
+    runs: z.array(z.strictObject({ runId: z.string().min(1), firstTurn: z.number().int().min(1), lastTurn: z.number().int().min(1), reason: line })).max(200),
+  }),
+});
+export type CarriedTrace = z.infer<typeof carriedTraceSchema>;
+
+const carriedBundleSchema = z.strictObject({
+  policy: processPolicySchema,
+  roles: rolesFileSchema,
+  models: modelsFileSchema,
+  trust: trustFileSchema,
+  hash: hex64,
+  ref: z.string().min(1),
+});
+
+export const carriedRunSchema = z.strictObject({
+  v: z.literal(1),
+  /** The run that continued as new: must be the one Temporal says this run continues. */
+  fromRunId: z.string().min(1),
+  /** Runs before this one. */
+  runs: z.number().int().min(1).max(1000),
+  /** The policy the first run pinned, whole: a later run never loads a newer one. */
+  policy: carriedBundleSchema,
+  trace: carriedTraceSchema,
+  agent: agentStateSchema,
+  /** The previous run's audit head, so the new run's trail names the one it continues. */
+  auditHead: hex64,
+});
+export type CarriedRun = z.infer<typeof carriedRunSchema>;
+
+/** What Temporal says about this run: a client can set neither. */
+export interface RunOrigin {
+  process: string;
+  continuedFromExecutionRunId?: string;
+}
+
+function refused(field: string, why: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`carried run state refused (${field}): ${why}`, INVALID_INPUT);
+}
+
+/**
+ * The carried state this run may resume from, or undefined for a run that starts afresh. Throws
+ * (non-retryable, naming the field) for state a start passed, state another run wrote, or state
+ * that does not hold together: a policy whose content is not its hash, tool listings or a tool
+ * list not their digests, a total cost that is not its calls', limits already past.
+ */
+export function acceptCarriedRun(raw: unknown, origin: RunOrigin): CarriedRun | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!origin.continuedFromExecutionRunId) {
+    throw refused('carried', 'only a run that Temporal continued as new takes carried state; start a run with its request alone');
+  }
+  const parsed = carriedRunSchema.safeParse(raw);
+  if (!parsed.success) throw refused('carried', describeIssues(parsed.error).replace(/^|; /g, (sep) => `${sep}carried.`));
+  const carried = parsed.data;
+  if (carried.fromRunId !== origin.continuedFromExecutionRunId) {
+    throw refused('carried.fromRunId', `names run ${carried.fromRunId}, but this run continues ${origin.continuedFromExecutionRunId}`);
+  }
+  // Hashed as the loader hashed it (policies/load.ts, pinBundle), from what came in, not the parse.
+  const files = (raw as { policy: Record<keyof LoadedFiles, unknown> }).policy;
+  if (contentHash({ policy: files.policy, roles: files.roles, models: files.models, trust: files.trust }) !== carried.policy.hash) {
+    throw refused('carried.policy.hash', 'the carried policy is not the one pinned under this hash');
+  }
+  const { policy } = carried.policy;
+  if (policy.process !== origin.process) throw refused('carried.policy.policy.process', `is "${policy.process}", this run is ${origin.process}`);
+  const agentTools = policy.agentTools;
+  if (!agentTools) throw refused('carried.policy.policy.agentTools', 'a run continues as new only while its agent investigates');
+  const { agent, trace } = carried;
+  for (const [i, listing] of agent.listings.entries()) {
+    if (contentHash(listing.tools) !== listing.digest) throw refused(`carried.agent.listings.${i}.digest`, 'is not the digest of the listed tools');
+  }
+  const definitions = modelToolDefinitions(agentTools, rightsOf(policy, { kind: 'agent', id: policy.ai.agent }), agent.listings.flatMap((l) => l.tools));
+  if (contentHash({ definitions, listings: agent.listings.map((l) => l.digest) }) !== trace.investigation.toolsHash) {
+    throw refused('carried.trace.investigation.toolsHash', 'is not the hash of the tools the policy and listings offer');
+  }
+  if (agent.turns !== trace.investigation.turns.length) throw refused('carried.agent.turns', `says ${agent.turns}, the trace holds ${trace.investigation.turns.length}`);
+  if (agent.turns >= agentTools.maxTurns) throw refused('carried.agent.turns', `${agent.turns} turns leave none of the policy's ${agentTools.maxTurns}`);
+  for (const [name, count] of Object.entries(agent.calls)) {
+    const tool = agentTools.tools.find((t) => t.name === name);
+    if (!tool || count > tool.maxCallsPerRun) throw refused(`carried.agent.calls.${name}`, tool ? `${count} is past the limit of ${tool.maxCallsPerRun}` : 'no such tool in the policy');
+  }
+  // Summed as the trace sums it (DecisionTrace.addCall), so an honest total matches exactly.
+  const sum = trace.costs.calls.reduce((total, call) => Math.round((total + call.costUsd) * 1e6) / 1e6, 0);
+  if (sum !== trace.costs.totalUsd) throw refused('carried.trace.costs.totalUsd', `is ${trace.costs.totalUsd}, its calls add up to ${sum}`);
+  if (agent.spent.costUsd > trace.costs.totalUsd + 1e-6) throw refused('carried.agent.spent.costUsd', 'is more than the trace\'s total');
+  return carried;
+}
