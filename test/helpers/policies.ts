@@ -1,6 +1,6 @@
 // Copies of the shipped policies in a temp folder, changed as a test needs (short durations,
 // AI switched off, a broken file), so tests exercise the real loading path.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -13,8 +13,20 @@ export type RawPolicy = Record<string, unknown> & {
   proposeOnlyReview: Record<string, unknown>;
 };
 
-export function copyPolicies(change: (refund: RawPolicy) => void = () => undefined): string {
+/** Every copy this process made, removed when it exits (a jest worker at the end of its files). */
+const copies: string[] = [];
+process.once('exit', () => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
+function policyCopyDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-policies-'));
+  copies.push(dir);
+  return dir;
+}
+
+export function copyPolicies(change: (refund: RawPolicy) => void = () => undefined): string {
+  const dir = policyCopyDir();
   cpSync(DEFAULT_POLICY_DIR, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   rewriteRefundPolicy(dir, change);
   return dir;
@@ -46,7 +58,7 @@ export function shortenApprovals(policy: RawPolicy, escalateAfter: string, expir
  * no `agentTools` anywhere. For tests of the one-call path: its routing, failover and budgets.
  */
 export function singleCallPolicies(from: string = DEFAULT_POLICY_DIR): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'arbiter-policies-'));
+  const dir = policyCopyDir();
   cpSync(from, dir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
   for (const name of ['refund.yaml', 'price-change.yaml', 'credit-limit.yaml']) {
     const file = path.join(dir, name);

@@ -4,9 +4,8 @@
 import { Client as PgClient } from 'pg';
 import { ArbiterClient } from '../../../client';
 import { readTemporalSettings, type TemporalSettings } from '../../../runtime/config';
-import { portFree } from '../../../runtime/dev-server';
 import { bringUpCluster, type ClusterOptions } from '../../../scripts/cluster/launch';
-import { SERVER_PORT_VARIABLES, type ServerPorts } from '../../../scripts/cluster/temporal';
+import { freeLowPorts, SERVER_PORT_VARIABLES, type ServerPorts } from '../../../scripts/cluster/temporal';
 import { Platform } from '../../../scripts/platform';
 import type { RefundRequest } from '../../../common/refund-schemas';
 import { compensatedEntry, completedEntry, type StandInsView } from '../../faults/helpers/standins-ledger';
@@ -25,19 +24,6 @@ export interface TestCluster {
 }
 
 const SERVER_URL = process.env.ARBITER_CLUSTER_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432';
-
-/**
- * Free ports below 32768: the server keeps its membership ports in a PostgreSQL smallint
- * (cluster_membership.rpc_port), so the OS's ephemeral ports (32768 and up here) fail its start.
- */
-async function freeLowPorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await portFree(port)) ports.add(port);
-  }
-  return [...ports];
-}
 
 /** Drops the file's databases left by an earlier run; FORCE ends a connection a killed server left behind. */
 async function dropDatabases(names: string[]): Promise<void> {
