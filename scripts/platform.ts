@@ -115,13 +115,13 @@ export class Platform {
   }
 
   /** Starts one approvers' endpoint on `port` and waits until it answers; `name` tells replicas apart. */
-  async startApprovalServer(say: (line: string) => void, port: number, name = 'approvals'): Promise<void> {
+  async startApprovalServer(say: (line: string) => void, port: number, name = 'approvals', env: NodeJS.ProcessEnv = {}): Promise<void> {
     if (!process.env.ARBITER_JWT_SECRET && !process.env.ARBITER_JWKS_URL && !this.endpointOnlyEnv.ARBITER_JWT_SECRET) {
       // Kept for every replica started after, so they all verify the same tokens; said once.
       this.endpointOnlyEnv.ARBITER_JWT_SECRET = localJwtSecret({ create: true });
       say(`Approvals: no ARBITER_JWT_SECRET or ARBITER_JWKS_URL set, so tokens are signed with a generated local secret (${path.relative(REPO_ROOT, localSecretPath())})`);
     }
-    const approvals = this.spawn(name, TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], { ...this.endpointOnlyEnv, ARBITER_PORT: String(port) });
+    const approvals = this.spawn(name, TSX, [path.join(REPO_ROOT, 'server', 'main.ts')], { ...this.endpointOnlyEnv, ...env, ARBITER_PORT: String(port) });
     say(`Approvals: starting the approvers' endpoint and page on http://127.0.0.1:${port}`);
     await waitUntil(() => httpAnswers(`http://127.0.0.1:${port}/healthz`), `the approvals endpoint on port ${port}`, 30_000, approvals);
   }

@@ -9,6 +9,7 @@ test("defaults to compose's ports, two workers and databases of its own on the l
     workers: 2,
     endpointPorts: [8080, 8081],
     ui: { port: 8233 },
+    metrics: { firstPort: 9464 },
   });
 });
 
@@ -31,6 +32,12 @@ test('takes its ports, worker count and PostgreSQL server from the variables', (
 
 test('leaves the Web UI out with ARBITER_CLUSTER_UI=off', () => {
   expect(clusterOptionsFromEnv({ ARBITER_CLUSTER_UI: 'off' }).ui).toBe(false);
+});
+
+test('serves Prometheus metrics from ARBITER_CLUSTER_METRICS_PORT up, or none with off', () => {
+  expect(clusterOptionsFromEnv({ ARBITER_CLUSTER_METRICS_PORT: '19464' }).metrics).toEqual({ firstPort: 19464 });
+  expect(clusterOptionsFromEnv({ ARBITER_CLUSTER_METRICS_PORT: 'off' }).metrics).toBe(false);
+  expect(() => clusterOptionsFromEnv({ ARBITER_CLUSTER_METRICS_PORT: 'nine' })).toThrow('ARBITER_CLUSTER_METRICS_PORT');
 });
 
 test('refuses a worker count that is not a whole number of 1 or more', () => {

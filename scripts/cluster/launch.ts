@@ -19,6 +19,11 @@ export interface ClusterOptions {
   endpointPorts: readonly number[];
   /** Temporal's Web UI, or none. */
   ui: { port: number } | false;
+  /**
+   * Prometheus metrics on loopback from the first port up: each worker process one, then each
+   * endpoint replica one (the runtime binds one address per process). Absent or false: none.
+   */
+  metrics?: { firstPort: number } | false;
 }
 
 /** What `npm run cluster` runs: the databases, ports and counts docs/cluster.md describes, each movable by a variable. */
@@ -38,7 +43,22 @@ export function clusterOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Clu
     workers,
     endpointPorts: [firstEndpoint, firstEndpoint + 1],
     ui: env.ARBITER_CLUSTER_UI === 'off' ? false : { port: Number(new URL(env.TEMPORAL_UI_URL || 'http://localhost:8233').port || 8233) },
+    metrics: clusterMetricsFromEnv(env.ARBITER_CLUSTER_METRICS_PORT),
   };
+}
+
+function clusterMetricsFromEnv(value: string | undefined): ClusterOptions['metrics'] {
+  if (value === 'off') return false;
+  const firstPort = Number(value || 9464);
+  if (!Number.isInteger(firstPort) || firstPort < 1 || firstPort > 65_000) {
+    throw new Error(`ARBITER_CLUSTER_METRICS_PORT must be a port number or "off", not ${value}`);
+  }
+  return { firstPort };
+}
+
+/** The loopback metrics address of the n-th process (0-based) that serves metrics, or none. */
+function metricsAddress(options: ClusterOptions, n: number): string | undefined {
+  return options.metrics ? `127.0.0.1:${options.metrics.firstPort + n}` : undefined;
 }
 
 /** Everything in dependency order; the platform stops it newest first: endpoints, workers, stand-ins, Web UI, server. */
@@ -51,17 +71,26 @@ export async function bringUpCluster(platform: Platform, settings: TemporalSetti
   await shareArbiterDatabase(options);
   await platform.ensureStandIns(say);
   await platform.ensureModelServer(say);
-  for (let i = 1; i <= options.workers; i++) platform.startWorker(say, `worker-${i}`);
-  for (const [i, port] of options.endpointPorts.entries()) await platform.startApprovalServer(say, port, `approvals-${i + 1}`);
+  for (let i = 1; i <= options.workers; i++) {
+    const metrics = metricsAddress(options, i - 1);
+    platform.startWorker(say, `worker-${i}`, metrics ? { env: { ARBITER_WORKER_METRICS_ADDRESS: metrics } } : {});
+    if (metrics) say(`Worker worker-${i}: Prometheus metrics on http://${metrics}/metrics`);
+  }
+  for (const [i, port] of options.endpointPorts.entries()) {
+    const metrics = metricsAddress(options, options.workers + i);
+    await platform.startApprovalServer(say, port, `approvals-${i + 1}`, metrics ? { ARBITER_ENDPOINT_METRICS_ADDRESS: metrics } : {});
+    if (metrics) say(`Approvals approvals-${i + 1}: Prometheus metrics on http://${metrics}/metrics`);
+  }
 }
 
 /** Another server on these ports (npm start's, compose's) would answer the readiness checks in this one's place. */
 async function refuseTakenPorts(options: ClusterOptions): Promise<void> {
   const taken: number[] = [];
-  for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts, ...(options.ui ? [options.ui.port] : [])]) {
+  const metricsPorts = options.metrics ? Array.from({ length: options.workers + options.endpointPorts.length }, (_, n) => (options.metrics as { firstPort: number }).firstPort + n) : [];
+  for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts, ...(options.ui ? [options.ui.port] : []), ...metricsPorts]) {
     if (!(await portFree(port))) taken.push(port);
   }
-  if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS, ARBITER_PORT and TEMPORAL_UI_URL`);
+  if (taken.length) throw new Error(`port ${taken.join(', ')} already in use (npm start or docker compose running?); stop that, or move this cluster with TEMPORAL_ADDRESS, ARBITER_PORT, TEMPORAL_UI_URL and ARBITER_CLUSTER_METRICS_PORT`);
 }
 
 /** Compose's temporal-schema, temporal and temporal-admin-tools services, in that order. */
