@@ -58,7 +58,7 @@ export const USAGE = `npm run bench -- [flags]
   --tool-calls N        read tool calls per path (default ${FULL.toolCalls})
   --single-runs N       one-at-a-time runs per kind and path (default ${FULL.singleRuns})
   --warmup N            uncounted runs before each timed batch (default ${FULL.warmup})
-  --persistence MODE    dev server for measurements 1-4, 6 and 7: ${PERSISTENCE_MODES.join(' | ')} (default memory)
+  --persistence MODE    dev server for measurements 1-4, 6, 7 and 9: ${PERSISTENCE_MODES.join(' | ')} (default memory)
   --dynamic-config K=V  a dev server dynamic config value over Arbiter's defaults; repeatable
   --systems MODE        integration activities answer ${SYSTEMS_MODES.join(' | ')} (default instant)
   --only LIST           comma-separated subset of ${MEASUREMENTS.join(',')}
