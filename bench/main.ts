@@ -22,6 +22,7 @@ import { measurePersistence } from './persistence';
 import { renderTables, type BenchResults } from './report';
 import { measureSagas } from './saga-throughput';
 import { measureSingleRuns } from './single-run';
+import { measureToolLoop } from './tool-loop';
 import { startSystems } from './systems';
 import { stopAllPostgresServers } from './temporal-postgres';
 import { measureWorkflowCpu } from './workflow-cpu';
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
       say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time, each kind on a dev server of its own`);
       results.saga = await measureSagas(shared);
     }
-    if (has('single') || has('cpu') || has('llm') || has('approval')) {
+    if (has('single') || has('cpu') || has('llm') || has('tools') || has('approval')) {
       await withDevServer(options, async (server) => {
         const ctx: BenchContext = { ...shared, server };
         if (has('single')) {
@@ -89,6 +90,13 @@ async function main(): Promise<number> {
         if (has('llm')) {
           say(`4. model call: ${options.llmCalls} calls each way`);
           results.llm = await measureLlm(ctx);
+        }
+        if (has('tools')) {
+          say(
+            `9. tool loop: ${options.toolCalls} read tool calls each way; an investigation of ${options.toolTurnLookUps} look-ups with and without the blob store; ` +
+              `one of ${options.toolRunLookUps} look-ups`,
+          );
+          results.tools = await measureToolLoop(ctx);
         }
         if (has('approval')) {
           say(`2. approval latency: ${options.decisions} decisions`);
@@ -154,7 +162,7 @@ function describeRun(options: BenchOptions): BenchResults {
       temporalCli: execFileSync(findTemporalCli(), ['--version'], { encoding: 'utf8' }).replace(/^temporal version /, '').trim(),
       temporalSdk: sdk['@temporalio/worker'] ?? 'unknown',
     },
-    // Every flag of the server that measurements 1, 2, 4, 6 and 7 run on (persistence, dynamic config).
+    // Every flag of the server that measurements 1, 2, 4, 6, 7 and 9 run on (persistence, dynamic config).
     parameters: { ...parameters, measurements: only, serverArgs: serverFlags(options) },
   };
 }

@@ -1,7 +1,7 @@
 // The bench's command line: sizes of each measurement, which to run, and where the dev server keeps its state.
 import { parseArgs } from 'node:util';
 
-export const MEASUREMENTS = ['single', 'saga', 'cpu', 'llm', 'approval', 'waiting', 'persistence'] as const;
+export const MEASUREMENTS = ['single', 'saga', 'cpu', 'llm', 'tools', 'approval', 'waiting', 'persistence'] as const;
 /** Measurement 8 needs PostgreSQL and temporal-server, so only `--cluster` runs it, and on its own. */
 export type Measurement = (typeof MEASUREMENTS)[number] | 'cluster';
 
@@ -19,6 +19,12 @@ export interface BenchOptions {
   decisions: number;
   waiting: number;
   llmCalls: number;
+  /** Read tool calls per way of calling in the tool-loop measurement. */
+  toolCalls: number;
+  /** Look-ups the investigating refund is asked for when its history per turn is measured. */
+  toolTurnLookUps: number;
+  /** Look-ups of the long agent run (with the first three reads and the proposal, its calls). */
+  toolRunLookUps: number;
   /** Runs of each kind and path in the one-at-a-time latency measurement. */
   singleRuns: number;
   warmup: number;
@@ -36,21 +42,23 @@ export interface BenchOptions {
   quick: boolean;
 }
 
-const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, singleRuns: 100, warmup: 20, histories: 5 };
+const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, toolCalls: 200, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 100, warmup: 20, histories: 5 };
 const DEFAULT_WORKER_PROCESSES = [1, 2];
-const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, singleRuns: 20, warmup: 5, histories: 3 };
+// The long agent run keeps its 200 look-ups in a quick run too: it is what measurement 9 is about.
+const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, toolCalls: 20, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 20, warmup: 5, histories: 3 };
 
 export const USAGE = `npm run bench -- [flags]
 
-  --quick               a small run: ${QUICK.runs} sagas, ${QUICK.decisions} decisions, ${QUICK.waiting} waiting, ${QUICK.llmCalls} model calls
+  --quick               a small run: ${QUICK.runs} sagas, ${QUICK.decisions} decisions, ${QUICK.waiting} waiting, ${QUICK.llmCalls} model calls, ${QUICK.toolCalls} tool calls
   --runs N              refund sagas per workflow (default ${FULL.runs})
   --concurrency N       sagas in flight at once (default ${FULL.concurrency})
   --decisions N         approvals decided through the endpoint (default ${FULL.decisions})
   --waiting N           runs waiting for approval at once (default ${FULL.waiting})
   --llm-calls N         model calls per path (default ${FULL.llmCalls})
+  --tool-calls N        read tool calls per path (default ${FULL.toolCalls})
   --single-runs N       one-at-a-time runs per kind and path (default ${FULL.singleRuns})
   --warmup N            uncounted runs before each timed batch (default ${FULL.warmup})
-  --persistence MODE    dev server for measurements 1-4, 6 and 7: ${PERSISTENCE_MODES.join(' | ')} (default memory)
+  --persistence MODE    dev server for measurements 1-4, 6, 7 and 9: ${PERSISTENCE_MODES.join(' | ')} (default memory)
   --dynamic-config K=V  a dev server dynamic config value over Arbiter's defaults; repeatable
   --systems MODE        integration activities answer ${SYSTEMS_MODES.join(' | ')} (default instant)
   --only LIST           comma-separated subset of ${MEASUREMENTS.join(',')}
@@ -71,6 +79,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       decisions: { type: 'string' },
       waiting: { type: 'string' },
       'llm-calls': { type: 'string' },
+      'tool-calls': { type: 'string' },
       'single-runs': { type: 'string' },
       'dynamic-config': { type: 'string', multiple: true, default: [] },
       warmup: { type: 'string' },
@@ -96,6 +105,9 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     decisions: count('--decisions', values.decisions, base.decisions),
     waiting: count('--waiting', values.waiting, base.waiting),
     llmCalls: count('--llm-calls', values['llm-calls'], base.llmCalls),
+    toolCalls: count('--tool-calls', values['tool-calls'], base.toolCalls),
+    toolTurnLookUps: base.toolTurnLookUps,
+    toolRunLookUps: base.toolRunLookUps,
     singleRuns: count('--single-runs', values['single-runs'], base.singleRuns),
     warmup: count('--warmup', values.warmup, base.warmup, 0),
     histories: base.histories,

@@ -6,6 +6,7 @@ import type { BenchOptions } from './options';
 import type { PersistenceRow } from './persistence';
 import type { SagaFigures } from './saga-throughput';
 import type { SingleRunFigures } from './single-run';
+import type { ToolFigures } from './tool-loop';
 import { ratio as divide, type Percentiles } from './stats';
 import type { WaitingFigures } from './waiting-scale';
 import type { WorkflowCpuFigures } from './workflow-cpu';
@@ -29,6 +30,7 @@ export interface BenchResults {
   saga?: SagaFigures;
   workflowCpu?: WorkflowCpuFigures;
   llm?: LlmFigures;
+  tools?: ToolFigures;
   approval?: ApprovalFigures;
   waiting?: WaitingFigures;
   persistence?: PersistenceRow[];
@@ -127,6 +129,7 @@ export function renderTables(results: BenchResults): string {
       '',
     );
   }
+  if (results.tools) out.push(...toolTables(results.tools));
   if (persistence) {
     out.push(
       `### Dev server persistence: the bare saga, ${p.runs} runs, ${p.concurrency} at a time`,
@@ -142,6 +145,39 @@ export function renderTables(results: BenchResults): string {
   if (results.cluster) out.push(...clusterTables(results.cluster, p));
   if (results.error) out.push(`Stopped early: ${results.error}`, '');
   return out.join('\n');
+}
+
+/** Measurement 9: a read tool call each way, history per turn with and without the blob store, one long investigation. */
+function toolTables(tools: ToolFigures): string[] {
+  const { call: c, historyPerTurn: h, longRun: l } = tools;
+  const way = (name: string, f: Percentiles) => `| ${name} | ${f.p50} | ${f.p95} | ${divide(f.p50, c.directMs.p50)} | ${divide(f.p95, c.directMs.p95)} |`;
+  const turns = (name: string, t: ToolFigures['historyPerTurn']['withStore']) =>
+    `| ${name} | ${t.turns} | ${t.bytesPerTurn.mean} | ${t.meanTurnBytesBy.agentTurn} / ${t.meanTurnBytesBy.callReadTool} / ${t.meanTurnBytesBy.other} | ${t.bytesPerTurn.max} | ${t.events} | ${t.bytes} |`;
+  return [
+    `### Tool loop: ${c.calls} ${c.tool} calls (${c.resultBytes}-byte result) each way, in rounds of ${c.callsPerRound}, taking turns`,
+    '',
+    '| | p50 (ms) | p95 (ms) | p50 / direct | p95 / direct |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    way('lookup client, direct', c.directMs),
+    way('callReadTool function, no Temporal', c.activityFunctionMs),
+    way('Temporal activity, scheduled → completed', c.temporalActivityMs),
+    way('in the workflow: one call scheduled → the next scheduled', c.temporalLoopMs),
+    '',
+    `#### History per turn: an investigating refund of ${h.lookUps} look-ups (results of ${h.resultBytes.refundHistory} and ${h.resultBytes.caseNotes} bytes)`,
+    '',
+    '| tool results | turns | bytes per turn, mean | of which agentTurn / callReadTool / other | bytes per turn, max | events | history bytes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    turns(`over ${h.withStore.inlineBytes} bytes to the blob store`, h.withStore),
+    turns('all in history (the transcript still by digest)', h.withoutStore),
+    `| without / with the store | | ${h.ratio} | | | | ${divide(h.withoutStore.bytes, h.withStore.bytes)} |`,
+    '',
+    `#### One long investigation: ${l.lookUps} look-ups, continueAsNew ${JSON.stringify(l.continueAsNew)}`,
+    '',
+    '| wall time (s) | turns | read calls | runs | events | history bytes | bytes per turn |',
+    '| ---: | ---: | ---: | --- | ---: | ---: | ---: |',
+    `| ${l.wallSeconds} | ${l.turns} | ${l.readCalls} | ${l.runs.length}${l.continuedAsNew ? ` (${l.runs.map((r) => r.bytes).join(' + ')} bytes)` : ', did not continue as new'} | ${l.events} | ${l.bytes} | ${l.bytesPerTurn} |`,
+    '',
+  ];
 }
 
 const SERVER_NAMES: Record<ClusterRow['server'], string> = { 'dev-server': 'dev server', postgres: 'temporal-server, PostgreSQL' };

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createIntegrationActivities, type IntegrationActivities } from '../activities';
+import { createLookupClient, type LookupClient } from '../activities/lookups';
 import type { OrderRecord, RefundRequest } from '../common/refund-schemas';
 import { createLogger } from '../runtime/logger';
 import { orderOfRequest, registerStandInOrder } from '../standins/order-client';
@@ -95,4 +96,47 @@ const instantFetch: typeof fetch = async (input, init) => {
   if (pathname === '/notifications/messages') return reply(201, { messageId: `msg_${orderId}` });
   // Compensations and the price-change calls, which the refund saga does not reach when nothing fails.
   return reply(200, {});
+};
+
+/**
+ * The look-ups an investigating agent makes, answered in memory through the real lookup client (its
+ * HTTP reading and schema checks): the bench order, and a customer with a dozen earlier refunds and
+ * a case with four notes, so each of those two results (about 1.4 KB) is over the 1 KB a result may
+ * take in history and goes to the blob store (bench/tool-loop.ts measures with and without).
+ */
+export function benchLookups(): LookupClient {
+  const url = 'http://instant.invalid';
+  return createLookupClient({ paymentsUrl: url, crmUrl: url, catalogUrl: url, fetch: lookupFetch });
+}
+
+const lookupFetch: typeof fetch = async (input) => {
+  const { pathname, searchParams } = new URL(String(input));
+  const [, system, kind, id = '', what] = pathname.split('/').map(decodeURIComponent);
+  const reply = (status: number, payload: unknown) => new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } });
+  if (system === 'payments' && kind === 'orders') {
+    const order = benchOrder(id);
+    return order ? reply(200, order) : reply(404, { error: 'unknown order' });
+  }
+  if (system === 'payments' && kind === 'customers' && what === 'refunds') {
+    const days = Number(searchParams.get('days') ?? 90);
+    const refunds = Array.from({ length: 12 }, (_, i) => ({
+      orderId: `ord-earlier-${id}-${i}`,
+      amount: 10 + i * 7.5,
+      currency: 'EUR',
+      issuedAt: new Date(Date.UTC(2026, 10, 28 - i * 2)).toISOString(),
+      source: 'history',
+    }));
+    return reply(200, { customerId: id, days, refunds });
+  }
+  if (system === 'crm' && kind === 'cases' && what === 'notes') {
+    const texts = [
+      'Customer called: the parcel was handed over with the outer box crushed on one corner.',
+      'Photos received by email: the inner packaging is torn and the item has a cracked housing.',
+      'Courier confirms the parcel was dropped at the depot; a damage report is filed under the same order.',
+      'Customer asks for a refund rather than a replacement; no earlier complaints about this order.',
+    ];
+    const notes = texts.map((text, i) => ({ at: new Date(Date.UTC(2026, 11, 1, 9 + i)).toISOString(), author: i % 2 ? 'agent-17' : 'customer', text: `${text} ${text}` }));
+    return reply(200, { orderId: id, caseId: `case_${id}`, status: 'open', notes });
+  }
+  return reply(404, { error: `the bench answers no ${pathname}` });
 };

@@ -22,6 +22,11 @@ export interface ToolDeps {
   maxContentBytes?: number;
   /** Where a result that was cut is kept whole, under its digest, for activities to fetch. */
   blobs?: BlobStore;
+  /**
+   * Bytes of a shown result that travel in history; past this (with a blob store) it goes by
+   * digest. The bench sets it past the content limit to measure a history that holds every result.
+   */
+  inlineBytes?: number;
 }
 
 export interface CallReadToolInput {
@@ -45,16 +50,17 @@ export interface CallMcpToolInput {
 }
 
 /** Results shown to the model up to this size travel in history; larger ones by digest. */
-const INLINE_BYTES = 1024;
+export const DEFAULT_INLINE_BYTES = 1024;
 /** What history keeps of a result stored by digest: its first characters, for the trace. */
 const SUMMARY_CHARS = 120;
 
 export function createToolActivities(deps: ToolDeps) {
   const maxBytes = deps.maxContentBytes ?? DEFAULT_MAX_CONTENT_BYTES;
+  const inlineBytes = deps.inlineBytes ?? DEFAULT_INLINE_BYTES;
 
   /**
    * The result as the model may see it. With a blob store, history never holds more than a line
-   * of it: what the model is shown goes to the store when it is over a kilobyte (the agent's turn
+   * of it: what the model is shown goes to the store when it is over `inlineBytes` (the agent's turn
    * fetches it by digest), and a result that was cut is kept whole there too.
    */
   async function resultOf(text: string): Promise<ToolResultOk> {
@@ -63,7 +69,7 @@ export function createToolActivities(deps: ToolDeps) {
     if (!blobs) return shaped;
     const stored = shaped.truncated ? (await blobs.put(new TextEncoder().encode(text)), true) : undefined;
     const shownBytes = new TextEncoder().encode(shaped.content);
-    if (shownBytes.length <= INLINE_BYTES) return { ...shaped, ...(stored && { stored }) };
+    if (shownBytes.length <= inlineBytes) return { ...shaped, ...(stored && { stored }) };
     const shown = await blobs.put(shownBytes);
     return { ...shaped, content: shaped.content.slice(0, SUMMARY_CHARS), shown, ...(stored && { stored }) };
   }

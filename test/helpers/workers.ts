@@ -52,6 +52,8 @@ export interface WorkerSetup {
   taskQueue?: string;
   /** Where the workers' spans go, the workflows' included; by default they are dropped. */
   tracing?: Tracing;
+  /** Bytes of a tool result that travel in history (activities/tools); the bench sets it high to keep every result there. */
+  toolInlineBytes?: number;
 }
 
 export async function withArbiterWorkers<T>(
@@ -93,7 +95,7 @@ export async function withArbiterWorkers<T>(
     connection: env.nativeConnection,
     dataConverter,
     taskQueue: integrationsTaskQueue(taskQueue),
-    activities: { ...setup.integrations, ...createToolActivities({ lookups: setup.lookups ?? fixtureLookups(), mcp: createMcpToolClient(), blobs }) },
+    activities: { ...setup.integrations, ...createToolActivities({ lookups: setup.lookups ?? fixtureLookups(), mcp: createMcpToolClient(), blobs, inlineBytes: setup.toolInlineBytes }) },
   });
   const modelServer = setup.proposer || setup.modelUrl ? undefined : createModelServer({ logger: createLogger('model-standin', { level: 'silent' }) });
   const modelUrl = setup.modelUrl ?? (modelServer ? `http://127.0.0.1:${await modelServer.listen(0)}/v1` : undefined);
