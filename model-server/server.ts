@@ -25,6 +25,8 @@ export interface CallRecord {
   /** null while a held call (`timeout`, `slow`) is unanswered, and for good when the client gave up first. */
   status: number | null;
   responseFormat: boolean;
+  /** Names of the tools the request offered the model (an investigating agent's turn); empty for a one-call proposal. */
+  tools: string[];
   repair: boolean;
 }
 
@@ -143,6 +145,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
       fault: fault?.fault ?? 'ok',
       status: 'hold' in outcome ? null : outcome.reply.status,
       responseFormat: request.response_format !== undefined,
+      tools: (request.tools ?? []).map((tool) => tool.function.name),
       repair: isRepairCall(request),
     };
     calls.push(call);

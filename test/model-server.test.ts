@@ -259,8 +259,8 @@ describe('injected faults', () => {
     await ask(triagePrompt('Jane Doe, jane@example.com: the mug is broken'), { model: 'arbiter-standin-small' });
     const calls = await recordedCalls();
     expect(calls).toEqual([
-      { model: MODEL, fault: 'rate-limit', status: 429, responseFormat: false, repair: false },
-      { model: 'arbiter-standin-small', fault: 'ok', status: 200, responseFormat: false, repair: false },
+      { model: MODEL, fault: 'rate-limit', status: 429, responseFormat: false, tools: [], repair: false },
+      { model: 'arbiter-standin-small', fault: 'ok', status: 200, responseFormat: false, tools: [], repair: false },
     ]);
     expect(JSON.stringify(calls)).not.toContain('jane');
   });

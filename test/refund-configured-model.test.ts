@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { createFileBlobStore } from '../activities/blobs';
 import { createFileBudgetLedger } from '../activities/budget';
 import { createChatProposerActivities } from '../activities/llm/chat-proposer';
 import { createModelServer, type CallRecord, type ModelServer } from '../model-server/server';
@@ -53,17 +54,22 @@ async function callsAt(root: string, apiKey?: string): Promise<CallRecord[]> {
   return ((await response.json()) as { calls: CallRecord[] }).calls;
 }
 
-/** Runs a 40 EUR refund for an EU customer with the LLM worker seeing `modelEnv` alone. */
-async function euRefundWith(modelEnv: NodeJS.ProcessEnv) {
+/**
+ * Runs a 40 EUR refund for an EU customer with the LLM worker seeing `modelEnv` alone; its agent
+ * proposes in one call unless `policyDir` is the shipped policies, whose agent investigates.
+ */
+async function euRefundWith(modelEnv: NodeJS.ProcessEnv, policyDir = singleCallPolicies()) {
   const request = refundRequest({ requestedBy: 'alice' });
   expect(request.customer.region).toBe('eu');
+  const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-configured-model-'));
   const proposer = createChatProposerActivities({
     providers,
     env: modelEnv,
-    budgetLedger: createFileBudgetLedger(path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-configured-model-')), 'model-budget.json')),
+    budgetLedger: createFileBudgetLedger(path.join(scratch, 'model-budget.json')),
+    // An investigating agent's transcript lives outside history, as the worker keeps it.
+    transcripts: createFileBlobStore(path.join(scratch, 'blobs')),
   });
-  // The configured-model path is tested on the one-call agent; agent turns share its routing and failover.
-  return withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, proposer, policyDir: singleCallPolicies() }, async (taskQueue) => {
+  return withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, proposer, policyDir }, async (taskQueue) => {
     const handle = await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
     const result = await handle.result();
     return { result, explanation: await handle.query(explainQuery) };
@@ -94,6 +100,29 @@ test("sends an EU customer's refund proposal to OPENAI_BASE_URL when OPENAI_API_
     ],
   });
   expect(explanation.proposals[0]).toMatchObject({ source: 'ai', model: 'gpt-4o-mini-eu (gpt-4o-mini)' });
+});
+
+test("sends an investigating agent's turns, tools offered, to OPENAI_BASE_URL when OPENAI_API_KEY is set", async () => {
+  const before = (await callsAt(endpointRoot, API_KEY)).length;
+  const standinCallsBefore = (await callsAt(standinRoot)).length;
+  const { result, explanation } = await euRefundWith(
+    { OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: `${endpointRoot}/v1`, ARBITER_STANDIN_URL: `${standinRoot}/v1` },
+    DEFAULT_POLICY_DIR,
+  );
+  expect(result).toMatchObject({ outcome: 'completed', amount: 40 });
+  expect(await callsAt(standinRoot)).toHaveLength(standinCallsBefore);
+
+  // Every turn went to the configured endpoint with the policy's read tools offered; the look-ups it
+  // asked for ran as activities, and the trace says who served each turn.
+  const turns = (await callsAt(endpointRoot, API_KEY)).slice(before).filter((call) => call.tools.length > 0);
+  expect(turns.length).toBeGreaterThanOrEqual(2);
+  for (const turn of turns) expect(turn).toMatchObject({ model: 'gpt-4o-mini', status: 200 });
+  expect(turns[0]!.tools).toEqual(expect.arrayContaining(['get_order', 'get_refund_history', 'get_case_notes']));
+  const looked = explanation.investigation?.turns.flatMap((turn) => turn.calls.map((call) => call.tool)) ?? [];
+  expect(looked).toEqual(expect.arrayContaining(['get_order', 'get_refund_history']));
+  const agentTurns = explanation.modelCalls.filter((call) => call.purpose === 'agent-turn');
+  expect(agentTurns.length).toBe(turns.length);
+  for (const call of agentTurns) expect(call.servedBy).toEqual({ provider: 'openai-eu', modelId: 'gpt-4o-mini-eu' });
 });
 
 test('lets the stand-in serve an EU refund when no key is set, and explains that it did', async () => {
