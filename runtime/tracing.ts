@@ -8,7 +8,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ClientInterceptors } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { OpenTelemetrySinks, SerializableSpan } from '@temporalio/interceptors-opentelemetry/lib/workflow';
@@ -47,7 +47,9 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
   // The exporter reads the rest of its settings (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, the traces-only URL) itself.
   const exporting = options.spanProcessors ?? (endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter())] : []);
   // Given no processor at all, the provider would look for an exporter named by OTEL_TRACES_EXPORTER.
-  const spanProcessors = exporting.length ? exporting : [new NoopSpanProcessor()];
+  // Every finished span, the workflows' too (the sink hands them to this provider's processor), is
+  // stripped of failure messages before any processor or exporter sees it.
+  const spanProcessors = exporting.length ? exporting.map((processor) => new WithoutFailureMessages(processor)) : [new NoopSpanProcessor()];
   const provider = new BasicTracerProvider({ resource, spanProcessors });
   // W3C trace context only: baggage would carry whatever a caller put in it from process to process.
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable(), propagator: new W3CTraceContextPropagator() });
@@ -63,6 +65,50 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
       otel.propagation.disable();
     },
   };
+}
+
+/**
+ * The SDK's interceptors put a failure's message on its span word for word (`status.message`, and
+ * `exception.message` and `exception.stacktrace` on the exception event), and Arbiter's failure
+ * messages name customers' records, approvers and what a model answered. The span keeps that it
+ * failed and the failure's type (`exception.type`), which is what a trace is read for; the message
+ * stays in the run's history, behind the namespace's access rules.
+ */
+export class WithoutFailureMessages implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+
+  onStart(...args: Parameters<SpanProcessor['onStart']>): void {
+    this.next.onStart(...args);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    this.next.onEnd(withoutFailureMessages(span));
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
+
+const FAILURE_TEXT_ATTRIBUTES = ['exception.message', 'exception.stacktrace'];
+
+/** The same span, read through: only its status and its events' failure text differ. */
+export function withoutFailureMessages(span: ReadableSpan): ReadableSpan {
+  const events = span.events.map((event) => {
+    if (!event.attributes || !FAILURE_TEXT_ATTRIBUTES.some((name) => name in event.attributes!)) return event;
+    const attributes = { ...event.attributes };
+    for (const name of FAILURE_TEXT_ATTRIBUTES) delete attributes[name];
+    return { ...event, attributes };
+  });
+  // A prototype, not a copy: the SDK's span reads its context, duration and scope through getters.
+  return Object.create(span, {
+    status: { value: { code: span.status.code }, enumerable: true },
+    events: { value: events, enumerable: true },
+  }) as ReadableSpan;
 }
 
 /**

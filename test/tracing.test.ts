@@ -1,19 +1,22 @@
 // One refund that needs a person's approval, started through the Arbiter client, decided through
 // the approvers' endpoint over HTTP, run by the workers of every role against a real dev server:
 // its spans, collected in memory, are one trace, and none carries the prompt or the customer's words.
+import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ArbiterClient } from '../client';
 import { REQUEST_BLOCK_START } from '../activities/llm/triage-prompt';
 import { readTemporalSettings } from '../runtime/config';
-import { startTracing, tracingClientInterceptors, type Tracing } from '../runtime/tracing';
+import { startTracing, tracingClientInterceptors, tracingSinks, type Tracing } from '../runtime/tracing';
 import { testDecisionKey } from './helpers/decision-key';
 import { httpCall } from './helpers/http-client';
 import { order, startTestEndpoint, tokenFor, waitForCard, type TestEndpoint } from './helpers/http-approvals';
 import { testDataConverter } from './helpers/payload-keys';
 import { recordingSystems } from './helpers/recording-systems';
+import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 import { withArbiterWorkers } from './helpers/workers';
@@ -103,4 +106,85 @@ it("makes one trace of a refund with approval, from the client's start through t
   const shown = JSON.stringify(all.map((span) => ({ attributes: span.attributes, events: span.events, status: span.status })));
   for (const secret of [request.message, REQUEST_BLOCK_START, request.customer.id]) expect(shown).not.toContain(secret);
   expect(all.some((span) => 'searchAttributes' in span.attributes || 'memo' in span.attributes)).toBe(false);
+});
+
+/** Every exported span's status and events, as text: where a failure's message would show. */
+function failureTextOf(all: ReadableSpan[]): string {
+  return JSON.stringify(all.map((span) => ({ status: span.status, events: span.events })));
+}
+
+it("exports a failed activity's spans with the failure's type and without its message or stack", async () => {
+  const request = refundRequest();
+  // The message names a customer's record, as the system clients' messages do.
+  const secret = `/srv/crm/customers/${request.customer.id}/cases`;
+  const systems = recordingSystems();
+  const failingCrmUpdate: typeof systems.activities.updateCrmCase = async () => {
+    throw ApplicationFailure.nonRetryable(`CRM refused ${secret}`, 'CrmRejected');
+  };
+  const integrations = { ...systems.activities, updateCrmCase: failingCrmUpdate };
+  const { workflowId, result } = await withArbiterWorkers(env, bundle, { integrations, tracing }, async (taskQueue) => {
+    const settings = { ...readTemporalSettings({}), address: env.address, workflowTaskQueue: taskQueue };
+    const client = await ArbiterClient.connect(settings, { dataConverter: testDataConverter() });
+    try {
+      const { workflowId } = await client.startRefund(request);
+      return { workflowId, result: await client.refundResult(workflowId) };
+    } finally {
+      await client.close();
+    }
+  });
+  expect(result.outcome).toBe('compensated');
+  await waitFor(async () => {
+    await tracing.spanProcessor.forceFlush();
+    return spans.getFinishedSpans().some((span) => span.name === 'RunWorkflow:refund' && span.attributes.workflowId === workflowId);
+  }, 'the run span of the failed refund');
+  const started = spans.getFinishedSpans().find((span) => span.name === 'StartWorkflow:refund' && span.attributes.temporalWorkflowId === workflowId);
+  const all = spans.getFinishedSpans().filter((span) => span.spanContext().traceId === started?.spanContext().traceId);
+
+  const failed = all.filter((span) => span.name === 'RunActivity:updateCrmCase');
+  expect(failed.length).toBeGreaterThan(0);
+  for (const span of failed) {
+    expect(span.status).toEqual({ code: SpanStatusCode.ERROR });
+    const exception = span.events.find((event) => event.name === 'exception');
+    expect(exception?.attributes).toEqual({ 'exception.type': expect.any(String) });
+  }
+  // The workflow's span that scheduled it failed too, and arrived through the sink.
+  expect(named(all, 'StartActivity:updateCrmCase').status.code).toBe(SpanStatusCode.ERROR);
+  const shown = failureTextOf(all);
+  for (const text of [secret, 'CRM refused', 'exception.message', 'exception.stacktrace']) expect(shown).not.toContain(text);
+});
+
+it('strips failure messages from workflow spans that arrive through the sink', async () => {
+  const traceId = 'a'.repeat(32);
+  const info = { workflowId: 'wf-sink', runId: 'run-sink', workflowType: 'refund', taskQueue: 'q', namespace: 'default', attempt: 1 };
+  const refused = {
+    name: 'ValidateUpdate:decide',
+    kind: SpanKind.SERVER,
+    spanContext: { traceId, spanId: 'b'.repeat(16), traceFlags: 1 },
+    startTime: [1, 0],
+    endTime: [2, 0],
+    duration: [1, 0],
+    ended: true,
+    status: { code: SpanStatusCode.ERROR, message: 'approver carol may not decide: she proposed it' },
+    attributes: {},
+    links: [],
+    events: [
+      {
+        name: 'exception',
+        time: [1, 5],
+        attributes: { 'exception.type': 'ApplicationFailure', 'exception.message': 'approver carol may not decide', 'exception.stacktrace': 'ApplicationFailure: approver carol\n    at validate' },
+      },
+    ],
+    droppedAttributesCount: 0,
+    droppedLinksCount: 0,
+    droppedEventsCount: 0,
+    instrumentationLibrary: { name: '@temporalio/interceptor-workflow' },
+  } as const;
+  const sink = tracingSinks(tracing).exporter.export.fn as (info: unknown, spans: unknown[]) => void;
+  sink(info, [refused]);
+  await tracing.spanProcessor.forceFlush();
+  const exported = spans.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
+  expect(exported.map((span) => [span.name, span.status, span.events.map((event) => event.attributes)])).toEqual([
+    ['ValidateUpdate:decide', { code: SpanStatusCode.ERROR }, [{ 'exception.type': 'ApplicationFailure' }]],
+  ]);
+  expect(failureTextOf(exported)).not.toContain('carol');
 });
