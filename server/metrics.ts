@@ -5,6 +5,8 @@
 // network, and ARBITER_ENDPOINT_METRICS_TOKEN, when set, is required as a bearer token.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -128,7 +130,9 @@ export function createEndpointMetrics(temporal: Client, logger: Logger, options:
   async function refresh(): Promise<void> {
     if (inFlight) return inFlight;
     if (now() - lastReadAt < minIntervalMs) return;
-    inFlight = read()
+    // A scrape is not what traces are for: its listings and card reads would each start one.
+    inFlight = context
+      .with(suppressTracing(context.active()), read)
       .then(
         () => up.set(1),
         (err: unknown) => {

@@ -9,8 +9,11 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ArbiterClient } from '../client';
 import { REQUEST_BLOCK_START } from '../activities/llm/triage-prompt';
+import { EndpointMetric } from '../common/metric-names';
 import { readTemporalSettings } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
 import { startTracing, tracingClientInterceptors, tracingSinks, type Tracing } from '../runtime/tracing';
+import { createEndpointMetrics } from '../server/metrics';
 import { testDecisionKey } from './helpers/decision-key';
 import { httpCall } from './helpers/http-client';
 import { order, startTestEndpoint, tokenFor, waitForCard, type TestEndpoint } from './helpers/http-approvals';
@@ -106,6 +109,38 @@ it("makes one trace of a refund with approval, from the client's start through t
   const shown = JSON.stringify(all.map((span) => ({ attributes: span.attributes, events: span.events, status: span.status })));
   for (const secret of [request.message, REQUEST_BLOCK_START, request.customer.id]) expect(shown).not.toContain(secret);
   expect(all.some((span) => 'searchAttributes' in span.attributes || 'memo' in span.attributes)).toBe(false);
+});
+
+it("makes no spans when the endpoint's metrics list the waiting runs and read their cards", async () => {
+  const temporal = new Client({ connection: env.connection, dataConverter: testDataConverter(), interceptors: tracingClientInterceptors() });
+  const metrics = createEndpointMetrics(temporal, createLogger('tracing-test', { level: 'silent' }), { minIntervalMs: 0 });
+  const approver = await tokenFor('carol', ['support-lead']);
+  const { workflowId, spansOfScrape } = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, tracing }, async (taskQueue) => {
+    const settings = { ...readTemporalSettings({}), address: env.address, workflowTaskQueue: taskQueue };
+    const client = await ArbiterClient.connect(settings, { dataConverter: testDataConverter() });
+    try {
+      const { workflowId } = await client.startRefund(order(750));
+      try {
+        await waitForCard(endpoint.baseUrl, approver, workflowId, 'approval');
+        await tracing.spanProcessor.forceFlush();
+        const before = spans.getFinishedSpans().length;
+        // Until a scrape has listed the run (visibility lags) and so read its card.
+        await waitFor(async () => {
+          await metrics.refresh();
+          return (await metrics.registry.getSingleMetric(EndpointMetric.approvalOldestAgeSeconds)!.get()).values.length > 0;
+        }, 'a scrape that reads the card');
+        await tracing.spanProcessor.forceFlush();
+        // The approver's read above may end its span after its answer arrived.
+        return { workflowId, spansOfScrape: spans.getFinishedSpans().slice(before).filter((span) => !span.name.startsWith('approvals ')) };
+      } finally {
+        await client.temporal.workflow.getHandle(workflowId).terminate('the test has scraped');
+      }
+    } finally {
+      await client.close();
+    }
+  });
+  expect(workflowId).toBeTruthy();
+  expect(spansOfScrape.map((span) => span.name)).toEqual([]);
 });
 
 /** Every exported span's status and events, as text: where a failure's message would show. */
