@@ -143,6 +143,43 @@ it("makes no spans when the endpoint's metrics list the waiting runs and read th
   expect(spansOfScrape.map((span) => span.name)).toEqual([]);
 });
 
+it("keeps a refused request to the endpoint out of the run's trace", async () => {
+  const request = order(760);
+  const approver = await tokenFor('carol', ['support-lead']);
+  const outsider = await tokenFor('fin-anna', ['finance']);
+  const { workflowId, refused } = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, tracing }, async (taskQueue) => {
+    const settings = { ...readTemporalSettings({}), address: env.address, workflowTaskQueue: taskQueue };
+    const client = await ArbiterClient.connect(settings, { dataConverter: testDataConverter() });
+    try {
+      const { workflowId } = await client.startRefund(request);
+      try {
+        const { cardHash } = await waitForCard(endpoint.baseUrl, approver, workflowId, 'approval');
+        // A role that may not act on the card: it may neither read it nor decide it.
+        const refused = [
+          await httpCall(endpoint.baseUrl, { path: `/approvals/${workflowId}`, token: outsider }),
+          await httpCall(endpoint.baseUrl, { path: `/approvals/${workflowId}/decision`, token: outsider, json: { decision: 'approve', cardHash } }),
+        ];
+        return { workflowId, refused: refused.map((answer) => answer.status) };
+      } finally {
+        await client.temporal.workflow.getHandle(workflowId).terminate('the test has made its requests');
+      }
+    } finally {
+      await client.close();
+    }
+  });
+  expect(refused).toEqual([403, 403]);
+  const all = spans.getFinishedSpans();
+  const runTrace = all.find((span) => span.name === 'StartWorkflow:refund' && span.attributes.temporalWorkflowId === workflowId)!.spanContext().traceId;
+  const requests = all.filter((span) => span.name.startsWith('approvals ') && span.attributes['http.response.status_code'] === 403);
+  expect(requests.map((span) => span.name).sort()).toEqual(expect.arrayContaining(['approvals decide', 'approvals show']));
+  for (const span of requests) {
+    expect([span.name, span.spanContext().traceId]).not.toEqual([span.name, runTrace]);
+    expect(span.parentSpanId).toBeUndefined();
+  }
+  // The approver's own read, which the endpoint let them see, did join it.
+  expect(all.some((span) => span.name === 'approvals show' && span.spanContext().traceId === runTrace)).toBe(true);
+});
+
 /** Every exported span's status and events, as text: where a failure's message would show. */
 function failureTextOf(all: ReadableSpan[]): string {
   return JSON.stringify(all.map((span) => ({ status: span.status, events: span.events })));
