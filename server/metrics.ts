@@ -2,7 +2,8 @@
 // visibility and the runs' cards when Prometheus scrapes, plus the refusals the endpoint answered.
 // Served on a listener of its own (ARBITER_ENDPOINT_METRICS_ADDRESS), never on the approvers'
 // port: the figures name tenants and their backlogs, so the listener is meant for the private
-// network, and ARBITER_ENDPOINT_METRICS_TOKEN, when set, is required as a bearer token.
+// network, and ARBITER_ENDPOINT_METRICS_TOKEN is required as a bearer token (it must be set unless
+// the listener is on a loopback address).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { context } from '@opentelemetry/api';
@@ -196,6 +197,25 @@ export function createMetricsServer(metrics: EndpointMetrics, options: { token?:
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   return { server, listen: (port, host) => listenOn(server, port, host), close: () => closeServer(server, 5_000) };
+}
+
+/**
+ * The metrics token (ARBITER_ENDPOINT_METRICS_TOKEN) for the listener at `address`. Without one the
+ * figures (tenants and their backlogs) go to anyone who reaches the address, so a listener that is
+ * not on a loopback address refuses to start without it.
+ */
+export function endpointMetricsTokenFromEnv(address: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = env.ARBITER_ENDPOINT_METRICS_TOKEN?.trim() || undefined;
+  if (!token && !isLoopback(splitAddress(address).host)) {
+    throw new Error(
+      `ARBITER_ENDPOINT_METRICS_TOKEN must be set when ARBITER_ENDPOINT_METRICS_ADDRESS (${address}) is not a loopback address: anyone who reaches it would read tenants' backlogs`,
+    );
+  }
+  return token;
+}
+
+function isLoopback(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
 }
 
 /** `ip:port` (as runtime/metrics.ts reads it) into what `listen` takes. */
