@@ -132,6 +132,8 @@ describe("docker-compose.yml's metrics", () => {
     const configDir = service('prometheus').volumes?.find((v) => v.startsWith('./deploy/prometheus:'))?.split(':')[1];
     expect(entrypoint('prometheus')).toContain(`--config.file=${configDir}/prometheus.yml`);
     expect(prometheusConfig.rule_files).toEqual(['arbiter-alerts.yml']);
+    // No default admin password: compose refuses to run without one.
+    expect(service('grafana').environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
     const grafanaMounts = service('grafana').volumes ?? [];
     expect(grafanaMounts).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
     const provider = parseYaml(read('deploy/grafana/provisioning/dashboards/arbiter.yml')) as { providers: { options: { path: string } }[] };
