@@ -9,8 +9,10 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ClientInterceptors } from '@temporalio/client';
+import type { ClientInterceptors, WorkflowClientInterceptor } from '@temporalio/client';
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import type { OpenTelemetrySinks, SerializableSpan } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import {
   makeWorkflowExporter,
@@ -117,7 +119,40 @@ export function withoutFailureMessages(span: ReadableSpan): ReadableSpan {
  * registered (a backend service using the client library brings its own); none, none made.
  */
 export function tracingClientInterceptors(): ClientInterceptors {
-  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+  // Inner to the OpenTelemetry interceptor, so it sees the header that one has just written.
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor(), new TraceContextOnly()] };
+}
+
+/**
+ * Leaves only `traceparent` in the trace header a client call sends to a run. A service embedding
+ * the client with its own provider may inject baggage (and vendor tracestate), and the workflow
+ * sandbox's propagator would copy it, in plain text, into the header of every activity the run
+ * schedules: whatever a caller put there would travel with the run and be stored in its history.
+ */
+export class TraceContextOnly implements WorkflowClientInterceptor {
+  start: NonNullable<WorkflowClientInterceptor['start']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startWithDetails: NonNullable<WorkflowClientInterceptor['startWithDetails']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  signal: NonNullable<WorkflowClientInterceptor['signal']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  signalWithStart: NonNullable<WorkflowClientInterceptor['signalWithStart']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  query: NonNullable<WorkflowClientInterceptor['query']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startUpdate: NonNullable<WorkflowClientInterceptor['startUpdate']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startUpdateWithStart: NonNullable<WorkflowClientInterceptor['startUpdateWithStart']> = (input, next) =>
+    next({ ...input, workflowStartHeaders: onlyTraceparent(input.workflowStartHeaders), updateHeaders: onlyTraceparent(input.updateHeaders) });
+}
+
+/** The headers with the trace header cut down to its `traceparent`, or without it when it has none. */
+export function onlyTraceparent(headers: Headers): Headers {
+  const carried = headers[TRACE_HEADER];
+  if (!carried) return headers;
+  const rest = { ...headers };
+  delete rest[TRACE_HEADER];
+  let traceparent: unknown;
+  try {
+    traceparent = (defaultPayloadConverter.fromPayload(carried) as Record<string, unknown> | null)?.traceparent;
+  } catch {
+    // Not the JSON the OpenTelemetry interceptor writes: nothing of it is sent on.
+  }
+  return typeof traceparent === 'string' ? { ...rest, [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent }) } : rest;
 }
 
 /**

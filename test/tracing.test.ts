@@ -3,7 +3,9 @@
 // its spans, collected in memory, are one trace, and none carries the prompt or the customer's words.
 import { ApplicationFailure } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -178,6 +180,38 @@ it("keeps a refused request to the endpoint out of the run's trace", async () =>
   }
   // The approver's own read, which the endpoint let them see, did join it.
   expect(all.some((span) => span.name === 'approvals show' && span.spanContext().traceId === runTrace)).toBe(true);
+});
+
+it('sends a run only the trace context, not the baggage or tracestate of the service that starts it', async () => {
+  // A service embedding the client whose own provider propagates baggage, as OpenTelemetry's defaults do.
+  propagation.disable();
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  const baggage = propagation.setBaggage(context.active(), propagation.createBaggage({ 'enduser.id': { value: 'customer-4711@example.com' } }));
+  try {
+    const request = refundRequest();
+    const history = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, tracing }, async (taskQueue) => {
+      const settings = { ...readTemporalSettings({}), address: env.address, workflowTaskQueue: taskQueue };
+      const client = await ArbiterClient.connect(settings, { dataConverter: testDataConverter() });
+      try {
+        const { workflowId } = await context.with(baggage, () => client.startRefund(request));
+        await client.refundResult(workflowId);
+        return await client.temporal.workflow.getHandle(workflowId).fetchHistory();
+      } finally {
+        await client.close();
+      }
+    });
+    const carried = (history.events ?? []).flatMap((event) => {
+      const fields = (event.workflowExecutionStartedEventAttributes ?? event.activityTaskScheduledEventAttributes)?.header?.fields;
+      const header = fields?.['_tracer-data'];
+      return header ? [defaultPayloadConverter.fromPayload<Record<string, string>>(header as Payload)] : [];
+    });
+    // The start and at least one activity, each with the run's trace context and nothing else.
+    expect(carried.length).toBeGreaterThan(1);
+    for (const header of carried) expect(Object.keys(header)).toEqual(['traceparent']);
+  } finally {
+    propagation.disable();
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  }
 });
 
 /** Every exported span's status and events, as text: where a failure's message would show. */
