@@ -8,9 +8,11 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ClientInterceptors } from '@temporalio/client';
+import { BasicTracerProvider, BatchSpanProcessor, NoopSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ClientInterceptors, WorkflowClientInterceptor } from '@temporalio/client';
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import type { OpenTelemetrySinks, SerializableSpan } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import {
   makeWorkflowExporter,
@@ -47,7 +49,9 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
   // The exporter reads the rest of its settings (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, the traces-only URL) itself.
   const exporting = options.spanProcessors ?? (endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter())] : []);
   // Given no processor at all, the provider would look for an exporter named by OTEL_TRACES_EXPORTER.
-  const spanProcessors = exporting.length ? exporting : [new NoopSpanProcessor()];
+  // Every finished span, the workflows' too (the sink hands them to this provider's processor), is
+  // stripped of failure messages before any processor or exporter sees it.
+  const spanProcessors = exporting.length ? exporting.map((processor) => new WithoutFailureMessages(processor)) : [new NoopSpanProcessor()];
   const provider = new BasicTracerProvider({ resource, spanProcessors });
   // W3C trace context only: baggage would carry whatever a caller put in it from process to process.
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable(), propagator: new W3CTraceContextPropagator() });
@@ -66,12 +70,89 @@ export function startTracing(serviceName: string, options: TracingOptions = {}):
 }
 
 /**
+ * The SDK's interceptors put a failure's message on its span word for word (`status.message`, and
+ * `exception.message` and `exception.stacktrace` on the exception event), and Arbiter's failure
+ * messages name customers' records, approvers and what a model answered. The span keeps that it
+ * failed and the failure's type (`exception.type`), which is what a trace is read for; the message
+ * stays in the run's history, behind the namespace's access rules.
+ */
+export class WithoutFailureMessages implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+
+  onStart(...args: Parameters<SpanProcessor['onStart']>): void {
+    this.next.onStart(...args);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    this.next.onEnd(withoutFailureMessages(span));
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}
+
+const FAILURE_TEXT_ATTRIBUTES = ['exception.message', 'exception.stacktrace'];
+
+/** The same span, read through: only its status and its events' failure text differ. */
+export function withoutFailureMessages(span: ReadableSpan): ReadableSpan {
+  const events = span.events.map((event) => {
+    if (!event.attributes || !FAILURE_TEXT_ATTRIBUTES.some((name) => name in event.attributes!)) return event;
+    const attributes = { ...event.attributes };
+    for (const name of FAILURE_TEXT_ATTRIBUTES) delete attributes[name];
+    return { ...event, attributes };
+  });
+  // A prototype, not a copy: the SDK's span reads its context, duration and scope through getters.
+  return Object.create(span, {
+    status: { value: { code: span.status.code }, enumerable: true },
+    events: { value: events, enumerable: true },
+  }) as ReadableSpan;
+}
+
+/**
  * For every Temporal client of Arbiter's: a span per call (start, signal, update, query), whose
  * context travels to the workflow in a header. The spans go to whatever provider the process
  * registered (a backend service using the client library brings its own); none, none made.
  */
 export function tracingClientInterceptors(): ClientInterceptors {
-  return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
+  // Inner to the OpenTelemetry interceptor, so it sees the header that one has just written.
+  return { workflow: [new OpenTelemetryWorkflowClientInterceptor(), new TraceContextOnly()] };
+}
+
+/**
+ * Leaves only `traceparent` in the trace header a client call sends to a run. A service embedding
+ * the client with its own provider may inject baggage (and vendor tracestate), and the workflow
+ * sandbox's propagator would copy it, in plain text, into the header of every activity the run
+ * schedules: whatever a caller put there would travel with the run and be stored in its history.
+ */
+export class TraceContextOnly implements WorkflowClientInterceptor {
+  start: NonNullable<WorkflowClientInterceptor['start']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startWithDetails: NonNullable<WorkflowClientInterceptor['startWithDetails']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  signal: NonNullable<WorkflowClientInterceptor['signal']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  signalWithStart: NonNullable<WorkflowClientInterceptor['signalWithStart']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  query: NonNullable<WorkflowClientInterceptor['query']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startUpdate: NonNullable<WorkflowClientInterceptor['startUpdate']> = (input, next) => next({ ...input, headers: onlyTraceparent(input.headers) });
+  startUpdateWithStart: NonNullable<WorkflowClientInterceptor['startUpdateWithStart']> = (input, next) =>
+    next({ ...input, workflowStartHeaders: onlyTraceparent(input.workflowStartHeaders), updateHeaders: onlyTraceparent(input.updateHeaders) });
+}
+
+/** The headers with the trace header cut down to its `traceparent`, or without it when it has none. */
+export function onlyTraceparent(headers: Headers): Headers {
+  const carried = headers[TRACE_HEADER];
+  if (!carried) return headers;
+  const rest = { ...headers };
+  delete rest[TRACE_HEADER];
+  let traceparent: unknown;
+  try {
+    traceparent = (defaultPayloadConverter.fromPayload(carried) as Record<string, unknown> | null)?.traceparent;
+  } catch {
+    // Not the JSON the OpenTelemetry interceptor writes: nothing of it is sent on.
+  }
+  return typeof traceparent === 'string' ? { ...rest, [TRACE_HEADER]: defaultPayloadConverter.toPayload({ traceparent }) } : rest;
 }
 
 /**

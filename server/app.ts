@@ -128,6 +128,8 @@ export function createApprovalServer(deps: ApprovalServerDeps): ApprovalServer {
     const trace = new RequestTrace(req.method);
     res.once('close', () => {
       const entry = { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - startedAt), caller: seen.callerId };
+      // Set once a token (or the codec's cookie) was accepted: only such requests make spans.
+      if (seen.callerId !== undefined) trace.authenticated();
       logger.info({ ...entry, ...trace.end(res.statusCode) }, 'request');
     });
     trace.untraced(() => dispatch(req, res, pathname, seen, trace)).catch((err: unknown) => {

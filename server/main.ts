@@ -18,7 +18,7 @@ import { createTokenVerifier, type TokenVerifier } from './auth';
 import { endpointAuthFromEnv, type EndpointAuth } from './auth-config';
 import { codecSettingsFromEnv, type CodecSettings } from './codec-settings';
 import { metricsAddressFromEnv } from '../runtime/metrics';
-import { createEndpointMetrics, createMetricsServer, splitAddress, type MetricsServer } from './metrics';
+import { createEndpointMetrics, createMetricsServer, endpointMetricsTokenFromEnv, splitAddress, type MetricsServer } from './metrics';
 
 const DEFAULT_PORT = 8080;
 const logger = createLogger('arbiter-approvals');
@@ -41,6 +41,7 @@ runHttpEntry({
     let codec: CodecSettings;
     let decisionKey: DecisionSigningKey;
     let metricsAddress: string | undefined;
+    let metricsToken: string | undefined;
     try {
       auth = endpointAuthFromEnv();
       verifyToken = createTokenVerifier(auth.tokens);
@@ -53,6 +54,8 @@ runHttpEntry({
       decisionKey = decisionKeyFromEnv();
       // Its own listener: the figures name tenants, so they are not served on the approvers' port.
       metricsAddress = metricsAddressFromEnv('ARBITER_ENDPOINT_METRICS_ADDRESS');
+      // Off loopback, only to the token: the figures name tenants and their backlogs.
+      metricsToken = metricsAddress ? endpointMetricsTokenFromEnv(metricsAddress) : undefined;
     } catch (err) {
       return refuse((err as Error).message);
     }
@@ -73,9 +76,8 @@ runHttpEntry({
     logger.info({ namespace: settings.namespace, temporal: settings.address, decisionKeyId: decisionKey.keyId }, `approvals endpoint on ${httpUrl(host, bound)}/`);
     let metricsServer: MetricsServer | undefined;
     if (metricsAddress) {
-      const token = process.env.ARBITER_ENDPOINT_METRICS_TOKEN || undefined;
-      if (!token) logger.warn('ARBITER_ENDPOINT_METRICS_TOKEN is not set: anyone who reaches the metrics address reads tenants\' backlogs');
-      metricsServer = createMetricsServer(metrics, { token, logger });
+      if (!metricsToken) logger.warn('ARBITER_ENDPOINT_METRICS_TOKEN is not set: any local process that reaches the metrics address reads tenants\' backlogs');
+      metricsServer = createMetricsServer(metrics, { token: metricsToken, logger });
       const { host: metricsHost, port: metricsPort } = splitAddress(metricsAddress);
       const metricsBound = await metricsServer.listen(metricsPort, metricsHost);
       logger.info(`endpoint metrics on ${httpUrl(metricsHost, metricsBound)}/metrics`);

@@ -2,9 +2,12 @@
 // visibility and the runs' cards when Prometheus scrapes, plus the refusals the endpoint answered.
 // Served on a listener of its own (ARBITER_ENDPOINT_METRICS_ADDRESS), never on the approvers'
 // port: the figures name tenants and their backlogs, so the listener is meant for the private
-// network, and ARBITER_ENDPOINT_METRICS_TOKEN, when set, is required as a bearer token.
+// network, and ARBITER_ENDPOINT_METRICS_TOKEN is required as a bearer token (it must be set unless
+// the listener is on a loopback address).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -18,7 +21,11 @@ import { createRateLimiter } from './rate-limit';
 import type { RefusalRecorder } from './refusal-audit';
 
 export interface EndpointMetricsOptions {
-  /** Cards read per scrape for the age and expiry gauges (each costs a query); counts are never capped. */
+  /**
+   * Cards read per scrape for the age and expiry gauges (each costs a query, and a run not in the
+   * worker's cache is replayed to answer it); counts are never capped. A card already read is not
+   * read again while its run waits on it.
+   */
   maxCards?: number;
   /** A scrape within this long of the last one is answered from it. */
   minIntervalMs?: number;
@@ -39,6 +46,11 @@ interface Waiting {
   oldestAgeSeconds?: number;
   nextExpirySeconds?: number;
 }
+/** A card's times, in ms since the epoch. */
+interface CardTimes {
+  createdAt: number;
+  expiresAt: number;
+}
 
 export function createEndpointMetrics(temporal: Client, logger: Logger, options: EndpointMetricsOptions = {}): EndpointMetrics {
   const { maxCards = 200, minIntervalMs = 5_000, now = Date.now } = options;
@@ -57,9 +69,16 @@ export function createEndpointMetrics(temporal: Client, logger: Logger, options:
     registers: [registry],
   });
 
+  /**
+   * The times of every card read, by run and what it waits for: they do not change while the run
+   * waits on that card, and each read costs the run a replay when the worker has evicted it (a
+   * scrape reading every card would evict the runs people are deciding on).
+   */
+  const cardTimes = new Map<string, CardTimes>();
+
   async function read(): Promise<void> {
     const waiting = new Map<string, Waiting & { labels: Record<(typeof labelNames)[number], string> }>();
-    const cardsToRead: { workflowId: string; key: string }[] = [];
+    const listed: { workflowId: string; card: string; key: string }[] = [];
     const pendingQuery = `${ArbiterApprovalPending.name} = true AND ExecutionStatus = 'Running'`;
     for await (const info of temporal.workflow.list({ query: pendingQuery })) {
       const attributes = info.typedSearchAttributes;
@@ -69,19 +88,28 @@ export function createEndpointMetrics(temporal: Client, logger: Logger, options:
       const entry = waiting.get(key) ?? { count: 0, labels };
       entry.count += 1;
       waiting.set(key, entry);
-      if (cardsToRead.length < maxCards) cardsToRead.push({ workflowId: info.workflowId, key });
+      listed.push({ workflowId: info.workflowId, card: `${info.workflowId}/${info.runId}/${kind}`, key });
     }
     const at = now();
-    await forEachConcurrently(cardsToRead, 8, async ({ workflowId, key }) => {
-      // A run that does not answer leaves its card out of the age and expiry, not the count.
+    // A run no longer waiting, or now waiting for something else, is forgotten. A card past its
+    // expiry whose run still waits (its workers are down) keeps its times: a negative expiry says so.
+    const stillWaiting = new Set(listed.map(({ card }) => card));
+    for (const card of cardTimes.keys()) if (!stillWaiting.has(card)) cardTimes.delete(card);
+    const cardsToRead = listed.filter(({ card }) => !cardTimes.has(card)).slice(0, maxCards);
+    await forEachConcurrently(cardsToRead, 8, async ({ workflowId, card }) => {
+      // A run that does not answer leaves its card out of the age and expiry, not the count, and is asked again next time.
       const view = await source.view(workflowId).catch(() => undefined);
+      if (view) cardTimes.set(card, { createdAt: Date.parse(view.card.createdAt), expiresAt: Date.parse(view.card.expiresAt) });
+    });
+    for (const { card, key } of listed) {
+      const times = cardTimes.get(card);
       const entry = waiting.get(key);
-      if (!view || !entry) return;
-      const age = Math.max(0, (at - Date.parse(view.card.createdAt)) / 1000);
-      const left = (Date.parse(view.card.expiresAt) - at) / 1000;
+      if (!times || !entry) continue;
+      const age = Math.max(0, (at - times.createdAt) / 1000);
+      const left = (times.expiresAt - at) / 1000;
       entry.oldestAgeSeconds = Math.max(entry.oldestAgeSeconds ?? 0, age);
       entry.nextExpirySeconds = Math.min(entry.nextExpirySeconds ?? Infinity, left);
-    });
+    }
     const stuckRuns = new Map<string, { labels: { process: string; tenant: string }; count: number }>();
     for await (const info of temporal.workflow.list({ query: `${ArbiterStage.name} = '${SagaStage.compensationStuck}' AND ExecutionStatus = 'Running'` })) {
       const labels = { process: info.typedSearchAttributes.get(ArbiterProcess) ?? 'unknown', tenant: info.typedSearchAttributes.get(ArbiterTenant) ?? 'unknown' };
@@ -103,7 +131,9 @@ export function createEndpointMetrics(temporal: Client, logger: Logger, options:
   async function refresh(): Promise<void> {
     if (inFlight) return inFlight;
     if (now() - lastReadAt < minIntervalMs) return;
-    inFlight = read()
+    // A scrape is not what traces are for: its listings and card reads would each start one.
+    inFlight = context
+      .with(suppressTracing(context.active()), read)
       .then(
         () => up.set(1),
         (err: unknown) => {
@@ -167,6 +197,25 @@ export function createMetricsServer(metrics: EndpointMetrics, options: { token?:
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   return { server, listen: (port, host) => listenOn(server, port, host), close: () => closeServer(server, 5_000) };
+}
+
+/**
+ * The metrics token (ARBITER_ENDPOINT_METRICS_TOKEN) for the listener at `address`. Without one the
+ * figures (tenants and their backlogs) go to anyone who reaches the address, so a listener that is
+ * not on a loopback address refuses to start without it.
+ */
+export function endpointMetricsTokenFromEnv(address: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const token = env.ARBITER_ENDPOINT_METRICS_TOKEN?.trim() || undefined;
+  if (!token && !isLoopback(splitAddress(address).host)) {
+    throw new Error(
+      `ARBITER_ENDPOINT_METRICS_TOKEN must be set when ARBITER_ENDPOINT_METRICS_ADDRESS (${address}) is not a loopback address: anyone who reaches it would read tenants' backlogs`,
+    );
+  }
+  return token;
+}
+
+function isLoopback(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
 }
 
 /** `ip:port` (as runtime/metrics.ts reads it) into what `listen` takes. */

@@ -1,25 +1,36 @@
-// One span per request to the approvers' endpoint. A request about a run (reading its card,
-// deciding, proposing) joins that run's trace: the run shows its trace context with its card
-// (`traceparent` in the `approval` query's answer), and the request's span starts under it once
-// the card has been read for an authenticated caller of the run's tenant. Any other request is a
-// trace of its own. A `traceparent` header sent by a caller is ignored, and the run's trace context
-// decides nothing: it only places spans. The span is dated from the request's arrival.
+// One span per request to the approvers' endpoint from an authenticated caller. A request about a
+// run (reading its card, deciding, proposing) joins that run's trace: the run shows its trace
+// context with its card (`traceparent` in the `approval` query's answer), and the request's span
+// starts under it once the endpoint has let the caller see the card. Any other request is a trace
+// of its own; one that never got past authentication, or was refused as unknown (404) or too
+// frequent (429) without joining a run, makes no span: anyone could make those by the thousand.
+// A `traceparent` header sent by a caller is ignored, and the run's trace context decides nothing:
+// it only places spans. The span is dated from the request's arrival.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { hrTime, suppressTracing } from '@opentelemetry/core';
 import type { ApprovalView } from '../common/approval-schemas';
 
 const tracer = () => trace.getTracer('arbiter-approvals');
 
+/** Answers anyone can provoke cheaply: a span each would let them flood the trace backend. */
+const UNTRACED_STATUSES = new Set([401, 404, 429]);
+
 export class RequestTrace {
   private readonly arrivedAt = hrTime();
   private span: Span | undefined;
   private route = 'request';
+  private caller = false;
 
   constructor(private readonly method: string | undefined) {}
 
   /** Names the span after the route, never the path: a path carries a workflow id. */
   named(route: string): void {
     this.route = route;
+  }
+
+  /** The caller's token was accepted: from here on, the request is worth a span. */
+  authenticated(): void {
+    this.caller = true;
   }
 
   /**
@@ -49,6 +60,7 @@ export class RequestTrace {
 
   /** Ends the span with the response's status; returns its ids for the request's log line. */
   end(status: number): { trace_id?: string; span_id?: string } {
+    if (!this.span && (!this.caller || UNTRACED_STATUSES.has(status))) return {};
     this.join(undefined);
     const span = this.span!;
     span.setAttribute('http.response.status_code', status);

@@ -18,7 +18,10 @@ export interface RouteContext {
   res: ServerResponse;
   caller: Caller;
   workflowId: string;
-  /** The request's span: it joins the run's trace once the run's card is read. */
+  /**
+   * The request's span: it joins the run's trace once the caller may see the run's card, and not
+   * before, so a refused request (another tenant's run, a role it lacks) stays a trace of its own.
+   */
   trace: RequestTrace;
 }
 
@@ -53,17 +56,16 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
     },
 
     async show({ res, caller, workflowId, trace }: RouteContext): Promise<void> {
-      const found = await source.view(workflowId, ownTenant(caller));
-      trace.join(found);
-      const view = visibleView(found, caller);
+      const view = visibleView(await source.view(workflowId, ownTenant(caller)), caller);
+      trace.join(view);
       sendJson(res, 200, { ...withoutTraceContext(view), workflowId });
     },
 
     async decide({ req, res, caller, workflowId, trace }: RouteContext): Promise<void> {
       const body = parseBody(decisionRequestBodySchema, await readJsonBody(req, bodyBytes));
       const view = await source.view(workflowId, ownTenant(caller));
-      trace.join(view);
       const verdict = decisionVerdict(view, caller, body, now(), agentIds);
+      if (verdict.kind !== 'refuse') trace.join(view);
       if (verdict.kind === 'refuse') {
         // Only on a card of the caller's own tenant: another tenant's trail is not theirs to write
         // in, and a write only for runs that exist would tell them which do.
@@ -97,8 +99,8 @@ export function approvalRoutes(deps: ApprovalRoutesDeps) {
       const raw = await readJsonBody(req, bodyBytes);
       const envelope = parseBody(proposalEnvelopeSchema, raw);
       const view = await source.view(workflowId, ownTenant(caller));
-      trace.join(view);
       const refusal = proposalRefusal(view, caller, envelope.cardHash, now(), agentIds);
+      if (!refusal) trace.join(view);
       if (refusal) {
         // As for decisions: written only in the caller's own tenant's trail.
         if (view && tenantAllows(caller, view)) await deps.recordRefusal?.(workflowId, view, caller, refusal, 'proposal');

@@ -18,6 +18,7 @@ interface ComposeService {
   entrypoint?: string | string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  ports?: string[];
   working_dir?: string;
 }
 const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
@@ -132,6 +133,10 @@ describe("docker-compose.yml's metrics", () => {
     const configDir = service('prometheus').volumes?.find((v) => v.startsWith('./deploy/prometheus:'))?.split(':')[1];
     expect(entrypoint('prometheus')).toContain(`--config.file=${configDir}/prometheus.yml`);
     expect(prometheusConfig.rule_files).toEqual(['arbiter-alerts.yml']);
+    // Prometheus has no login: reached by Grafana on the compose network, published nowhere.
+    expect(service('prometheus').ports).toBeUndefined();
+    // No default admin password: compose refuses to run without one.
+    expect(service('grafana').environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
     const grafanaMounts = service('grafana').volumes ?? [];
     expect(grafanaMounts).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
     const provider = parseYaml(read('deploy/grafana/provisioning/dashboards/arbiter.yml')) as { providers: { options: { path: string } }[] };

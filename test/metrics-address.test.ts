@@ -1,7 +1,7 @@
 // The metrics addresses the worker and the endpoint read: an IP and a port, as the Temporal
 // runtime's exporter binds them, or a refusal that names the variable (no process serves nowhere).
 import { metricsAddressFromEnv, workerTelemetry } from '../runtime/metrics';
-import { splitAddress } from '../server/metrics';
+import { endpointMetricsTokenFromEnv, splitAddress } from '../server/metrics';
 
 const read = (value: string | undefined) => metricsAddressFromEnv('ARBITER_WORKER_METRICS_ADDRESS', { ARBITER_WORKER_METRICS_ADDRESS: value });
 
@@ -24,5 +24,14 @@ describe('metrics addresses', () => {
   it('split an address into what listen takes', () => {
     expect(splitAddress('0.0.0.0:9465')).toEqual({ host: '0.0.0.0', port: 9465 });
     expect(splitAddress('[::1]:9465')).toEqual({ host: '::1', port: 9465 });
+  });
+
+  it("refuse the endpoint's metrics off loopback without a token, naming the variable", () => {
+    for (const address of ['0.0.0.0:9465', '10.0.0.7:9465', '[::]:9465']) {
+      expect(() => endpointMetricsTokenFromEnv(address, {})).toThrow(/ARBITER_ENDPOINT_METRICS_TOKEN must be set/);
+      expect(() => endpointMetricsTokenFromEnv(address, { ARBITER_ENDPOINT_METRICS_TOKEN: ' ' })).toThrow(/ARBITER_ENDPOINT_METRICS_TOKEN must be set/);
+      expect(endpointMetricsTokenFromEnv(address, { ARBITER_ENDPOINT_METRICS_TOKEN: 'scrape-token' })).toBe('scrape-token');
+    }
+    for (const address of ['127.0.0.1:9465', '[::1]:9465']) expect(endpointMetricsTokenFromEnv(address, {})).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 // the endpoint serves its own on a listener of its own, and after the demo's refund scenarios and
 // a few runs of the other kinds each count equals what the runs themselves record.
 import net from 'node:net';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { EndpointMetric, ModelMetric, WorkflowMetric } from '../common/metric-names';
 import type { RefundRequest } from '../common/refund-schemas';
@@ -22,7 +23,8 @@ import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { testDecisionKey } from './helpers/decision-key';
 import { fixtureLookups } from './helpers/fixture-lookups';
 import { httpCall } from './helpers/http-client';
-import { TEST_SECRET, tokenFor, waitForCard } from './helpers/http-approvals';
+import { order, TEST_SECRET, tokenFor, waitForCard } from './helpers/http-approvals';
+import { testDataConverter } from './helpers/payload-keys';
 import { copyPolicies } from './helpers/policies';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
@@ -275,6 +277,51 @@ describe('metrics', () => {
       return total(now, EndpointMetric.compensationsStuck) === 0 && now;
     }, 'the stuck gauge to clear');
     expect(total(endpointAfter, EndpointMetric.compensationsStuck)).toBe(0);
+  }, 120_000);
+
+  it("reads a waiting card once, however often Prometheus scrapes, and still shows its age", async () => {
+    // The endpoint's metrics on a client of their own, which counts the queries they send each run.
+    const queried: string[] = [];
+    const counting = new Client({
+      connection: arbiter.env.connection,
+      dataConverter: testDataConverter(),
+      interceptors: {
+        workflow: [
+          {
+            async query(input, next) {
+              queried.push(input.workflowExecution.workflowId);
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
+    const metrics = createEndpointMetrics(counting, createLogger('metrics-test', { level: 'silent' }), { minIntervalMs: 0 });
+    const waitingCard = { process: 'refund', tenant: 'acme', kind: 'approval' };
+    const scrapeOwn = async () => {
+      await metrics.refresh();
+      return parseExposition(await metrics.registry.metrics());
+    };
+    await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.start('refund', order(300));
+        const reads = () => queried.filter((id) => id === workflowId).length;
+        try {
+          await waitFor(async () => (await scrapeOwn()) && reads() > 0, 'the first scrape that lists the run to read its card');
+          const later = [await scrapeOwn(), await scrapeOwn()];
+          expect(reads()).toBe(1);
+          for (const samples of later) {
+            expect(total(samples, EndpointMetric.approvalsPending, waitingCard)).toBe(1);
+            expect(total(samples, EndpointMetric.approvalOldestAgeSeconds, waitingCard)).toBeGreaterThanOrEqual(0);
+            expect(total(samples, EndpointMetric.approvalNextExpirySeconds, waitingCard)).toBeGreaterThan(0);
+            expect(samples.some((s) => s.name === EndpointMetric.approvalOldestAgeSeconds)).toBe(true);
+          }
+        } finally {
+          await client.temporal.workflow.getHandle(workflowId).terminate('the test has read what it needs');
+        }
+      },
+      { integrations: recordingSystems().activities, lookups: fixtureLookups() },
+    );
   }, 120_000);
 
   it("serves the endpoint's metrics on their own listener only, to the token, with no body", async () => {
