@@ -4,6 +4,7 @@
 // set `continuedFromExecutionRunId`), only when it names that very run (a retried or cron run
 // also has the field, with the starter's input), and only in a shape that holds no proposal,
 // decision or approval: carried state resumes an investigation, never skips policy or people.
+// Then Temporal is asked where it came from (acceptCarriedOrigin, activities/carried-origin.ts).
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
