@@ -7,6 +7,7 @@ import type { DecisionKey } from '../common/decision-receipt';
 import { DEFAULT_POLICY_DIR, pinBundle, policyFilesOf, PolicyValidationError, readPolicyFiles, type LoadedFiles } from '../policies/load';
 import type { PolicyBundle } from '../policies/schema';
 import { DecisionKeyConfigError, decisionPublicKeysFromEnv, mergeDecisionKeys } from '../runtime/decision-key';
+import { checkCarriedOrigin, describeWithWorkerClient, type CarriedOriginQuestion, type CarriedOriginVerdict, type DescribeRun } from './carried-origin';
 
 export interface PolicyDeps {
   /** Folder of the policy files; tests point it at a copy they can change mid-run. */
@@ -16,6 +17,8 @@ export interface PolicyDeps {
    * endpoint's generated key under `npm start`. Pinned into the bundle, so history shows them.
    */
   decisionKeys?: DecisionKey[];
+  /** How a continued run's previous run is described; by default the worker's own client (Context.current().client). */
+  describeRun?: DescribeRun;
 }
 
 export function createPolicyActivities(deps: PolicyDeps = {}) {
@@ -25,7 +28,7 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
   // was most of a run's start. A bundle is reused while its files are unchanged on disk: any
   // write or replacement of a file changes its stamp, and the next run reads it afresh.
   const pinned = new Map<string, { stamp: string; bundle: PolicyBundle }>();
-  return {
+  const activities = {
     async loadPolicy(process: string): Promise<PolicyBundle> {
       try {
         // Stamped from the same list the reader reads, so a file added to a bundle is watched too.
@@ -43,7 +46,13 @@ export function createPolicyActivities(deps: PolicyDeps = {}) {
         throw err;
       }
     },
+
+    /** Asked by a continued run before it takes its carried state (activities/carried-origin.ts). */
+    async checkCarriedOrigin(question: CarriedOriginQuestion): Promise<CarriedOriginVerdict> {
+      return checkCarriedOrigin(question, { describe: deps.describeRun ?? describeWithWorkerClient, loadPolicy: activities.loadPolicy });
+    },
   };
+  return activities;
 }
 
 /** trust.yaml's keys plus the environment's; one id naming two different keys is a policy error. */

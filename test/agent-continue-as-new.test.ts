@@ -1,8 +1,9 @@
 // A long investigation goes on in fresh runs (Temporal's continue-as-new) when its policy says so,
 // against a real dev server and the stand-in model and systems: every run's history stays small,
 // turns, calls per tool and the budget count over all runs, the last run's `explain` shows every
-// turn, a start that passes carried state is refused, a budget that runs out mid-loop sends the
-// run to a person, in one run or across several, and Temporal's own suggestion is followed.
+// turn, a start that passes carried state is refused, a budget that runs out mid-loop or the kill
+// switch in a continued run sends the run to a person, and Temporal's own suggestion is followed.
+// (Credit-limit runs have no agent tools in their policy, so they never continue as new.)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -11,6 +12,7 @@ import type { ProposerActivities } from '../activities';
 import { createLookupClient, type LookupClient } from '../activities/lookups';
 import type { AgentTurnInput, AgentTurnResult } from '../activities/llm/chat-proposer';
 import { ArbiterStage } from '../common/constants';
+import { setAiEnabledSignal } from '../workflows/proposal';
 import { explainQuery, type Explanation } from '../workflows/trace';
 import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { copyPolicies, type RawPolicy } from './helpers/policies';
@@ -217,6 +219,70 @@ describe('a long investigation that continues as new', () => {
     const cause = (failure as WorkflowFailedError).cause as { message: string; type?: string };
     expect(cause.type).toBe('InvalidInput');
     expect(cause.message).toMatch(/^carried run state refused \(carried\): only a run that Temporal continued as new takes carried state/);
+  });
+});
+
+describe('the kill switch in a continued run', () => {
+  it('goes to a person when AI is switched off while the continued run\'s agent waits on a slow look-up', async () => {
+    const policyDir = agentPolicy((tools) => void (tools.continueAsNew = { afterTurns: 2, afterHistoryBytes: 8 * 1024 * 1024 }));
+    const request = refundRequest();
+    const real = createLookupClient({ paymentsUrl: arbiter.standInsUrl, crmUrl: arbiter.standInsUrl, catalogUrl: arbiter.standInsUrl });
+    // The order read (turn 3, in the second run) is held until the test has switched AI off, so
+    // the switch lands between the continued run's turns, never racing the next model call.
+    let reading!: () => void;
+    const onRead = new Promise<void>((resolve) => (reading = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slowOrder: LookupClient = {
+      ...real,
+      async getOrder(orderId, key) {
+        reading();
+        await released;
+        return real.getOrder(orderId, key);
+      },
+    };
+    let turn = 0;
+    const agentTurn = async (input: AgentTurnInput): Promise<AgentTurnResult> => {
+      turn += 1;
+      const orderId = (input.request as { order: { id: string } }).order.id;
+      const customerId = (input.request as { customer: { id: string } }).customer.id;
+      const call =
+        turn === 1
+          ? { id: 'n', name: 'get_case_notes', arguments: JSON.stringify({ orderId }) }
+          : turn === 2
+            ? { id: 'h', name: 'get_refund_history', arguments: JSON.stringify({ customerId, days: 30 }) }
+            : turn === 3
+              ? { id: 'o', name: 'get_order', arguments: JSON.stringify({ orderId }) }
+              : { id: 'p', name: 'propose_refund', arguments: JSON.stringify({ action: 'refund', amount: 40, currency: 'EUR', category: 'damaged', confidence: 0.9, rationale: 'broken on arrival' }) };
+      return { proposal: { calls: [call], content: null }, model: 'test-agent', modelId: 'standin-eu', prompt: { id: 'test', version: 1 }, tokensIn: 10, tokensOut: 10, costUsd: 0, attempts: [], transcript: { digest: '0'.repeat(64), entries: turn } };
+    };
+    const { explanation, runs, status } = await arbiter.withArbiter(
+      async (client) => {
+        const { workflowId } = await client.startRefund(request);
+        const handle = arbiter.env.client.workflow.getHandle(workflowId);
+        try {
+          // A run that ended before the read fails the test here, rather than at its timeout.
+          await Promise.race([onRead, handle.result().then(() => Promise.reject(new Error('the run ended before the slow read')))]);
+          await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops-olga', reason: 'model incident' });
+          await awaitingProposal(workflowId);
+        } finally {
+          release();
+        }
+        const explanation = await handle.query(explainQuery);
+        const runs = await runsOf(workflowId);
+        const status = (await handle.describe()).status.name;
+        await handle.terminate('test done: nobody will propose');
+        return { explanation, runs, status };
+      },
+      { policyDir, lookups: slowOrder, proposer: { agentTurn } as Partial<ProposerActivities> },
+    );
+    expect(status).toBe('RUNNING');
+    expect(runs).toHaveLength(2);
+    // No third model turn: the switch ended the agent's loop in the run it reached.
+    expect(turn).toBe(3);
+    expect(explanation.investigation!.runs).toEqual([expect.objectContaining({ runId: runs[0]!.runId, firstTurn: 1, lastTurn: 2 })]);
+    expect(explanation.proposals).toEqual([]);
+    expect(explanation.notes.map((n) => n.text)).toEqual(expect.arrayContaining([expect.stringMatching(/AI switched off/)]));
   });
 });
 

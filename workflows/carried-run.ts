@@ -4,7 +4,9 @@
 // set `continuedFromExecutionRunId`), only when it names that very run (a retried or cron run
 // also has the field, with the starter's input), and only in a shape that holds no proposal,
 // decision or approval: carried state resumes an investigation, never skips policy or people.
+// Then Temporal is asked where it came from (acceptCarriedOrigin, activities/carried-origin.ts).
 import { ApplicationFailure } from '@temporalio/workflow';
+import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
 import { INVALID_INPUT } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
@@ -183,4 +185,14 @@ export function acceptCarriedRun(raw: unknown, origin: RunOrigin): CarriedRun | 
   if (sum !== trace.costs.totalUsd) throw refused('carried.trace.costs.totalUsd', `is ${trace.costs.totalUsd}, its calls add up to ${sum}`);
   if (agent.spent.costUsd > trace.costs.totalUsd + 1e-6) throw refused('carried.agent.spent.costUsd', 'is more than the trace\'s total');
   return carried;
+}
+
+/**
+ * Refuses (non-retryable, naming the field) carried state that Temporal says came from a run of
+ * another workflow type or task queue, or from no run continued as new, or whose policy the
+ * worker loads under the same ref with other content (activities/carried-origin.ts).
+ */
+export function acceptCarriedOrigin(verdict: CarriedOriginVerdict): Exclude<CarriedOriginVerdict, { refused: object }> {
+  if (verdict.refused) throw refused(verdict.refused.field, verdict.refused.why);
+  return verdict;
 }

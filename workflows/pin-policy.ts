@@ -6,9 +6,13 @@ import type { PolicyActivities } from '../activities';
 import { POLICY_INVALID } from '../common/error-types';
 import type { PolicyBundle } from '../policies/schema';
 import type { AuditTrail } from './audit';
+import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import type { CarriedRun } from './carried-run';
 import { toStepFailure } from './saga';
 import type { DecisionTrace } from './trace';
+
+/** What a continued run's origin check let through: whether the carried policy is the one the worker loads. */
+type AcceptedOrigin = Exclude<CarriedOriginVerdict, { refused: object }>;
 
 export async function pinPolicy(
   process: string,
@@ -37,15 +41,17 @@ export async function pinPolicy(
  * against its hash (workflows/carried-run.ts), never loaded again, so a newer policy cannot reach
  * a run already under way. The trail says which run this one continues and where that run's ended.
  */
-export function carriedPolicy(carried: CarriedRun, hooks: { trace: DecisionTrace; audit: AuditTrail }): PolicyBundle {
+export function carriedPolicy(carried: CarriedRun, origin: AcceptedOrigin | undefined, hooks: { trace: DecisionTrace; audit: AuditTrail }): PolicyBundle {
   const bundle: PolicyBundle = carried.policy;
   hooks.trace.restore(carried.trace);
   hooks.trace.data.policy = { ref: bundle.ref, hash: bundle.hash };
+  // Runs continued before the origin check (no `origin`) recorded the event without its line.
+  const standing = !origin ? '' : origin.policy === 'current' ? '; run checked with Temporal, policy is the one the worker loads' : `; run checked with Temporal, policy kept though the worker now loads ${origin.loadable}`;
   hooks.audit.record({
     type: 'run.continued',
     actor: { kind: 'system', id: 'arbiter' },
-    summary: `continues run ${carried.fromRunId} after agent turn ${carried.agent.turns}; policy ${bundle.ref} carried (${bundle.hash.slice(0, 12)}, hash checked)`,
-    shown: { fromRunId: carried.fromRunId, previousAuditHead: carried.auditHead, policyHash: bundle.hash },
+    summary: `continues run ${carried.fromRunId} after agent turn ${carried.agent.turns}; policy ${bundle.ref} carried (${bundle.hash.slice(0, 12)}, hash checked)${standing}`,
+    shown: { fromRunId: carried.fromRunId, previousAuditHead: carried.auditHead, policyHash: bundle.hash, ...(origin ? { policyStanding: origin.policy } : {}) },
   });
   return bundle;
 }

@@ -18,7 +18,7 @@ import { investigate, type Investigation } from './agent';
 import { ApprovalGate, type CardDraft } from './approval';
 import { AuditTrail } from './audit';
 import { runMetrics, type RunMetrics } from './metrics';
-import { acceptCarriedRun, type AgentState, type CarriedRun } from './carried-run';
+import { acceptCarriedOrigin, acceptCarriedRun, type AgentState, type CarriedRun } from './carried-run';
 import { askModels, estimateInputTokens } from './model-call';
 import { carriedPolicy, pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
@@ -152,6 +152,8 @@ export class ProcessRun {
     // workflow task, ahead of the policy's local activity marker.
     const checksProposers = runHas('checksProposers');
     const checksSignatures = runHas('checksSignatures');
+    // Asked only by a continued run: a run that starts afresh records no more than before.
+    const checksOrigin = carried !== undefined && runHas('checksCarriedOrigin');
     const attributes = new RunAttributes(process, tenant);
     const setStage = attributes.setStage;
     const metrics = runMetrics(process, tenant);
@@ -159,12 +161,28 @@ export class ProcessRun {
     const trace = new DecisionTrace(process, () => saga.log);
     const platform = proxyLocalActivities<PolicyActivities>(bookkeepingLocalActivity);
     const audit = new AuditTrail(process, tenant, (events) => platform.appendAuditEvents(events));
+    // Where the carried state came from, asked of Temporal before anything is recorded: a refusal
+    // leaves no audit event. Continued runs recorded before this check replay without it.
+    const origin =
+      carried && checksOrigin
+        ? acceptCarriedOrigin(
+            await platform.checkCarriedOrigin({
+              workflowId: info.workflowId,
+              previousRunId: carried.fromRunId,
+              workflowType: info.workflowType,
+              taskQueue: info.taskQueue,
+              process,
+              policyRef: carried.policy.ref,
+              policyHash: carried.policy.hash,
+            }),
+          )
+        : undefined;
 
     // Loaded once through an activity, so history records exactly the policy the run used; a
     // continued run has it in its input instead.
     let bundle: PolicyBundle;
     if (carried) {
-      bundle = carriedPolicy(carried, { trace, audit });
+      bundle = carriedPolicy(carried, origin, { trace, audit });
     } else {
       audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
       bundle = await pinPolicy(process, platform, { trace, audit, setStage });

@@ -18,13 +18,21 @@ const EARLIER_MARKERS = {
   checksSignatures: 'decisions-signed',
 } as const;
 
-export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally';
+/**
+ * A continued run asks Temporal where its carried state came from (activities/carried-origin.ts)
+ * before it takes it. Its own marker, asked for by continued runs only, so a run that starts
+ * afresh records nothing more, and a continued run recorded before the check replays without it.
+ */
+const CHECKS_CARRIED_ORIGIN = 'carried-origin-checked';
+
+export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'checksCarriedOrigin';
 
 /**
  * Whether this run has `change`. Call it before the run's first await: markers must land in the
  * first workflow task, ahead of the policy's local activity. Asking twice answers the same.
  */
 export function runHas(change: Change): boolean {
+  if (change === 'checksCarriedOrigin') return patched(CHECKS_CARRIED_ORIGIN);
   if (patched(SINCE_SIGNED_DECISIONS)) return true;
   // Runs from before the single marker read their order through a scheduled activity.
   if (change === 'readsOrderLocally') return false;
