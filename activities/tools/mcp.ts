@@ -5,6 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { contentHash } from '../../common/content-hash';
+import { cappedFetch } from './capped-fetch';
 import type { ListedMcpTool } from '../../policies/tools';
 import type { McpServerPolicy } from '../../policies/schema';
 
@@ -38,7 +39,11 @@ export interface McpClientDeps {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
   requestTimeoutMs?: number;
+  /** The most one answer of a server may stream (default 16 MB, as the stand-in systems' answers). */
+  maxAnswerBytes?: number;
 }
+
+const DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** Pages a listing may take; a server that pages on past this is treated as broken. */
 const MAX_LIST_PAGES = 20;
@@ -46,9 +51,10 @@ const MAX_LIST_PAGES = 20;
 export function createMcpToolClient(deps: McpClientDeps = {}): McpToolClient {
   const env = deps.env ?? process.env;
   const timeout = deps.requestTimeoutMs ?? 10_000;
+  const fetchCapped = cappedFetch(deps.fetch ?? fetch, deps.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES);
 
   async function withClient<T>(server: McpServerRef, work: (client: Client) => Promise<T>): Promise<T> {
-    const transport = new StreamableHTTPClientTransport(serverUrl(server, env), deps.fetch ? { fetch: deps.fetch } : {});
+    const transport = new StreamableHTTPClientTransport(serverUrl(server, env), { fetch: fetchCapped });
     const client = new Client({ name: 'arbiter-worker', version: '1.0.0' });
     await client.connect(transport, { timeout });
     try {
