@@ -15,6 +15,8 @@ import { DEFAULT_POLICY_DIR, readPolicyFile } from '../policies/load';
 import { modelsFileSchema } from '../policies/schema';
 import { createLogger } from '../runtime/logger';
 import { explainQuery, refund } from '../workflows/refund';
+import { priceChange } from '../workflows/price-change';
+import { priceChangeRequest } from './helpers/price-fixtures';
 import { recordingSystems } from './helpers/recording-systems';
 import { refundRequest } from './helpers/refund-fixtures';
 import { bundleWorkflows, startTestServer } from './helpers/temporal';
@@ -54,6 +56,18 @@ async function callsAt(root: string, apiKey?: string): Promise<CallRecord[]> {
   return ((await response.json()) as { calls: CallRecord[] }).calls;
 }
 
+/** The LLM worker's activities seeing `modelEnv` alone, with a ledger and transcript store of their own. */
+function proposerFor(modelEnv: NodeJS.ProcessEnv) {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-configured-model-'));
+  return createChatProposerActivities({
+    providers,
+    env: modelEnv,
+    budgetLedger: createFileBudgetLedger(path.join(scratch, 'model-budget.json')),
+    // An investigating agent's transcript lives outside history, as the worker keeps it.
+    transcripts: createFileBlobStore(path.join(scratch, 'blobs')),
+  });
+}
+
 /**
  * Runs a 40 EUR refund for an EU customer with the LLM worker seeing `modelEnv` alone; its agent
  * proposes in one call unless `policyDir` is the shipped policies, whose agent investigates.
@@ -61,14 +75,7 @@ async function callsAt(root: string, apiKey?: string): Promise<CallRecord[]> {
 async function euRefundWith(modelEnv: NodeJS.ProcessEnv, policyDir = singleCallPolicies()) {
   const request = refundRequest({ requestedBy: 'alice' });
   expect(request.customer.region).toBe('eu');
-  const scratch = mkdtempSync(path.join(tmpdir(), 'arbiter-configured-model-'));
-  const proposer = createChatProposerActivities({
-    providers,
-    env: modelEnv,
-    budgetLedger: createFileBudgetLedger(path.join(scratch, 'model-budget.json')),
-    // An investigating agent's transcript lives outside history, as the worker keeps it.
-    transcripts: createFileBlobStore(path.join(scratch, 'blobs')),
-  });
+  const proposer = proposerFor(modelEnv);
   return withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, proposer, policyDir }, async (taskQueue) => {
     const handle = await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
     const result = await handle.result();
@@ -123,6 +130,29 @@ test("sends an investigating agent's turns, tools offered, to OPENAI_BASE_URL wh
   const agentTurns = explanation.modelCalls.filter((call) => call.purpose === 'agent-turn');
   expect(agentTurns.length).toBe(turns.length);
   for (const call of agentTurns) expect(call.servedBy).toEqual({ provider: 'openai-eu', modelId: 'gpt-4o-mini-eu' });
+});
+
+test("sends the pricing agent's turns, its look-ups offered, to OPENAI_BASE_URL when OPENAI_API_KEY is set", async () => {
+  const before = (await callsAt(endpointRoot, API_KEY)).length;
+  const request = priceChangeRequest('Spring promo on these lines');
+  const modelEnv = { OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: `${endpointRoot}/v1`, ARBITER_STANDIN_URL: `${standinRoot}/v1` };
+  const { result, explanation } = await withArbiterWorkers(
+    env,
+    bundle,
+    { integrations: recordingSystems().activities, proposer: proposerFor(modelEnv), policyDir: DEFAULT_POLICY_DIR },
+    async (taskQueue) => {
+      const handle = await env.client.workflow.start(priceChange, { taskQueue, workflowId: `price-change-${request.requestId}`, args: [request] });
+      const result = await handle.result();
+      return { result, explanation: await handle.query(explainQuery) };
+    },
+  );
+  expect(result).toMatchObject({ outcome: 'completed' });
+  const turns = (await callsAt(endpointRoot, API_KEY)).slice(before).filter((call) => call.tools.length > 0);
+  expect(turns.length).toBeGreaterThanOrEqual(2);
+  expect(turns[0]!.tools).toEqual(expect.arrayContaining(['get_sales', 'get_competitor_prices']));
+  const looked = explanation.investigation?.turns.flatMap((turn) => turn.calls.map((call) => call.tool)) ?? [];
+  expect(looked).toEqual(expect.arrayContaining(['get_sales', 'get_competitor_prices']));
+  for (const call of explanation.modelCalls.filter((c) => c.purpose === 'agent-turn')) expect(call.servedBy?.provider).not.toBe('standin');
 });
 
 test('lets the stand-in serve an EU refund when no key is set, and explains that it did', async () => {
