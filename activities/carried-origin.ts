@@ -5,7 +5,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { POLICY_INVALID } from '../common/error-types';
-import type { PolicyBundle } from '../policies/schema';
+import { modelsFileSchema, processPolicySchema, rolesFileSchema, trustFileSchema, type PolicyBundle } from '../policies/schema';
+import { describeIssues } from '../common/validation';
 
 export interface CarriedOriginQuestion {
   workflowId: string;
@@ -18,6 +19,22 @@ export interface CarriedOriginQuestion {
   /** The carried policy's ref and hash (the hash already checked against its content). */
   policyRef: string;
   policyHash: string;
+  /**
+   * The carried policy's files, for a ref the worker no longer loads: parsed here, outside the
+   * sandbox, since the workflow checks only their hash. Absent in runs recorded before it was sent.
+   */
+  policyFiles?: Record<'policy' | 'roles' | 'models' | 'trust', unknown>;
+}
+
+const POLICY_FILE_SCHEMAS = { policy: processPolicySchema, roles: rolesFileSchema, models: modelsFileSchema, trust: trustFileSchema } as const;
+
+/** The first carried policy file that is not a policy file, named, or undefined when all are. */
+function malformedPolicyFile(files: NonNullable<CarriedOriginQuestion['policyFiles']>): { field: string; why: string } | undefined {
+  for (const [name, schema] of Object.entries(POLICY_FILE_SCHEMAS)) {
+    const parsed = schema.safeParse(files[name as keyof typeof POLICY_FILE_SCHEMAS]);
+    if (!parsed.success) return { field: `carried.policy.${name}`, why: describeIssues(parsed.error) };
+  }
+  return undefined;
 }
 
 /**
@@ -68,9 +85,16 @@ export async function checkCarriedOrigin(
     if (!(err instanceof ApplicationFailure && err.type === POLICY_INVALID)) throw err;
     // The carried policy was pinned by this workflow's first run (every link checked as above):
     // a policy file broken since must not end the investigations already under way.
+    const malformed = question.policyFiles && malformedPolicyFile(question.policyFiles);
+    if (malformed) return { refused: malformed };
     return { policy: 'retired', loadable: `none (${err.message.split('\n')[0] ?? ''})` };
   }
-  if (loadable.ref !== question.policyRef) return { policy: 'retired', loadable: loadable.ref };
+  if (loadable.ref !== question.policyRef) {
+    // Kept as the first run pinned it, so it must still be a policy: its hash alone says only that it is unchanged.
+    const malformed = question.policyFiles && malformedPolicyFile(question.policyFiles);
+    if (malformed) return { refused: malformed };
+    return { policy: 'retired', loadable: loadable.ref };
+  }
   // One ref names one content: a bundle under the ref the worker loads, with other content, is
   // not what any run of it pinned.
   if (loadable.hash !== question.policyHash) {

@@ -126,4 +126,14 @@ describe('the origin check of a continued run', () => {
     };
     expect(await checkCarriedOrigin(question, { describe: previous(), loadPolicy: broken })).toEqual({ policy: 'retired', loadable: 'none (policy for refund is invalid:)' });
   });
+
+  it('parses a retired policy the run keeps, since the workflow checks only its hash', async () => {
+    const newer = { ...policy, ref: 'refund@999', hash: 'f'.repeat(64) };
+    const files = { policy: policy.policy, roles: policy.roles, models: policy.models, trust: policy.trust };
+    expect(await checkCarriedOrigin({ ...question, policyFiles: files }, { describe: previous(), loadPolicy: loads(newer) })).toEqual({ policy: 'retired', loadable: 'refund@999' });
+    const malformed = { ...files, policy: { ...policy.policy, rules: 'none' } };
+    const verdict = await checkCarriedOrigin({ ...question, policyFiles: malformed }, { describe: previous(), loadPolicy: loads(newer) });
+    expect(verdict.refused?.field).toBe('carried.policy.policy');
+    expect(verdict.refused?.why).toMatch(/rules/);
+  });
 });

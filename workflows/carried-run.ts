@@ -13,122 +13,142 @@ import { contentHash } from '../common/content-hash';
 import { toolNameSchema } from '../common/agent-tools';
 import { describeIssues } from '../common/validation';
 import { rightsOf } from '../policies/evaluate';
-import { modelsFileSchema, processPolicySchema, rolesFileSchema, trustFileSchema, type PolicyBundle } from '../policies/schema';
+import type { PolicyBundle } from '../policies/schema';
 import { modelToolDefinitions } from '../policies/tools';
 
 type LoadedFiles = Pick<PolicyBundle, 'policy' | 'roles' | 'models' | 'trust'>;
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
-const usd = z.number().finite().nonnegative();
-const at = z.string().max(40);
-const line = z.string().max(4000);
+/**
+ * The carried state's schema, built on first use: only a continued run parses one, and every
+ * schema built at module load is built again in every run's sandbox (docs/performance.md).
+ */
+function buildCarriedRunSchema() {
+  const hex64 = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
+  const usd = z.number().finite().nonnegative();
+  const at = z.string().max(40);
+  const line = z.string().max(4000);
 
-const resultBase = {
-  kind: z.literal('result'),
-  status: z.enum(['ok', 'refused']),
-  callId: z.string().min(1).max(200),
-  name: toolNameSchema,
-  dataClass: z.string().min(1).max(100),
-  truncated: z.boolean().optional(),
-};
-// What the model is answered for one call: inline text (at most a few KB), or a blob digest.
-const toolResultEntrySchema = z.union([
-  // Inline results are at most 1 KB; Arbiter's own refusals can name many argument issues.
-  z.strictObject({ ...resultBase, content: z.string().max(64_000) }),
-  z.strictObject({ ...resultBase, digest: hex64, bytes: z.number().int().nonnegative() }),
-]);
+  const resultBase = {
+    kind: z.literal('result'),
+    status: z.enum(['ok', 'refused']),
+    callId: z.string().min(1).max(200),
+    name: toolNameSchema,
+    dataClass: z.string().min(1).max(100),
+    truncated: z.boolean().optional(),
+  };
+  // What the model is answered for one call: inline text (at most a few KB), or a blob digest.
+  const toolResultEntrySchema = z.union([
+    // Inline results are at most 1 KB; Arbiter's own refusals can name many argument issues.
+    z.strictObject({ ...resultBase, content: z.string().max(64_000) }),
+    z.strictObject({ ...resultBase, digest: hex64, bytes: z.number().int().nonnegative() }),
+  ]);
 
-const listingSchema = z.strictObject({
-  server: z.string().min(1),
-  tools: z.array(z.strictObject({ name: toolNameSchema, description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()) })),
-  digest: hex64,
-});
+  const listingSchema = z.strictObject({
+    server: z.string().min(1),
+    tools: z.array(z.strictObject({ name: toolNameSchema, description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()) })),
+    digest: hex64,
+  });
+
+  /** Where the investigate loop stands between turns: enough for the next run to go on as if it were the same. */
+  const agentStateSchema = z.strictObject({
+    /** Turns made so far, over every run: `maxTurns` counts them all. */
+    turns: z.number().int().min(1).max(200),
+    /** Calls counted against each tool's `maxCallsPerRun`, over every run. */
+    calls: z.record(toolNameSchema, z.number().int().nonnegative()),
+    /** The conversation so far, in the blob store by digest. */
+    transcript: z.strictObject({ digest: hex64, entries: z.number().int().nonnegative() }).optional(),
+    /** The results of the last turn's calls, not yet shown to the model. */
+    results: z.array(toolResultEntrySchema).max(16),
+    /**
+     * Reads already made, by `<tool>:<arguments' digest>`: made again, one is answered from the
+     * transcript, where its result is. Keys only, so the state stays small however much was read.
+     */
+    readBefore: z.array(z.string().max(200)).max(10_000),
+    shownChars: z.number().int().nonnegative(),
+    spent: z.strictObject({ tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd }),
+    /** The MCP tool listings the first run pinned: later runs never list again. */
+    listings: z.array(listingSchema),
+  });
+
+  const toolCallRecordSchema = z.strictObject({
+    tool: z.string().max(100),
+    argsDigest: z.string().max(64),
+    // No `proposal`: the loop ends at a proposal, so a run that continues has none.
+    outcome: z.enum(['ok', 'cached', 'refused', 'failed']),
+    summary: line,
+    bytes: z.number().int().nonnegative().optional(),
+    at,
+  });
+
+  /** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
+  const carriedTraceSchema = z.strictObject({
+    notes: z.array(z.strictObject({ at, text: line })).max(301),
+    /** Decisions sent while no card was shown, refused (at most 100 are listed). */
+    refusedDecisions: z.array(z.strictObject({ at, approverId: line, reason: line, unverified: z.literal(true).optional() })).max(100),
+    modelCalls: z
+      .array(
+        z.strictObject({
+          purpose: z.literal('agent-turn'),
+          route: line,
+          excluded: z.array(z.strictObject({ modelId: z.string(), reason: line })),
+          attempts: z.array(z.strictObject({ modelId: z.string(), outcome: line })),
+          servedBy: z.strictObject({ provider: z.string(), modelId: z.string() }).optional(),
+          budget: line.optional(),
+        }),
+      )
+      .max(400),
+    costs: z.strictObject({
+      totalUsd: usd,
+      calls: z.array(z.strictObject({ model: z.string().max(200), tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd, at })).max(400),
+    }),
+    investigation: z.strictObject({
+      toolsHash: hex64,
+      tools: z.array(toolNameSchema),
+      turns: z.array(z.strictObject({ turn: z.number().int().min(1), model: z.string().max(200), costUsd: usd, calls: z.array(toolCallRecordSchema).max(64), at })).max(200),
+      runs: z.array(z.strictObject({ runId: z.string().min(1), firstTurn: z.number().int().min(1), lastTurn: z.number().int().min(1), reason: line })).max(200),
+    }),
+  });
+
+  /**
+   * The policy files as JSON objects only: their content is checked against its hash here, and
+   * against the policy schema outside the sandbox by the origin check (activities/carried-origin.ts),
+   * which compares it with what the worker loads or, for a retired ref, parses it. Parsing it here
+   * built the whole policy schema in every run's module set-up, continued or not (docs/performance.md).
+   */
+  const policyFile = z.record(z.string(), z.unknown());
+  const carriedBundleSchema = z.strictObject({
+    policy: policyFile,
+    roles: policyFile,
+    models: policyFile,
+    trust: policyFile,
+    hash: hex64,
+    ref: z.string().min(1),
+  });
+
+  const carriedRunSchema = z.strictObject({
+    v: z.literal(1),
+    /** The run that continued as new: must be the one Temporal says this run continues. */
+    fromRunId: z.string().min(1),
+    /** Runs before this one. */
+    runs: z.number().int().min(1).max(1000),
+    /** The policy the first run pinned, whole: a later run never loads a newer one. */
+    policy: carriedBundleSchema,
+    trace: carriedTraceSchema,
+    agent: agentStateSchema,
+    /** The previous run's audit head, so the new run's trail names the one it continues. */
+    auditHead: hex64,
+  });
+  return carriedRunSchema;
+}
+
+type CarriedRunSchema = ReturnType<typeof buildCarriedRunSchema>;
+let builtSchema: CarriedRunSchema | undefined;
+const carriedRunSchema = (): CarriedRunSchema => (builtSchema ??= buildCarriedRunSchema());
 
 /** Where the investigate loop stands between turns: enough for the next run to go on as if it were the same. */
-export const agentStateSchema = z.strictObject({
-  /** Turns made so far, over every run: `maxTurns` counts them all. */
-  turns: z.number().int().min(1).max(200),
-  /** Calls counted against each tool's `maxCallsPerRun`, over every run. */
-  calls: z.record(toolNameSchema, z.number().int().nonnegative()),
-  /** The conversation so far, in the blob store by digest. */
-  transcript: z.strictObject({ digest: hex64, entries: z.number().int().nonnegative() }).optional(),
-  /** The results of the last turn's calls, not yet shown to the model. */
-  results: z.array(toolResultEntrySchema).max(16),
-  /**
-   * Reads already made, by `<tool>:<arguments' digest>`: made again, one is answered from the
-   * transcript, where its result is. Keys only, so the state stays small however much was read.
-   */
-  readBefore: z.array(z.string().max(200)).max(10_000),
-  shownChars: z.number().int().nonnegative(),
-  spent: z.strictObject({ tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd }),
-  /** The MCP tool listings the first run pinned: later runs never list again. */
-  listings: z.array(listingSchema),
-});
-export type AgentState = z.infer<typeof agentStateSchema>;
-
-const toolCallRecordSchema = z.strictObject({
-  tool: z.string().max(100),
-  argsDigest: z.string().max(64),
-  // No `proposal`: the loop ends at a proposal, so a run that continues has none.
-  outcome: z.enum(['ok', 'cached', 'refused', 'failed']),
-  summary: line,
-  bytes: z.number().int().nonnegative().optional(),
-  at,
-});
-
-/** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
-const carriedTraceSchema = z.strictObject({
-  notes: z.array(z.strictObject({ at, text: line })).max(301),
-  /** Decisions sent while no card was shown, refused (at most 100 are listed). */
-  refusedDecisions: z.array(z.strictObject({ at, approverId: line, reason: line, unverified: z.literal(true).optional() })).max(100),
-  modelCalls: z
-    .array(
-      z.strictObject({
-        purpose: z.literal('agent-turn'),
-        route: line,
-        excluded: z.array(z.strictObject({ modelId: z.string(), reason: line })),
-        attempts: z.array(z.strictObject({ modelId: z.string(), outcome: line })),
-        servedBy: z.strictObject({ provider: z.string(), modelId: z.string() }).optional(),
-        budget: line.optional(),
-      }),
-    )
-    .max(400),
-  costs: z.strictObject({
-    totalUsd: usd,
-    calls: z.array(z.strictObject({ model: z.string().max(200), tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd, at })).max(400),
-  }),
-  investigation: z.strictObject({
-    toolsHash: hex64,
-    tools: z.array(toolNameSchema),
-    turns: z.array(z.strictObject({ turn: z.number().int().min(1), model: z.string().max(200), costUsd: usd, calls: z.array(toolCallRecordSchema).max(64), at })).max(200),
-    runs: z.array(z.strictObject({ runId: z.string().min(1), firstTurn: z.number().int().min(1), lastTurn: z.number().int().min(1), reason: line })).max(200),
-  }),
-});
-export type CarriedTrace = z.infer<typeof carriedTraceSchema>;
-
-const carriedBundleSchema = z.strictObject({
-  policy: processPolicySchema,
-  roles: rolesFileSchema,
-  models: modelsFileSchema,
-  trust: trustFileSchema,
-  hash: hex64,
-  ref: z.string().min(1),
-});
-
-export const carriedRunSchema = z.strictObject({
-  v: z.literal(1),
-  /** The run that continued as new: must be the one Temporal says this run continues. */
-  fromRunId: z.string().min(1),
-  /** Runs before this one. */
-  runs: z.number().int().min(1).max(1000),
-  /** The policy the first run pinned, whole: a later run never loads a newer one. */
-  policy: carriedBundleSchema,
-  trace: carriedTraceSchema,
-  agent: agentStateSchema,
-  /** The previous run's audit head, so the new run's trail names the one it continues. */
-  auditHead: hex64,
-});
-export type CarriedRun = z.infer<typeof carriedRunSchema>;
+export type AgentState = z.infer<CarriedRunSchema>['agent'];
+export type CarriedTrace = z.infer<CarriedRunSchema>['trace'];
+export type CarriedRun = Omit<z.infer<CarriedRunSchema>, 'policy'> & { policy: PolicyBundle };
 
 /** What Temporal says about this run: a client can set neither. */
 export interface RunOrigin {
@@ -151,9 +171,20 @@ export function acceptCarriedRun(raw: unknown, origin: RunOrigin): CarriedRun | 
   if (!origin.continuedFromExecutionRunId) {
     throw refused('carried', 'only a run that Temporal continued as new takes carried state; start a run with its request alone');
   }
-  const parsed = carriedRunSchema.safeParse(raw);
+  const parsed = carriedRunSchema().safeParse(raw);
   if (!parsed.success) throw refused('carried', describeIssues(parsed.error).replace(/^|; /g, (sep) => `${sep}carried.`));
-  const carried = parsed.data;
+  // Typed as the bundle it must be; the shape itself is checked by the origin check, and a
+  // malformed one fails the checks below as a refusal, never as a failed workflow task.
+  const carried = parsed.data as CarriedRun;
+  try {
+    return checkCarriedRun(raw, carried, origin);
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    throw refused('carried.policy', 'does not hold together as a policy bundle');
+  }
+}
+
+function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): CarriedRun {
   if (carried.fromRunId !== origin.continuedFromExecutionRunId) {
     throw refused('carried.fromRunId', `names run ${carried.fromRunId}, but this run continues ${origin.continuedFromExecutionRunId}`);
   }

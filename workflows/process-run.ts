@@ -174,6 +174,7 @@ export class ProcessRun {
               process,
               policyRef: carried.policy.ref,
               policyHash: carried.policy.hash,
+              policyFiles: { policy: carried.policy.policy, roles: carried.policy.roles, models: carried.policy.models, trust: carried.policy.trust },
             }),
           )
         : undefined;
