@@ -95,8 +95,9 @@ export function checkKeySourceUrl(value: string, variable: string): void {
   throw new AuthConfigError(`${variable} must be an https:// URL (plain http:// only on loopback: 127.0.0.0/8, ::1, localhost)`);
 }
 
+/** A URL's hostname (`[::1]`) or a socket address's host (`::1`) on this machine only. */
 export function isLoopbackHost(hostname: string): boolean {
-  if (hostname === 'localhost' || hostname === '[::1]') return true;
+  if (hostname === 'localhost' || hostname === '[::1]' || hostname === '::1') return true;
   return isIPv4(hostname) && hostname.startsWith('127.');
 }
 

@@ -19,6 +19,7 @@ import { temporalApprovalSource } from './approvals-source';
 import { HttpError, sendError } from './http';
 import { createRateLimiter } from './rate-limit';
 import type { RefusalRecorder } from './refusal-audit';
+import { isLoopbackHost } from './auth-config';
 
 export interface EndpointMetricsOptions {
   /**
@@ -206,16 +207,12 @@ export function createMetricsServer(metrics: EndpointMetrics, options: { token?:
  */
 export function endpointMetricsTokenFromEnv(address: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const token = env.ARBITER_ENDPOINT_METRICS_TOKEN?.trim() || undefined;
-  if (!token && !isLoopback(splitAddress(address).host)) {
+  if (!token && !isLoopbackHost(splitAddress(address).host)) {
     throw new Error(
       `ARBITER_ENDPOINT_METRICS_TOKEN must be set when ARBITER_ENDPOINT_METRICS_ADDRESS (${address}) is not a loopback address: anyone who reaches it would read tenants' backlogs`,
     );
   }
   return token;
-}
-
-function isLoopback(host: string): boolean {
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
 }
 
 /** `ip:port` (as runtime/metrics.ts reads it) into what `listen` takes. */
