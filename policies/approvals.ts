@@ -138,3 +138,23 @@ export function approvalsCounted(state: ApprovalState): number {
 export function approvalsStillNeeded(state: ApprovalState): number {
   return Math.max(0, state.requirement.approvals - approvalsCounted(state));
 }
+
+/** Where a waiting run's history stands, as Temporal measures it (`workflowInfo()`). */
+export interface WaitingRunSize {
+  historyEvents: number;
+  historyBytes: number;
+  /** Temporal's own `continueAsNewSuggested`: the history nears the server's limits. */
+  suggested: boolean;
+}
+
+/**
+ * Why a run waiting for approval should continue as new now, or undefined to go on waiting: past
+ * the policy's `approvalWait` limits, or when Temporal suggests it.
+ */
+export function waitingContinueReason(section: ProcessPolicy['approvalWait'], run: WaitingRunSize): string | undefined {
+  const limits = section?.continueAsNew;
+  if (limits && run.historyEvents >= limits.afterHistoryEvents) return `history of ${run.historyEvents} events while waiting (policy: after ${limits.afterHistoryEvents})`;
+  if (limits && run.historyBytes >= limits.afterHistoryBytes) return `history of ${run.historyBytes} bytes while waiting (policy: after ${limits.afterHistoryBytes})`;
+  if (run.suggested) return 'Temporal suggests continuing as new';
+  return undefined;
+}

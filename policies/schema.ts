@@ -219,6 +219,20 @@ export const processPolicySchema = z.strictObject({
   manualProposalTimeout: policyDurationSchema,
   /** The tools an investigating agent may call; without it the agent proposes in one model call. */
   agentTools: agentToolsSchema.optional(),
+  /**
+   * When a run waiting for approval continues in a fresh run (Temporal's continue-as-new), carrying
+   * the approval: once its history has this many events or bytes. Anyone who can signal a run adds
+   * to its history, and a history past Temporal's limits ends the run. Without it a waiting run
+   * continues as new only when Temporal suggests it.
+   */
+  approvalWait: z
+    .strictObject({
+      continueAsNew: z.strictObject({
+        afterHistoryEvents: z.number().int().min(50).max(40_000),
+        afterHistoryBytes: z.number().int().min(256 * 1024).max(40 * 1024 * 1024),
+      }),
+    })
+    .optional(),
 })
   .superRefine((policy, ctx) => {
     policy.agentTools?.tools.forEach((tool, i) => {

@@ -5,8 +5,9 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { contentHash } from '../common/content-hash';
 import { rightsOf } from '../policies/evaluate';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
+import { waitingContinueReason } from '../policies/approvals';
 import { continueAsNewReason, modelToolDefinitions } from '../policies/tools';
-import { acceptCarriedRun, type CarriedRun, type RunOrigin } from '../workflows/carried-run';
+import { acceptCarriedRun, type AgentState, type CarriedRun, type CarriedWaiting, type RunOrigin } from '../workflows/carried-run';
 
 const origin = { process: 'refund', continuedFromExecutionRunId: 'run-1' };
 
@@ -34,6 +35,35 @@ function carried(): CarriedRun {
   };
 }
 
+/** An investigation's carried state, which `carried()` always has. */
+function agentOf(state: CarriedRun): AgentState {
+  return state.agent!;
+}
+
+/** State as a refund run waiting for its second approval would carry it. */
+function waitingState(): CarriedRun & { waiting: CarriedWaiting } {
+  const { agent: _agent, ...state } = carried();
+  const at = '2026-12-07T11:00:00.000Z';
+  return {
+    ...state,
+    trace: { ...state.trace, investigation: undefined, costs: { totalUsd: 0, calls: [] } },
+    waiting: {
+      proposal: { source: 'ai', by: state.policy.policy.ai.agent, proposal: { action: 'refund', amount: 400 }, model: 'standin', prompt: { id: 'refund-triage', version: 1 } },
+      aiEnabled: true,
+      approvals: [
+        {
+          cardHash: 'a'.repeat(64),
+          createdAt: at,
+          expiresAt: '2026-12-08T11:00:00.000Z',
+          escalated: false,
+          status: 'pending',
+          decisions: [{ message: { decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] }, cardHash: 'a'.repeat(64) }, at }],
+        },
+      ],
+    },
+  };
+}
+
 /** The refusal's message, or a failure of the test when the state was taken. */
 function refusal(raw: unknown, from: RunOrigin = origin): string {
   try {
@@ -49,7 +79,32 @@ function refusal(raw: unknown, from: RunOrigin = origin): string {
 
 describe('carried run state', () => {
   it('is taken from the run Temporal says this run continues', () => {
-    expect(acceptCarriedRun(carried(), origin)?.agent.turns).toBe(2);
+    expect(acceptCarriedRun(carried(), origin)?.agent?.turns).toBe(2);
+  });
+
+  it('takes a wait for approval, with its proposal and the decisions so far (the next run checks them again)', () => {
+    expect(acceptCarriedRun(waitingState(), origin)?.waiting?.approvals[0]?.decisions).toHaveLength(1);
+  });
+
+  it('is refused when it carries both an agent\'s state and a wait, or neither', () => {
+    expect(refusal({ ...waitingState(), agent: agentOf(carried()) })).toMatch(/\(carried\): carries either/);
+    const { waiting: _waiting, ...neither } = waitingState();
+    expect(refusal(neither)).toMatch(/\(carried\): carries either/);
+  });
+
+  it('is refused when a waiting run\'s proposal claims an agent the policy does not name, or an earlier approval is still open', () => {
+    const other = waitingState();
+    other.waiting.proposal.by = 'some-other-bot';
+    expect(refusal(other)).toMatch(/\(carried\.waiting\.proposal\.by\)/);
+    const open = waitingState();
+    open.waiting.approvals = [open.waiting.approvals[0]!, { ...open.waiting.approvals[0]!, decisions: [] }];
+    expect(refusal(open)).toMatch(/\(carried\.waiting\.approvals\)/);
+  });
+
+  it('is refused when a carried decision is not a decision message', () => {
+    const bad = waitingState() as unknown as { waiting: { approvals: { decisions: { message: unknown }[] }[] } };
+    bad.waiting.approvals[0]!.decisions[0]!.message = { decision: 'approve', approver: { id: 'fin-1', roles: ['finance'] } };
+    expect(refusal(bad)).toMatch(/carried\.waiting\.approvals\.0\.decisions\.0\.message\.cardHash/);
   });
 
   it('is nothing when a run starts afresh', () => {
@@ -64,7 +119,7 @@ describe('carried run state', () => {
     expect(refusal({ ...carried(), fromRunId: 'run-0' })).toMatch(/\(carried\.fromRunId\)/);
   });
 
-  it('is refused when it carries a proposal, a decision or an approval', () => {
+  it('is refused when its trace carries a proposal or a decision, or it carries an approval outside a wait', () => {
     const state = carried();
     expect(refusal({ ...state, trace: { ...state.trace, proposals: [{ source: 'ai', by: 'support-bot', proposal: { amount: 10000 } }] } })).toMatch(/carried\.trace.*proposals/);
     expect(refusal({ ...state, trace: { ...state.trace, decisions: [{ outcome: 'auto' }] } })).toMatch(/carried\.trace.*decisions/);
@@ -85,17 +140,29 @@ describe('carried run state', () => {
 
   it('is refused when its tool list is not the one the policy offers', () => {
     const state = carried();
-    state.trace.investigation.toolsHash = 'f'.repeat(64);
+    state.trace.investigation!.toolsHash = 'f'.repeat(64);
     expect(refusal(state)).toMatch(/\(carried\.trace\.investigation\.toolsHash\)/);
   });
 
   it('is refused when its turns or calls are already past the policy\'s limits, or disagree with the trace', () => {
     const past = carried();
-    past.agent.calls.get_order = 99;
+    agentOf(past).calls.get_order = 99;
     expect(refusal(past)).toMatch(/\(carried\.agent\.calls\.get_order\)/);
     const fewer = carried();
-    fewer.agent.turns = 1;
+    agentOf(fewer).turns = 1;
     expect(refusal(fewer)).toMatch(/\(carried\.agent\.turns\)/);
+  });
+});
+
+describe('when a run waiting for approval continues as new', () => {
+  const section = { continueAsNew: { afterHistoryEvents: 500, afterHistoryBytes: 1_000_000 } };
+
+  it('goes on past the events or bytes the policy sets, or when Temporal suggests it; without the section only on the suggestion', () => {
+    expect(waitingContinueReason(section, { historyEvents: 499, historyBytes: 10, suggested: false })).toBeUndefined();
+    expect(waitingContinueReason(section, { historyEvents: 500, historyBytes: 10, suggested: false })).toMatch(/history of 500 events/);
+    expect(waitingContinueReason(section, { historyEvents: 10, historyBytes: 1_000_000, suggested: false })).toMatch(/history of 1000000 bytes/);
+    expect(waitingContinueReason(undefined, { historyEvents: 40_000, historyBytes: 40_000_000, suggested: false })).toBeUndefined();
+    expect(waitingContinueReason(undefined, { historyEvents: 10, historyBytes: 10, suggested: true })).toMatch(/Temporal suggests/);
   });
 });
 

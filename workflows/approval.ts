@@ -46,6 +46,7 @@ import { describeOutcome, durationMs } from '../policies/evaluate';
 import type { ApprovalRequirement } from '../policies/schema';
 import { integrationActivity } from './activity-options';
 import type { AuditTrail } from './audit';
+import type { CarriedApproval } from './carried-run';
 import type { RunMetrics } from './metrics';
 import { currentTraceparent } from './spans';
 import type { DecisionTrace } from './trace';
@@ -77,6 +78,16 @@ export interface ApprovalGateHooks {
   signatures: (SignaturePolicy & StatementRun) | undefined;
   /** Counts decisions that counted, expiries and refusals (workflows/metrics.ts). */
   metrics?: Pick<RunMetrics, 'approvalDecided' | 'decisionRefused'>;
+  /** Where a long wait may go on in a fresh run; undefined where the run must wait as it is. */
+  waitLimit?: WaitLimit;
+}
+
+/** How a run waiting for approval continues as new: when, and with what. */
+export interface WaitLimit {
+  /** Why the run should continue as new now (its history has grown), or undefined. */
+  reason(): string | undefined;
+  /** Ends this run; the next one resumes the approval from what is carried. */
+  continueAsNew(approval: CarriedApproval, reason: string): Promise<never>;
 }
 
 type Refusal = { ok: false; code: ApprovalRefusalCode; reason: string };
@@ -89,6 +100,8 @@ export class ApprovalGate {
   private cardHash = '';
   private authority = '';
   private readonly verdicts = new Map<string, SignatureVerdict>();
+  /** The decisions the open approval counted, as they came: carried when the run continues as new. */
+  private accepted: { message: ApprovalDecision; at: string }[] = [];
   /** Made on the run's main path, so it is the run's span, not a query's or an update's. */
   private readonly traceparent = currentTraceparent();
 
@@ -134,17 +147,68 @@ export class ApprovalGate {
     this.hooks.onPendingChange(false, '');
   }
 
-  /** Opens an approval, shows its card, and waits, durably, until it is decided or expires. */
-  async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string): Promise<ApprovalState> {
+  /**
+   * Opens an approval, shows its card, and waits, durably, until it is decided or expires. With
+   * `resume`, the approval an earlier run of this workflow asked for and carried over: it goes on
+   * only when this run, having read its facts and decided again, shows the very card that run did;
+   * otherwise it opens afresh (see `resume`).
+   */
+  async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string, resume?: CarriedApproval): Promise<ApprovalState> {
+    this.authority = authority;
+    this.accepted = [];
+    let state = this.open(requirement, excluded, draft, Date.now(), resume);
+    const refusal = resume && this.resume(state, requirement, resume);
+    if (resume && refusal) {
+      this.hooks.trace.note(`the approval carried from the earlier run opens afresh: ${refusal}`);
+      this.accepted = [];
+      state = this.open(requirement, excluded, draft, Date.now());
+    }
+    this.hooks.onPendingChange(state.status === 'pending', 'awaiting-approval');
+    const resumed = resume !== undefined && refusal === undefined;
+    this.hooks.audit.record({
+      type: resumed ? 'approval.resumed' : 'approval.requested',
+      actor: { kind: 'policy', id: authority },
+      authority,
+      summary: resumed
+        ? `carried from the earlier run with ${state.decisions.length} decision(s), each checked again; ${approvalsStillNeeded(state)} approval(s) still needed; expires at ${this.card!.expiresAt}`
+        : `${describeOutcome('approve', requirement)}; expires after ${requirement.expireAfter}${refusal ? ` (opened afresh: ${refusal})` : ''}`,
+      // The hash covers the card as shown; the trail keeps it without the customer's personal data.
+      shown: { card: withoutPersonalValues(this.card, this.hooks.personal), cardHash: this.cardHash },
+    });
+
+    // Deadlines are the card's, so a run that resumes the approval keeps the times it showed.
+    const settled = () => state.status !== 'pending';
+    const card = this.card!;
+    if (!settled() && card.escalateAt && !state.escalated && !(await this.waitUntil(settled, Date.parse(card.escalateAt)))) await this.escalate(requirement);
+    if (!settled() && !(await this.waitUntil(settled, Date.parse(card.expiresAt)))) this.expire(requirement);
+    this.hooks.onPendingChange(false, '');
+    return state;
+  }
+
+  /** What a run that continues as new carries of the approval shown now: its card's times and the decisions as they came. */
+  carried(): CarriedApproval {
+    const { card, state } = this;
+    if (!card || card.kind !== 'approval' || !state) throw new Error('no approval to carry');
+    return {
+      cardHash: this.cardHash,
+      createdAt: card.createdAt,
+      ...(card.escalateAt && { escalateAt: card.escalateAt }),
+      expiresAt: card.expiresAt,
+      escalated: state.escalated,
+      status: state.status,
+      decisions: this.accepted.map((d) => ({ message: d.message, at: d.at })),
+    };
+  }
+
+  /** A new approval state and its card, timed from `now`, or from the card an earlier run showed. */
+  private open(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, now: number, times?: CarriedApproval): ApprovalState {
     const state = newApprovalState(requirement, excluded, this.hooks.agentIds);
-    const now = Date.now();
     const expireMs = durationMs(requirement.expireAfter);
     const escalateMs =
       requirement.escalateAfter && requirement.escalateTo && durationMs(requirement.escalateAfter) < expireMs
         ? durationMs(requirement.escalateAfter)
         : undefined;
     this.state = state;
-    this.authority = authority;
     this.hooks.trace.data.approval = state;
     this.publish({
       ...draft,
@@ -153,30 +217,59 @@ export class ApprovalGate {
       requiredApprovals: requirement.approvals,
       roles: requirement.roles,
       excluded: state.excluded,
-      createdAt: new Date(now).toISOString(),
-      escalateAt: escalateMs === undefined ? undefined : new Date(now + escalateMs).toISOString(),
+      createdAt: times?.createdAt ?? new Date(now).toISOString(),
+      escalateAt: times ? times.escalateAt : escalateMs === undefined ? undefined : new Date(now + escalateMs).toISOString(),
       escalateTo: escalateMs === undefined ? undefined : requirement.escalateTo,
       escalated: false,
-      expiresAt: new Date(now + expireMs).toISOString(),
+      expiresAt: times?.expiresAt ?? new Date(now + expireMs).toISOString(),
     });
-    this.hooks.onPendingChange(true, 'awaiting-approval');
-    this.hooks.audit.record({
-      type: 'approval.requested',
-      actor: { kind: 'policy', id: authority },
-      authority,
-      summary: `${describeOutcome('approve', requirement)}; expires after ${requirement.expireAfter}`,
-      // The hash covers the card as shown; the trail keeps it without the customer's personal data.
-      shown: { card: withoutPersonalValues(this.card, this.hooks.personal), cardHash: this.cardHash },
-    });
-
-    const settled = () => state.status !== 'pending';
-    if (escalateMs !== undefined && !(await condition(settled, escalateMs))) await this.escalate(requirement);
-    if (!settled()) {
-      const remaining = Math.max(1, expireMs - (Date.now() - now));
-      if (!(await condition(settled, remaining))) this.expire(requirement);
-    }
-    this.hooks.onPendingChange(false, '');
     return state;
+  }
+
+  /**
+   * Takes over an approval an earlier run carried: the card shown now must hash to the card it
+   * showed (after its escalation, if it escalated), and each decision it counted is checked again
+   * as if it came now: signature against the pinned keys, the card it names, role, segregation
+   * of duties. Returns why not, and then nothing carried counts.
+   */
+  private resume(state: ApprovalState, requirement: ApprovalRequirement, carried: CarriedApproval): string | undefined {
+    const shown = [this.cardHash];
+    if (carried.escalated) {
+      if (!requirement.escalateTo) return 'it was escalated, and this requirement escalates to nobody';
+      state.escalated = true;
+      this.publish({ ...this.card!, escalated: true, roles: decidingRoles(state) });
+      shown.push(this.cardHash);
+    }
+    if (this.cardHash !== carried.cardHash) return 'the card this run shows differs from the one the earlier run showed (its facts or its decision changed)';
+    for (const { message, at } of carried.decisions) {
+      const signed = this.verify(message);
+      if (!signed.ok) return `the decision by ${message.approver.id} does not verify: ${signed.reason}`;
+      if (!shown.includes(message.cardHash)) return `the decision by ${message.approver.id} names a card this approval never showed`;
+      const check = checkDecision(decisionFactsOf(state), message);
+      if (!check.ok) return `the decision by ${message.approver.id} does not count: ${check.reason}`;
+      if (check.duplicate) continue;
+      applyDecision(state, message, at);
+      this.accepted.push({ message, at });
+    }
+    // An approval that expired shows as pending here: the deadline it carries passes again at once.
+    const expired = carried.status === 'expired-approved' || carried.status === 'expired-rejected';
+    if (state.status !== carried.status && !(expired && state.status === 'pending')) return `its decisions make it ${state.status}, not ${carried.status}`;
+    return undefined;
+  }
+
+  /**
+   * Waits until the approval is settled (true) or the deadline passes (false). Where the run may
+   * continue as new (`waitLimit`), it does so once its history grows past the policy's limits.
+   */
+  private async waitUntil(settled: () => boolean, deadline: number): Promise<boolean> {
+    const limit = this.hooks.waitLimit;
+    let why: string | undefined;
+    const done = await condition(
+      () => settled() || (why = limit?.reason()) !== undefined,
+      Math.max(1, deadline - Date.now()),
+    );
+    if (!done || settled()) return done;
+    return limit!.continueAsNew(this.carried(), why!);
   }
 
   private view(): ApprovalView | null {
@@ -251,7 +344,9 @@ export class ApprovalGate {
 
   private apply(decision: ApprovalDecision, check: Accepted): void {
     const state = this.state!;
-    applyDecision(state, decision, new Date().toISOString());
+    const at = new Date().toISOString();
+    applyDecision(state, decision, at);
+    this.accepted.push({ message: decision, at });
     this.hooks.metrics?.approvalDecided(decision.decision);
     const verb = decision.decision === 'approve' ? 'approved' : 'rejected';
     this.hooks.audit.record({

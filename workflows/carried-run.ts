@@ -2,12 +2,15 @@
 // run makes before it believes any of it. Anyone who can start a workflow can pass a second
 // argument, so carried state is taken only from a run Temporal itself continued (a client cannot
 // set `continuedFromExecutionRunId`), only when it names that very run (a retried or cron run
-// also has the field, with the starter's input), and only in a shape that holds no proposal,
-// decision or approval: carried state resumes an investigation, never skips policy or people.
-// Then Temporal is asked where it came from (acceptCarriedOrigin, activities/carried-origin.ts).
+// also has the field, with the starter's input). It resumes an investigation between turns, or a
+// wait for approval: the proposal and the approvals' decisions, which the next run checks again
+// (workflows/approval.ts, resume) after deciding policy again on the facts it reads itself, so
+// carried state never skips policy or people. Then Temporal is asked where it came from
+// (acceptCarriedOrigin, activities/carried-origin.ts).
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
+import { approvalDecisionSchema, approvalStatusSchema } from '../common/approval-schemas';
 import { INVALID_INPUT } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
 import { toolNameSchema } from '../common/agent-tools';
@@ -73,14 +76,48 @@ function buildCarriedRunSchema() {
   const toolCallRecordSchema = z.strictObject({
     tool: z.string().max(100),
     argsDigest: z.string().max(64),
-    // No `proposal`: the loop ends at a proposal, so a run that continues has none.
-    outcome: z.enum(['ok', 'cached', 'refused', 'failed']),
+    // `proposal` only in a run waiting for approval: the loop ended at it.
+    outcome: z.enum(['ok', 'cached', 'refused', 'failed', 'proposal']),
     summary: line,
     bytes: z.number().int().nonnegative().optional(),
     at,
   });
 
   /** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
+  /**
+   * Where a run waiting for approval stands: the proposal it acts on, the kill switch, and each
+   * approval asked so far (a process may ask in stages), the last one still open. Each approval
+   * keeps the times its card showed and the decisions as they came, signatures and all.
+   */
+  const proposalBody = z.record(z.string(), z.unknown());
+  const waitingSchema = z.strictObject({
+    proposal: z.discriminatedUnion('source', [
+      z.strictObject({ source: z.literal('ai'), by: line, proposal: proposalBody, model: line, prompt: z.strictObject({ id: z.string().max(200), version: z.number().int() }) }),
+      z.strictObject({
+        source: z.literal('human'),
+        by: line,
+        proposal: proposalBody,
+        receipt: z.strictObject({ keyId: z.string().max(200), signature: z.string().max(400), signed: z.record(z.string(), z.unknown()) }).optional(),
+        unsigned: z.boolean().optional(),
+      }),
+    ]),
+    aiEnabled: z.boolean(),
+    approvals: z
+      .array(
+        z.strictObject({
+          cardHash: hex64,
+          createdAt: at,
+          escalateAt: at.optional(),
+          expiresAt: at,
+          escalated: z.boolean(),
+          status: approvalStatusSchema,
+          decisions: z.array(z.strictObject({ message: approvalDecisionSchema, at })).max(100),
+        }),
+      )
+      .min(1)
+      .max(8),
+  });
+
   const carriedTraceSchema = z.strictObject({
     notes: z.array(z.strictObject({ at, text: line })).max(301),
     /** Decisions sent while no card was shown, refused (at most 100 are listed). */
@@ -88,7 +125,8 @@ function buildCarriedRunSchema() {
     modelCalls: z
       .array(
         z.strictObject({
-          purpose: z.literal('agent-turn'),
+          // A run waiting for approval has made its one-call proposal too.
+          purpose: z.enum(['agent-turn', 'proposal']),
           route: line,
           excluded: z.array(z.strictObject({ modelId: z.string(), reason: line })),
           attempts: z.array(z.strictObject({ modelId: z.string(), outcome: line })),
@@ -101,12 +139,15 @@ function buildCarriedRunSchema() {
       totalUsd: usd,
       calls: z.array(z.strictObject({ model: z.string().max(200), tokensIn: z.number().int().nonnegative(), tokensOut: z.number().int().nonnegative(), costUsd: usd, at })).max(400),
     }),
-    investigation: z.strictObject({
-      toolsHash: hex64,
-      tools: z.array(toolNameSchema),
-      turns: z.array(z.strictObject({ turn: z.number().int().min(1), model: z.string().max(200), costUsd: usd, calls: z.array(toolCallRecordSchema).max(64), at })).max(200),
-      runs: z.array(z.strictObject({ runId: z.string().min(1), firstTurn: z.number().int().min(1), lastTurn: z.number().int().min(1), reason: line })).max(200),
-    }),
+    investigation: z
+      .strictObject({
+        toolsHash: hex64,
+        tools: z.array(toolNameSchema),
+        turns: z.array(z.strictObject({ turn: z.number().int().min(1), model: z.string().max(200), costUsd: usd, calls: z.array(toolCallRecordSchema).max(64), at })).max(200),
+        runs: z.array(z.strictObject({ runId: z.string().min(1), firstTurn: z.number().int().min(1), lastTurn: z.number().int().min(1), reason: line })).max(200),
+      })
+      // Absent when no agent investigated: the run waits for approval of a one-call or a person's proposal.
+      .optional(),
   });
 
   /**
@@ -134,7 +175,9 @@ function buildCarriedRunSchema() {
     /** The policy the first run pinned, whole: a later run never loads a newer one. */
     policy: carriedBundleSchema,
     trace: carriedTraceSchema,
-    agent: agentStateSchema,
+    /** Set when the run continued between an agent's turns; `waiting` when it waited for approval. */
+    agent: agentStateSchema.optional(),
+    waiting: waitingSchema.optional(),
     /** The previous run's audit head, so the new run's trail names the one it continues. */
     auditHead: hex64,
   });
@@ -146,7 +189,10 @@ let builtSchema: CarriedRunSchema | undefined;
 const carriedRunSchema = (): CarriedRunSchema => (builtSchema ??= buildCarriedRunSchema());
 
 /** Where the investigate loop stands between turns: enough for the next run to go on as if it were the same. */
-export type AgentState = z.infer<CarriedRunSchema>['agent'];
+export type AgentState = NonNullable<z.infer<CarriedRunSchema>['agent']>;
+/** Where a run waiting for approval stands (see the schema): what the next run resumes from. */
+export type CarriedWaiting = NonNullable<z.infer<CarriedRunSchema>['waiting']>;
+export type CarriedApproval = CarriedWaiting['approvals'][number];
 export type CarriedTrace = z.infer<CarriedRunSchema>['trace'];
 export type CarriedRun = Omit<z.infer<CarriedRunSchema>, 'policy'> & { policy: PolicyBundle };
 
@@ -195,9 +241,27 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
   }
   const { policy } = carried.policy;
   if (policy.process !== origin.process) throw refused('carried.policy.policy.process', `is "${policy.process}", this run is ${origin.process}`);
+  const { agent, waiting, trace } = carried;
+  if ((agent === undefined) === (waiting === undefined)) throw refused('carried', 'carries either an agent\'s state or a wait for approval, exactly one');
+  if (waiting) {
+    if (waiting.proposal.source === 'ai' && waiting.proposal.by !== policy.ai.agent) {
+      throw refused('carried.waiting.proposal.by', `"${waiting.proposal.by}" is not the policy's agent`);
+    }
+    if (waiting.approvals.slice(0, -1).some((a) => a.status === 'pending')) throw refused('carried.waiting.approvals', 'only the last approval may still be open');
+  } else {
+    checkCarriedAgent(agent!, policy, trace);
+  }
+  // Summed as the trace sums it (DecisionTrace.addCall), so an honest total matches exactly.
+  const sum = trace.costs.calls.reduce((total, call) => Math.round((total + call.costUsd) * 1e6) / 1e6, 0);
+  if (sum !== trace.costs.totalUsd) throw refused('carried.trace.costs.totalUsd', `is ${trace.costs.totalUsd}, its calls add up to ${sum}`);
+  if (agent && agent.spent.costUsd > trace.costs.totalUsd + 1e-6) throw refused('carried.agent.spent.costUsd', 'is more than the trace\'s total');
+  return carried;
+}
+
+function checkCarriedAgent(agent: AgentState, policy: PolicyBundle['policy'], trace: CarriedTrace): void {
   const agentTools = policy.agentTools;
-  if (!agentTools) throw refused('carried.policy.policy.agentTools', 'a run continues as new only while its agent investigates');
-  const { agent, trace } = carried;
+  if (!agentTools) throw refused('carried.policy.policy.agentTools', 'a run continues as new between turns only while its agent investigates');
+  if (!trace.investigation) throw refused('carried.trace.investigation', 'an investigating agent\'s run carries its investigation');
   for (const [i, listing] of agent.listings.entries()) {
     if (contentHash(listing.tools) !== listing.digest) throw refused(`carried.agent.listings.${i}.digest`, 'is not the digest of the listed tools');
   }
@@ -211,11 +275,9 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
     const tool = agentTools.tools.find((t) => t.name === name);
     if (!tool || count > tool.maxCallsPerRun) throw refused(`carried.agent.calls.${name}`, tool ? `${count} is past the limit of ${tool.maxCallsPerRun}` : 'no such tool in the policy');
   }
-  // Summed as the trace sums it (DecisionTrace.addCall), so an honest total matches exactly.
-  const sum = trace.costs.calls.reduce((total, call) => Math.round((total + call.costUsd) * 1e6) / 1e6, 0);
-  if (sum !== trace.costs.totalUsd) throw refused('carried.trace.costs.totalUsd', `is ${trace.costs.totalUsd}, its calls add up to ${sum}`);
-  if (agent.spent.costUsd > trace.costs.totalUsd + 1e-6) throw refused('carried.agent.spent.costUsd', 'is more than the trace\'s total');
-  return carried;
+  if (trace.investigation.turns.some((turn) => turn.calls.some((call) => call.outcome === 'proposal'))) {
+    throw refused('carried.trace.investigation.turns', 'an investigation that goes on has made no proposal yet');
+  }
 }
 
 /**

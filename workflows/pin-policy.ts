@@ -50,7 +50,7 @@ export function carriedPolicy(carried: CarriedRun, origin: AcceptedOrigin | unde
   hooks.audit.record({
     type: 'run.continued',
     actor: { kind: 'system', id: 'arbiter' },
-    summary: `continues run ${carried.fromRunId} after agent turn ${carried.agent.turns}; policy ${bundle.ref} carried (${bundle.hash.slice(0, 12)}, hash checked)${standing}`,
+    summary: `continues run ${carried.fromRunId} ${carried.agent ? `after agent turn ${carried.agent.turns}` : 'awaiting approval'}; policy ${bundle.ref} carried (${bundle.hash.slice(0, 12)}, hash checked)${standing}`,
     shown: { fromRunId: carried.fromRunId, previousAuditHead: carried.auditHead, policyHash: bundle.hash, ...(origin ? { policyStanding: origin.policy } : {}) },
   });
   return bundle;

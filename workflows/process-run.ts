@@ -2,23 +2,24 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { CancelledFailure, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancelledFailure, condition, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
 import { createReceiptChecker } from '../common/decision-receipt';
 import { personalValuesOf } from '../common/personal-data';
 import type { SignaturePolicy, StatementRun } from '../common/signed-statements';
-import { policyAgentIds } from '../policies/approvals';
+import { policyAgentIds, waitingContinueReason } from '../policies/approvals';
+import { INVALID_INPUT } from '../common/error-types';
 import { evaluatePolicy, rightsOf, type Facts, type PolicyDecision } from '../policies/evaluate';
 import type { PolicyBundle } from '../policies/schema';
 import type { ToolSubjects } from '../policies/tools';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
 import { investigate, type Investigation } from './agent';
-import { ApprovalGate, type CardDraft } from './approval';
+import { ApprovalGate, type CardDraft, type WaitLimit } from './approval';
 import { AuditTrail } from './audit';
 import { runMetrics, type RunMetrics } from './metrics';
-import { acceptCarriedOrigin, acceptCarriedRun, type AgentState, type CarriedRun } from './carried-run';
+import { acceptCarriedOrigin, acceptCarriedRun, type AgentState, type CarriedApproval, type CarriedRun, type CarriedWaiting } from './carried-run';
 import { askModels, estimateInputTokens } from './model-call';
 import { carriedPolicy, pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
@@ -121,6 +122,10 @@ export class ProcessRun {
   /** Where the proposal came from, once obtained: policy evaluates it as this proposer's. */
   private obtained: Proposal<unknown> | undefined;
   private desk: ProposalDesk<z.ZodType<Submission>> | undefined;
+  /** The approvals this run has asked for so far, as a run that continues as new carries them. */
+  private readonly approvalsAsked: CarriedApproval[] = [];
+  /** The approvals the run this one continues carried, taken in the order the process asks again. */
+  private readonly approvalsToResume: CarriedApproval[];
 
   private constructor(
     private readonly options: ProcessRunOptions,
@@ -130,12 +135,14 @@ export class ProcessRun {
     private readonly attributes: RunAttributes,
     private readonly audit: AuditTrail,
     private readonly gate: ApprovalGate,
-    private readonly markers: { checksProposers: boolean; signatures: (SignaturePolicy & StatementRun) | undefined },
+    private readonly markers: { checksProposers: boolean; signatures: (SignaturePolicy & StatementRun) | undefined; continuesWhileWaiting: boolean },
     /** The run's counters (workflows/metrics.ts): emitted only while not replaying. */
     readonly metrics: RunMetrics,
     /** Where the run this one continues as new left off; undefined for a run that started afresh. */
     private readonly carried: CarriedRun | undefined,
-  ) {}
+  ) {
+    this.approvalsToResume = [...(carried?.waiting?.approvals ?? [])];
+  }
 
   // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
   // Saga steps run on the workflow queue itself, eagerly (see activity-options.ts for why).
@@ -152,6 +159,8 @@ export class ProcessRun {
     // workflow task, ahead of the policy's local activity marker.
     const checksProposers = runHas('checksProposers');
     const checksSignatures = runHas('checksSignatures');
+    // Runs from before a wait for approval could continue as new wait as they did.
+    const continuesWhileWaiting = runHas('continuesWhileWaiting');
     // Asked only by a continued run: a run that starts afresh records no more than before.
     const checksOrigin = carried !== undefined && runHas('checksCarriedOrigin');
     const attributes = new RunAttributes(process, tenant);
@@ -199,7 +208,13 @@ export class ProcessRun {
           tenant,
         }
       : undefined;
+    // The run, once made: the gate asks it whether and how a long wait goes on in a fresh run.
+    let run: ProcessRun | undefined;
+    const waitLimit: WaitLimit | undefined = continuesWhileWaiting
+      ? { reason: () => run!.waitingContinueReason(), continueAsNew: (approval, why) => run!.continueWhileWaiting(approval, why) }
+      : undefined;
     const gate = new ApprovalGate({
+      waitLimit,
       audit,
       trace,
       // Runs from before agents' ids were refused as approvers replay as they ran.
@@ -213,7 +228,8 @@ export class ProcessRun {
         if (pending) setStage(stage);
       },
     });
-    return new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures }, metrics, carried);
+    run = new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures, continuesWhileWaiting }, metrics, carried);
+    return run;
   }
 
   get policy(): PolicyBundle['policy'] {
@@ -261,6 +277,8 @@ export class ProcessRun {
         gate.showProposalCard({ ...this.cardBasics(), risk: 'medium', ...spec.personCard, reason: why }, [options.requestedBy], policy.manualProposalTimeout, proposerRoles),
     });
     this.desk = desk as unknown as ProposalDesk<z.ZodType<Submission>>;
+    const waiting = this.carried?.waiting;
+    if (waiting) return this.resumeProposal(desk, spec, waiting);
     this.attributes.setStage(SagaStage.proposing);
     const { agent } = spec;
     const { agentTools } = policy;
@@ -307,6 +325,24 @@ export class ProcessRun {
   }
 
   /**
+   * The proposal a run waiting for approval carried over: checked by the process's proposal schema
+   * again, and acted on as it was, with the operator's kill switch where it stood. Policy decides
+   * on it again, on facts this run reads itself.
+   */
+  private resumeProposal<S extends z.ZodType<Submission>, Input>(desk: ProposalDesk<S>, spec: ProposalSpec<S, Input>, waiting: CarriedWaiting): Proposal<z.infer<S>['proposal']> {
+    const carried = waiting.proposal;
+    const checked = spec.submissionSchema.safeParse({ proposal: carried.proposal, submittedBy: carried.by });
+    if (!checked.success) {
+      throw ApplicationFailure.nonRetryable('carried run state refused (carried.waiting.proposal): not a proposal this process takes', INVALID_INPUT);
+    }
+    if (!waiting.aiEnabled) desk.resumeSwitchedOff();
+    const obtained = { ...carried, proposal: checked.data.proposal } as Proposal<z.infer<S>['proposal']>;
+    this.recordProposal(obtained, spec.describe(obtained.proposal), this.carried!.fromRunId);
+    this.obtained = obtained;
+    return obtained;
+  }
+
+  /**
    * Policy's decision on these facts, for the proposal obtained, in the trace and the audit trail.
    * A person's proposal is a person's, whatever their id: policy has someone else review it.
    */
@@ -321,7 +357,8 @@ export class ProcessRun {
       (d) => ({ 'arbiter.policy.rule': d.ruleId, 'arbiter.policy.outcome': d.outcome }),
     );
     this.trace.data.decisions.push(decision);
-    this.metrics.policyDecided(decision.outcome);
+    // A run resuming a wait decides again on the facts it read: counted once, by the run that asked.
+    if (!this.carried?.waiting) this.metrics.policyDecided(decision.outcome);
     this.audit.record({
       type: 'policy.decided',
       actor: { kind: 'policy', id: this.bundle.ref },
@@ -378,7 +415,8 @@ export class ProcessRun {
     const investigation = this.obtained?.source === 'ai' ? this.trace.data.investigation : undefined;
     const parameters = investigation ? { ...card.parameters, evidence: evidenceLine(investigation) } : card.parameters;
     const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card, parameters };
-    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`);
+    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`, this.approvalsToResume.shift());
+    if (this.markers.continuesWhileWaiting) this.approvalsAsked.push(this.gate.carried());
     await this.audit.flush();
     const approvers = state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
     if (state.status !== 'rejected' && state.status !== 'expired-rejected') return { approvers };
@@ -419,6 +457,51 @@ export class ProcessRun {
     return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
   }
 
+  /**
+   * Why a run waiting for approval should go on in a fresh run now, or undefined. Only before the
+   * saga has changed anything: a run with steps done keeps them, and their undos, in its history.
+   */
+  private waitingContinueReason(): string | undefined {
+    if (!this.obtained || this.saga.log.length > 0) return undefined;
+    const info = workflowInfo();
+    return waitingContinueReason(this.bundle.policy.approvalWait, { historyEvents: info.historyLength, historyBytes: info.historySize, suggested: info.continueAsNewSuggested });
+  }
+
+  /**
+   * Ends this run while it waits for approval and goes on in a fresh one with the same request:
+   * the trail is written first, handlers finish, then the next run gets the pinned policy, the
+   * trace, the proposal, the kill switch and every approval asked so far, the open one last.
+   */
+  private async continueWhileWaiting(approval: CarriedApproval, reason: string): Promise<never> {
+    const { runId } = workflowInfo();
+    const proposal = this.obtained!;
+    this.trace.note(`continued as new while awaiting approval: ${reason}`);
+    this.audit.record({
+      type: 'run.continued-as-new',
+      actor: { kind: 'system', id: 'arbiter' },
+      summary: `awaiting approval with ${approval.decisions.length} decision(s) so far; continues as new: ${reason}`,
+    });
+    await this.audit.flush();
+    // A decision being handled now lands in this run's state before the state is carried.
+    await condition(allHandlersFinished);
+    const waiting: CarriedWaiting = {
+      proposal:
+        proposal.source === 'ai'
+          ? { source: 'ai', by: proposal.by, proposal: proposal.proposal as Record<string, unknown>, model: proposal.model, prompt: proposal.prompt }
+          : {
+              source: 'human',
+              by: proposal.by,
+              proposal: proposal.proposal as Record<string, unknown>,
+              ...(proposal.receipt && { receipt: proposal.receipt as Extract<CarriedWaiting['proposal'], { source: 'human' }>['receipt'] }),
+              ...(proposal.unsigned && { unsigned: true }),
+            },
+      aiEnabled: this.aiEnabled,
+      approvals: [...this.approvalsAsked, this.gate.carried()],
+    };
+    const carried: CarriedRun = { v: 1, fromRunId: runId, runs: (this.carried?.runs ?? 0) + 1, policy: this.bundle as CarriedRun['policy'], trace: this.trace.carried(), waiting, auditHead: this.audit.head };
+    return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
+  }
+
   /** What every card of this run shows, whatever it asks for. */
   private cardBasics() {
     const { process, tenant, requestedBy } = this.options;
@@ -426,7 +509,7 @@ export class ProcessRun {
   }
 
   /** Puts the proposal the run acts on in the trace and the audit trail, with who made it and how. */
-  private recordProposal(obtained: Proposal<unknown>, summary: string): void {
+  private recordProposal(obtained: Proposal<unknown>, summary: string, carriedFrom?: string): void {
     const ai = obtained.source === 'ai' ? obtained : undefined;
     this.trace.data.proposals.push({
       source: obtained.source,
@@ -437,6 +520,16 @@ export class ProcessRun {
       prompt: ai?.prompt,
       at: new Date().toISOString(),
     });
+    if (carriedFrom) {
+      // Received, with its receipt, in the trail of the run that obtained it.
+      this.audit.record({
+        type: 'proposal.carried',
+        actor: { kind: 'system', id: 'arbiter' },
+        summary: `${obtained.by}'s proposal (${summary}) carried from run ${carriedFrom}, checked again`,
+        changed: { proposal: obtained.proposal },
+      });
+      return;
+    }
     const person = obtained.source === 'human' ? obtained : undefined;
     this.audit.record({
       type: 'proposal.received',

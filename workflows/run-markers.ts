@@ -5,7 +5,12 @@
 // markers are asked for only when it is absent, which is only when an earlier run replays.
 import { patched } from '@temporalio/workflow';
 
-/** Every change listed in `Changes`; a run that recorded it has all of them. */
+/**
+ * Every change listed in `Change`; a run that recorded it has all of them. A wait for approval may
+ * continue as new (workflows/approval.ts, waitLimit) only in runs started since.
+ */
+const SINCE_WAITS_CONTINUE = 'arbiter-since-waits-continue';
+/** Every change but `continuesWhileWaiting`: what runs recorded before waits could continue as new. */
 const SINCE_SIGNED_DECISIONS = 'arbiter-since-signed-decisions';
 
 /** The changes that reach runs by marker, each with the marker runs of its time recorded alone. */
@@ -25,7 +30,7 @@ const EARLIER_MARKERS = {
  */
 const CHECKS_CARRIED_ORIGIN = 'carried-origin-checked';
 
-export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'checksCarriedOrigin';
+export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'checksCarriedOrigin' | 'continuesWhileWaiting';
 
 /**
  * Whether this run has `change`. Call it before the run's first await: markers must land in the
@@ -33,6 +38,8 @@ export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'check
  */
 export function runHas(change: Change): boolean {
   if (change === 'checksCarriedOrigin') return patched(CHECKS_CARRIED_ORIGIN);
+  if (patched(SINCE_WAITS_CONTINUE)) return true;
+  if (change === 'continuesWhileWaiting') return false;
   if (patched(SINCE_SIGNED_DECISIONS)) return true;
   // Runs from before the single marker read their order through a scheduled activity.
   if (change === 'readsOrderLocally') return false;

@@ -147,16 +147,15 @@ export class DecisionTrace {
    */
   carried(): CarriedTrace {
     const { notes, modelCalls, costs, investigation, refusedDecisions } = this.data;
-    if (!investigation) throw new Error('only an investigating agent continues as new');
     const dropped = notes.length - MAX_CARRIED_NOTES;
     const kept = dropped > 0 ? [{ at: now(), text: `${dropped} earlier note(s) are in the earlier runs' explain` }, ...notes.slice(-MAX_CARRIED_NOTES)] : notes;
     return {
       notes: kept.map((n) => ({ at: n.at, text: n.text.slice(0, MAX_CARRIED_TEXT) })),
       refusedDecisions: refusedDecisions.map((r) => ({ ...r, approverId: r.approverId.slice(0, MAX_CARRIED_TEXT), reason: r.reason.slice(0, MAX_CARRIED_TEXT) })),
-      // Before any proposal: every model call is an agent turn, and no call has the outcome `proposal`.
+      // Before the saga: every model call is an agent turn or the one-call proposal, never a reply.
       modelCalls: modelCalls as CarriedTrace['modelCalls'],
       costs,
-      investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'],
+      ...(investigation && { investigation: { ...investigation, runs: investigation.runs ?? [] } as CarriedTrace['investigation'] }),
     };
   }
 
