@@ -19,6 +19,7 @@ import { createIntegrationActivities } from '../activities';
 import { createStandInServer } from '../standins/server';
 import { createLogger } from '../runtime/logger';
 import { findTemporalCli, REPO_ROOT } from '../runtime/temporal-cli';
+import { runsOf } from '../test/helpers/runs';
 import { bundleWorkflows, startTestServer } from '../test/helpers/temporal';
 import { withArbiterWorkers } from '../test/helpers/workers';
 import { PROCESSES, type ProcessDescriptor } from '../processes';
@@ -83,15 +84,7 @@ async function main(): Promise<void> {
 
 /** Every run of a workflow that continued as new, first to last. */
 async function runIdsOf(client: Client, workflowId: string): Promise<string[]> {
-  const latest = await client.workflow.getHandle(workflowId).fetchHistory();
-  let runId = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
-  const runs: string[] = [];
-  while (runId) {
-    runs.push(runId);
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
+  return (await runsOf(client, workflowId)).map((run) => run.runId);
 }
 
 main().catch((err: unknown) => {

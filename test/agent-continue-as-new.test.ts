@@ -18,6 +18,7 @@ import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { copyPolicies, type RawPolicy } from './helpers/policies';
 import { priceChangeRequest } from './helpers/price-fixtures';
 import { refundRequest } from './helpers/refund-fixtures';
+import { runsOf as runsOfWorkflow } from './helpers/runs';
 import { uniqueQueue } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
@@ -33,18 +34,8 @@ function agentPolicy(change: (tools: AgentToolsSection, refund: RawPolicy) => vo
 }
 
 /** Each run of the workflow, first to last, with its history's size. */
-async function runsOf(workflowId: string): Promise<{ runId: string; events: number; bytes: number; inputBytes: number }[]> {
-  const client = arbiter.env.client.workflow;
-  const latest = await client.getHandle(workflowId).fetchHistory();
-  let runId = latest.events?.[0]?.workflowExecutionStartedEventAttributes?.firstExecutionRunId ?? undefined;
-  const runs = [];
-  while (runId) {
-    const history = await client.getHandle(workflowId, runId).fetchHistory();
-    const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input;
-    runs.push({ runId, events: history.events?.length ?? 0, bytes: Buffer.byteLength(JSON.stringify(history)), inputBytes: Buffer.byteLength(JSON.stringify(input)) });
-    runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
-  return runs;
+function runsOf(workflowId: string) {
+  return runsOfWorkflow(arbiter.env.client, workflowId);
 }
 
 function callsOf(explanation: Explanation) {

@@ -1,6 +1,7 @@
 // The refund's recorded histories: completed, compensated, denied, approved by two people, the kill
 // switch mid-call and a person's proposal rejected, cancelled mid-saga, and a stuck compensation an
-// operator resolves; and an investigation that continues as new (each of its runs recorded).
+// operator resolves; an investigation that continues as new, and a wait for approval that does
+// (each of their runs recorded).
 import { Context } from '@temporalio/activity';
 import type { ProposerActivities } from '../../activities';
 import type { RefundRequest } from '../../common/refund-schemas';
@@ -9,8 +10,9 @@ import { registerOrderOf } from '../../test/helpers/payments-record';
 import { recordingSystems } from '../../test/helpers/recording-systems';
 import { copyPolicies } from '../../test/helpers/policies';
 import { refundRequest } from '../../test/helpers/refund-fixtures';
+import { signalUntilContinued } from '../../test/helpers/runs';
 import { waitFor } from '../../test/helpers/wait';
-import { resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../../workflows/refund';
+import { approvalQuery, resolveCompensationSignal, setAiEnabledSignal, stepLogQuery } from '../../workflows/refund';
 import { decide, waitForStage, type HistoryScenario, type RecordingContext } from './scenario';
 
 const carol = { id: 'carol', roles: ['support-lead'] };
@@ -45,8 +47,30 @@ function continuingAfterTwoTurns(): string {
   });
 }
 
+/** The shipped refund policy with a wait for approval that continues as new past 120 history events. */
+function continuingWhileWaiting(): string {
+  return copyPolicies((refund) => (refund.approvalWait = { continueAsNew: { afterHistoryEvents: 120, afterHistoryBytes: 8 * 1024 * 1024 } }));
+}
+
 export function historyScenarios({ viaStandIns }: RecordingContext): HistoryScenario[] {
   return [
+    {
+      // 3000 EUR needs two of finance: fin-1 approves, refused signals grow the history past the
+      // policy's 120 events, the run continues as new while waiting, and fin-2's approval completes it.
+      file: 'refund-approval-continued.json',
+      integrations: viaStandIns,
+      request: withOrder(3000),
+      policyDir: continuingWhileWaiting,
+      everyRun: true,
+      drive: async (h) => {
+        await waitForStage(h, 'awaiting-approval');
+        await decide(h, 'approve', { id: 'fin-1', roles: ['finance'] });
+        await waitFor(async () => (await h.query(approvalQuery))?.decisions.length === 1, 'the first decision');
+        await signalUntilContinued(h);
+        await decide(h, 'approve', { id: 'fin-2', roles: ['finance'] });
+        return h.result();
+      },
+    },
     {
       // The stand-in model reads the order, the refund history and the notes (turn 1), then 12
       // look-ups eight at a time (turns 2-3) and proposes (turn 4): the run continues after turn 2.

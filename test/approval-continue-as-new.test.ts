@@ -1,0 +1,150 @@
+// A run waiting for approval continues as new when its history grows past the policy's limit
+// (anyone who can signal a run can grow it), against a real dev server: the next run shows the
+// same card, counts the decisions already made after checking each again, keeps the operator's
+// kill switch, and ends as one run would have; when payments' record changed meanwhile, the card
+// changes and the approval opens afresh, so nothing decided on the old facts counts.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { AuditEvent } from '../common/audit-schemas';
+import { ArbiterApprovalPending, ArbiterStage } from '../common/constants';
+import type { RefundRequest } from '../common/refund-schemas';
+import { approvalQuery, explainQuery, refund, setAiEnabledSignal } from '../workflows/refund';
+import { signalSignedDecision } from './helpers/decision-key';
+import { registerOrderOf, registerTestOrder } from './helpers/payments-record';
+import { copyPolicies } from './helpers/policies';
+import { recordingSystems } from './helpers/recording-systems';
+import { refundRequest } from './helpers/refund-fixtures';
+import { runsOf, signalUntilContinued } from './helpers/runs';
+import { bundleWorkflows, startTestServer } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
+import { withArbiterWorkers } from './helpers/workers';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundle;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([startTestServer(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** The refund policy with a wait that continues as new past 120 history events. */
+const policyDir = () => copyPolicies((refund) => (refund.approvalWait = { continueAsNew: { afterHistoryEvents: 120, afterHistoryBytes: 8 * 1024 * 1024 } }));
+
+const fin1 = { id: 'fin-1', roles: ['finance'] };
+const fin2 = { id: 'fin-2', roles: ['finance'] };
+
+/** A 3000 EUR refund: policy asks two people of finance. */
+function largeRefund(): RefundRequest {
+  const request = refundRequest({ message: 'The parcel arrived broken.', requestedBy: 'alice' });
+  request.order.amount = 3000;
+  registerOrderOf(request);
+  return request;
+}
+
+async function card(handle: WorkflowHandle) {
+  return waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
+}
+
+function readAudit(file: string): AuditEvent[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEvent);
+}
+
+describe('a run waiting for approval that continues as new', () => {
+  it('shows the same card in the next run, counts the decision already made, and completes on the second', async () => {
+    const auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-wait-continued-')), 'audit.jsonl');
+    const systems = recordingSystems();
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: systems.activities, policyDir: policyDir(), auditPath }, async (taskQueue) => {
+      const request = largeRefund();
+      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
+      const before = await card(handle);
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: before.cardHash });
+      await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
+      const signals = await signalUntilContinued(handle);
+      const after = await card(handle);
+      const described = await handle.describe();
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin2, cardHash: after.cardHash });
+      const result = await handle.result();
+      return { before, after, signals, described, result, explanation: await handle.query(explainQuery), runs: await runsOf(env.client, handle.workflowId) };
+    });
+    const { before, after, result, explanation, runs } = outcome;
+    console.log(`approval-continue-as-new: ${outcome.signals} refused signals; histories ${runs.map((r) => `${r.events} events`).join(', ')}`);
+
+    expect(runs).toHaveLength(2);
+    expect(runs[0]!.events).toBeLessThan(200);
+    // The same card, with the same deadlines, and fin-1's decision counted in the new run.
+    expect(after.cardHash).toBe(before.cardHash);
+    expect(after.card.expiresAt).toBe(before.card.expiresAt);
+    expect(after.decisions.map((d) => d.approverId)).toEqual(['fin-1']);
+    expect(after.stillNeeded).toBe(1);
+    expect(outcome.described.typedSearchAttributes.get(ArbiterStage)).toBe('awaiting-approval');
+    expect(outcome.described.typedSearchAttributes.get(ArbiterApprovalPending)).toBe(true);
+
+    expect(result.outcome).toBe('completed');
+    expect(systems.calls.filter((c) => c === 'issueRefund')).toHaveLength(1);
+    // The last run's explain holds the whole story: both approvals, the refusals and why it continued.
+    expect(explanation.approval?.decisions.map((d) => d.approverId)).toEqual(['fin-1', 'fin-2']);
+    expect(explanation.refusedDecisions.length).toBe(Math.min(100, outcome.signals));
+    expect(explanation.notes.some((n) => /continued as new while awaiting approval: history of \d+ events/.test(n.text))).toBe(true);
+    expect(explanation.modelCalls.length).toBeGreaterThan(0);
+
+    // Each run's trail: the first ends continued, the second says what it carried and resumed.
+    const events = readAudit(auditPath);
+    const [first, second] = runs.map((r) => events.filter((e) => e.runId === r.runId).map((e) => e.type));
+    expect(first).toEqual(expect.arrayContaining(['proposal.received', 'policy.decided', 'approval.requested', 'approval.approved']));
+    expect(first!.at(-1)).toBe('run.continued-as-new');
+    expect(second!.slice(0, 4)).toEqual(['run.continued', 'proposal.carried', 'policy.decided', 'approval.resumed']);
+    expect(second).toEqual(expect.arrayContaining(['approval.approved', 'run.finished']));
+    // fin-1's decision is in the first run's trail only, once.
+    expect(events.filter((e) => e.type === 'approval.approved' && e.actor.id === 'fin-1')).toHaveLength(1);
+  });
+
+  it('keeps the operator\'s kill switch: the customer reply after approval is written without a model', async () => {
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, policyDir: policyDir() }, async (taskQueue) => {
+      const request = largeRefund();
+      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
+      const shown = await card(handle);
+      await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops', reason: 'model incident' });
+      await waitFor(async () => (await handle.query(explainQuery)).aiEnabled === false, 'AI switched off');
+      await signalUntilContinued(handle);
+      const continued = await handle.query(explainQuery);
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: shown.cardHash });
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin2, cardHash: shown.cardHash });
+      return { continued, result: await handle.result(), explanation: await handle.query(explainQuery) };
+    });
+    expect(outcome.continued.aiEnabled).toBe(false);
+    expect(outcome.result.outcome).toBe('completed');
+    expect(outcome.explanation.modelCalls.filter((c) => c.purpose === 'customer-reply')).toHaveLength(0);
+  });
+
+  it('opens the approval afresh when payments\' record changed while it waited: the decision on the old card does not count', async () => {
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, policyDir: policyDir() }, async (taskQueue) => {
+      const request = largeRefund();
+      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
+      const before = await card(handle);
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: before.cardHash });
+      await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
+      // Payments corrected the order's customer meanwhile: the next run reads it, and its card shows it.
+      registerTestOrder({ orderId: request.order.id, amount: request.order.amount, currency: request.order.currency, customerId: 'C-corrected' });
+      await signalUntilContinued(handle);
+      const after = await card(handle);
+      const explanation = await handle.query(explainQuery);
+      await handle.terminate('test done');
+      return { before, after, explanation };
+    });
+    expect(outcome.after.cardHash).not.toBe(outcome.before.cardHash);
+    expect(outcome.after.card.parameters.differsFromPayments).toBe('customer');
+    expect(outcome.after.decisions).toEqual([]);
+    expect(outcome.after.stillNeeded).toBe(2);
+    expect(outcome.explanation.notes.some((n) => /opens afresh: the card this run shows differs/.test(n.text))).toBe(true);
+  });
+});
