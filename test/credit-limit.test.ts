@@ -11,6 +11,8 @@ import { useArbiterWithStandIns } from './helpers/arbiter-with-standins';
 import { creditCase, type CreditCase } from './helpers/credit-fixtures';
 import { httpCall } from './helpers/http-client';
 import { startTestEndpoint, tokenFor, waitForCard, type TestEndpoint } from './helpers/http-approvals';
+import { copyPolicies, rewritePolicy } from './helpers/policies';
+import { signalUntilContinued } from './helpers/runs';
 
 const arbiter = useArbiterWithStandIns({ name: 'credit-limit' });
 let endpoint: TestEndpoint;
@@ -92,6 +94,36 @@ describe('credit limit against the stand-in ERP', () => {
     ]);
     expect(explanation.decisions.map((d) => d.ruleId)).toEqual(['credit-limit-large', 'credit-limit-finance-sign-off']);
     expect(result).toMatchObject({ outcome: 'completed', newLimit: 120_000 });
+  });
+
+  it('carries the credit managers\' approval when the run continues as new awaiting finance: finance still may not be one of them', async () => {
+    const credit = creditCase(120_000);
+    const policyDir = copyPolicies();
+    rewritePolicy(policyDir, 'credit-limit', (policy) => (policy.approvalWait = { continueAsNew: { afterHistoryEvents: 100, afterHistoryBytes: 8 * 1024 * 1024 } }));
+    let shown: { before?: string; after?: string; refusal?: unknown; signals?: number } = {};
+    const { result, explanation } = await run(
+      credit,
+      async (_client, workflowId) => {
+        await approveAs(workflowId, 'cm-ines', ['credit-manager']);
+        await approveAs(workflowId, 'cm-tom', ['credit-manager']);
+        const finance = await tokenFor('fin-ada', ['finance']);
+        const before = (await waitForCard(endpoint.baseUrl, finance, workflowId, 'approval')).cardHash;
+        const signals = await signalUntilContinued(arbiter.env.client.workflow.getHandle(workflowId));
+        const after = (await waitForCard(endpoint.baseUrl, finance, workflowId, 'approval')).cardHash;
+        // The new run knows who approved the first stage, though it never saw them do it.
+        const both = await tokenFor('cm-ines', ['credit-manager', 'finance']);
+        const refused = await httpCall(endpoint.baseUrl, { path: `/approvals/${workflowId}/decision`, token: both, json: { decision: 'approve', cardHash: after } });
+        shown = { before, after, refusal: refused.body.code, signals };
+        await approveAs(workflowId, 'fin-ada', ['finance']);
+      },
+      { policyDir },
+    );
+    expect(shown.after).toBe(shown.before);
+    expect(shown.refusal).toBe('segregation-of-duties');
+    expect(result).toMatchObject({ outcome: 'completed', newLimit: 120_000 });
+    expect(explanation.approval?.decisions.map((d) => d.approverId)).toEqual(['fin-ada']);
+    expect(explanation.notes.some((n) => n.text.startsWith('continued as new while awaiting approval'))).toBe(true);
+    expect(explanation.decisions.map((d) => d.ruleId)).toEqual(['credit-limit-large', 'credit-limit-finance-sign-off']);
   });
 
   it('denies any increase to a customer more than 60 days past due, and leaves the limit as it is', async () => {

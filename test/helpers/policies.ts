@@ -33,7 +33,12 @@ export function copyPolicies(change: (refund: RawPolicy) => void = () => undefin
 }
 
 export function rewriteRefundPolicy(dir: string, change: (refund: RawPolicy) => void): void {
-  const file = path.join(dir, 'refund.yaml');
+  rewritePolicy(dir, 'refund', change);
+}
+
+/** Rewrites one process's policy in a copy made by `copyPolicies`. */
+export function rewritePolicy(dir: string, process: string, change: (policy: RawPolicy) => void): void {
+  const file = path.join(dir, `${process}.yaml`);
   const policy = parse(readFileSync(file, 'utf8')) as RawPolicy;
   change(policy);
   writeFileSync(file, stringify(policy));
