@@ -5,7 +5,11 @@
 // time of this process per replayed run, taking turns between the kinds. Each round also replays
 // with the SDK's per-call timeout and its promise hook switched off, one at a time
 // (workflow-cpu-attribution.ts), to tell where the difference between the kinds comes from.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { tracingSinks } from '../runtime/tracing';
@@ -34,6 +38,11 @@ export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpu
   const rounds = ctx.options.quick ? 2 : 5;
   const histories = {} as Record<SagaKind, temporal.api.history.v1.IHistory>;
   for (const kind of KINDS) histories[kind] = await recordOneRun(ctx, kind);
+  // Kept, outside the scratch folder the bench removes, for bench/profile-replay.ts.
+  const kept = path.join(tmpdir(), 'arbiter-bench-histories');
+  mkdirSync(kept, { recursive: true });
+  for (const kind of KINDS) writeFileSync(path.join(kept, `cpu-${kind}.json`), historyToJSON(histories[kind]));
+  console.log(`   histories replayed: ${kept}/cpu-{arbiter,bare}.json (bench/profile-replay.ts says where their CPU goes)`);
 
   const samples = Object.fromEntries(CPU_SETTINGS.map((setting) => [setting, { arbiter: [] as number[], bare: [] as number[] }])) as Record<CpuSetting, Record<SagaKind, number[]>>;
   // Rounds take turns between the settings and the kinds, so drift in the machine's load touches each alike.

@@ -1,0 +1,110 @@
+// Where a replayed run's workflow CPU goes, by module of the workflow bundle: replays one history
+// many times under V8's sampling profiler and sums self time by the bundle module each sampled
+// function is in (webpack marks every module's start in the bundle). A diagnosis, not a
+// measurement: profiling slows everything alike, so read shares, not milliseconds.
+//
+//   npx tsx bench/profile-replay.ts <history.json> [replays=300] [place to list by function]
+//
+// A history as the CLI or the Web UI exports it; `npm run bench -- --only cpu` writes the ones it
+// replays next to its scratch files and prints where.
+import { readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
+import { tracingSinks } from '../runtime/tracing';
+import { testDataConverter } from '../test/helpers/payload-keys';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+async function main(): Promise<void> {
+  const [file, countArg, detail] = process.argv.slice(2);
+  if (!file) throw new Error('usage: tsx bench/profile-replay.ts <history.json> [replays]');
+  const count = Number(countArg ?? 300);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  const bundle = await bundleArbiterWorkflows({ workflowsPath: require.resolve('../workflows'), traced: false });
+  const options = { workflowBundle: bundle, replayName: 'profile', dataConverter: testDataConverter(), sinks: tracingSinks() };
+  const replay = async (n: number) => {
+    const runs = function* () {
+      for (let i = 0; i < n; i++) yield { workflowId: 'profile', history };
+    };
+    for await (const result of Worker.runReplayHistories(options, runs())) if (result.error) throw result.error;
+  };
+  await replay(5);
+
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const before = process.cpuUsage();
+  await replay(count);
+  const used = process.cpuUsage(before);
+  const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
+  session.disconnect();
+
+  const moduleAt = bundleModuleIndex(bundle.code);
+  const selfUs = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const byPlace = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const us = selfUs.get(node.id) ?? 0;
+    if (!us) continue;
+    total += us;
+    const place = placeOf(node, moduleAt);
+    // With a place named, that place's functions are listed one by one.
+    const key = detail && place.includes(detail) ? `${place} ${node.callFrame.functionName || '(anonymous)'}:${node.callFrame.lineNumber}` : place;
+    byPlace.set(key, (byPlace.get(key) ?? 0) + us);
+  }
+  console.log(`${count} replays of ${path.basename(file)}: ${((used.user + used.system) / 1000 / count).toFixed(1)} ms CPU per replay while profiled`);
+  for (const [place, us] of [...byPlace.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${place}`);
+  }
+}
+
+/** The bundle module a line of the bundle is in: webpack starts each with a `/***\/ "./path"` line. */
+function bundleModuleIndex(code: string): (line: number) => string {
+  const starts: { line: number; name: string }[] = [];
+  code.split('\n').forEach((text, line) => {
+    const match = /^\/\*\*\*\/ "(.+)":?$/.exec(text);
+    if (match) starts.push({ line, name: match[1]! });
+  });
+  return (line) => {
+    let found = 'bundle runtime';
+    for (const start of starts) {
+      if (start.line > line) break;
+      found = start.name;
+    }
+    return found;
+  };
+}
+
+function placeOf(node: ProfileNode, moduleAt: (line: number) => string): string {
+  const { url, functionName, lineNumber } = node.callFrame;
+  if (!url) return `(${functionName || 'native'})`;
+  if (url.startsWith('node:')) return `node ${url.slice(5).replace(/\/.*$/, '')} ${functionName}`;
+  if (url.includes('workflow-bundle')) {
+    const module = moduleAt(lineNumber).replace(/^\.\/node_modules\//, '~');
+    return `bundle ${module.replace(/(~(@[^/]+\/)?[^/]+).*/, '$1')}`;
+  }
+  const short = url.replace(/^.*node_modules\//, '~').replace(/^file:\/\/.*\/work\/main\//, '');
+  return `host ${short.replace(/(~(@[^/]+\/)?[^/]+\/lib\/[^/]+).*/, '$1')}`;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
