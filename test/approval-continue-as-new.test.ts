@@ -1,8 +1,10 @@
 // A run waiting for approval continues as new when its history grows past the policy's limit
 // (anyone who can signal a run can grow it), against a real dev server: the next run shows the
 // same card, counts the decisions already made after checking each again, keeps the operator's
-// kill switch, and ends as one run would have; when payments' record changed meanwhile, the card
-// changes and the approval opens afresh, so nothing decided on the old facts counts.
+// kill switch, holds decisions that reach it before it has resumed the approval, writes the
+// first run's last trail events, and ends as one run would have; when payments' record changed
+// meanwhile, the card changes and the approval opens afresh, so nothing decided on the old facts
+// counts, and with the old card's deadlines.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,10 +12,12 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { AuditEvent } from '../common/audit-schemas';
+import { verifyTrail } from '../common/audit-verify';
+import { readJsonlTrail } from '../activities/audit/read-trail';
 import { ArbiterApprovalPending, ArbiterStage } from '../common/constants';
 import type { RefundRequest } from '../common/refund-schemas';
-import { approvalQuery, explainQuery, refund, setAiEnabledSignal } from '../workflows/refund';
-import { signalSignedDecision } from './helpers/decision-key';
+import { approvalQuery, decideUpdate, explainQuery, refund, setAiEnabledSignal } from '../workflows/refund';
+import { signalSignedDecision, signedFor } from './helpers/decision-key';
 import { registerOrderOf, registerTestOrder } from './helpers/payments-record';
 import { copyPolicies } from './helpers/policies';
 import { recordingSystems } from './helpers/recording-systems';
@@ -105,7 +109,45 @@ describe('a run waiting for approval that continues as new', () => {
     expect(second!.slice(0, 4)).toEqual(['run.continued', 'proposal.carried', 'policy.decided', 'approval.resumed']);
     expect(second).toEqual(expect.arrayContaining(['approval.approved', 'run.finished']));
     // fin-1's decision is in the first run's trail only, once.
-    expect(events.filter((e) => e.type === 'approval.approved' && e.actor.id === 'fin-1')).toHaveLength(1);
+    // (A workflow task that ran again writes its events again under the same ids: one event, maybe two versions.)
+    expect(new Set(events.filter((e) => e.type === 'approval.approved' && e.actor.id === 'fin-1').map((e) => e.eventId)).size).toBe(1);
+    // Every event of both runs is written, each run's chain whole: the first run's last events,
+    // handed over unwritten so it could end without an await, were written by the second.
+    const trail = await readJsonlTrail(auditPath);
+    const report = verifyTrail(trail.events, trail.unreadable, { checkReceipt: () => 'valid' });
+    expect(report.findings).toEqual([]);
+    expect(report.runs.map((r) => [r.finding, r.finished, r.continuedAsNew ?? false])).toEqual([
+      [undefined, true, true],
+      [undefined, true, false],
+    ]);
+    // Every refused signal is on record, in the run it reached (the last may reach the next run).
+    expect(new Set(events.filter((e) => e.type === 'approval.refused').map((e) => e.eventId)).size).toBe(outcome.signals);
+  });
+
+  it('holds a decision that reaches the next run before it has resumed the approval, and counts it then', async () => {
+    const systems = recordingSystems();
+    // The second run's read of the order takes a while: decisions arrive while it has no approval open yet.
+    let reads = 0;
+    const slowSecondRead: typeof systems.activities.getOrder = async (input) => {
+      reads += 1;
+      if (reads >= 2) await new Promise((resolve) => setTimeout(resolve, 1500));
+      return systems.activities.getOrder(input);
+    };
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: { ...systems.activities, getOrder: slowSecondRead }, policyDir: policyDir() }, async (taskQueue) => {
+      const request = largeRefund();
+      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
+      const shown = await card(handle);
+      await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: shown.cardHash });
+      await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
+      await signalUntilContinued(handle);
+      const readsWhenSent = reads;
+      // Sent as the update the endpoint uses: answered once the approval is resumed, not refused as not open.
+      const receipt = await handle.executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: fin2, cardHash: shown.cardHash })] });
+      return { readsWhenSent, receipt, result: await handle.result() };
+    });
+    expect(outcome.readsWhenSent).toBe(2);
+    expect(outcome.receipt).toMatchObject({ status: 'approved', stillNeeded: 0 });
+    expect(outcome.result.outcome).toBe('completed');
   });
 
   it('keeps the operator\'s kill switch: the customer reply after approval is written without a model', async () => {
@@ -145,6 +187,8 @@ describe('a run waiting for approval that continues as new', () => {
     expect(outcome.after.card.parameters.differsFromPayments).toBe('customer');
     expect(outcome.after.decisions).toEqual([]);
     expect(outcome.after.stillNeeded).toBe(2);
+    // Opened afresh, but not for longer: the old card's deadlines hold.
+    expect(outcome.after.card.expiresAt).toBe(outcome.before.card.expiresAt);
     expect(outcome.explanation.notes.some((n) => /opens afresh: the card this run shows differs/.test(n.text))).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 // Temporal continued, only from that very run, and only state that holds together. Whoever can
 // start a workflow can pass anything as its second argument; none of it may skip policy or people.
 import { ApplicationFailure } from '@temporalio/workflow';
+import { sealAuditEvent } from '../common/audit-chain';
 import { contentHash } from '../common/content-hash';
 import { rightsOf } from '../policies/evaluate';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
@@ -42,7 +43,8 @@ function agentOf(state: CarriedRun): AgentState {
 
 /** State as a refund run waiting for its second approval would carry it. */
 function waitingState(): CarriedRun & { waiting: CarriedWaiting } {
-  const { agent: _agent, ...state } = carried();
+  const state: CarriedRun = carried();
+  delete state.agent;
   const at = '2026-12-07T11:00:00.000Z';
   return {
     ...state,
@@ -88,7 +90,8 @@ describe('carried run state', () => {
 
   it('is refused when it carries both an agent\'s state and a wait, or neither', () => {
     expect(refusal({ ...waitingState(), agent: agentOf(carried()) })).toMatch(/\(carried\): carries either/);
-    const { waiting: _waiting, ...neither } = waitingState();
+    const neither: CarriedRun = waitingState();
+    delete neither.waiting;
     expect(refusal(neither)).toMatch(/\(carried\): carries either/);
   });
 
@@ -99,6 +102,21 @@ describe('carried run state', () => {
     const open = waitingState();
     open.waiting.approvals = [open.waiting.approvals[0]!, { ...open.waiting.approvals[0]!, decisions: [] }];
     expect(refusal(open)).toMatch(/\(carried\.waiting\.approvals\)/);
+  });
+
+  it('takes the waiting run\'s unwritten trail events only as that run sealed them, ending at its head', () => {
+    const state = waitingState();
+    const base = { workflowId: 'refund-1', runId: 'run-1', process: 'refund', at: '2026-12-07T11:00:00.000Z', actor: { kind: 'system' as const, id: 'arbiter' } };
+    const first = sealAuditEvent({ ...base, eventId: 'refund-1/run-1/7', type: 'approval.refused', summary: 'refused' }, 'c'.repeat(64));
+    const last = sealAuditEvent({ ...base, eventId: 'refund-1/run-1/8', type: 'run.continued-as-new', summary: 'continues' }, first.hash);
+    const withTail = (tail: unknown[], head = last.hash) => ({ ...state, auditTail: tail, auditHead: head });
+    const tailOrigin = { ...origin, workflowId: 'refund-1' };
+    expect(acceptCarriedRun(withTail([first, last]), tailOrigin)?.auditTail).toHaveLength(2);
+    expect(refusal(withTail([first, last], 'd'.repeat(64)), tailOrigin)).toMatch(/\(carried\.auditHead\)/);
+    expect(refusal(withTail([{ ...first, summary: 'edited' }, last]), tailOrigin)).toMatch(/\(carried\.auditTail\.0\.hash\)/);
+    expect(refusal(withTail([last]), { ...tailOrigin, workflowId: 'refund-2' })).toMatch(/\(carried\.auditTail\.0\): is not an event of the run/);
+    expect(refusal(withTail([last, first], first.hash), tailOrigin)).toMatch(/\(carried\.auditTail\.1\.prevHash\)/);
+    expect(refusal({ ...carried(), auditTail: [] })).toMatch(/\(carried\.auditTail\)/);
   });
 
   it('is refused when a carried decision is not a decision message', () => {

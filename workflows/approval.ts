@@ -86,8 +86,27 @@ export interface ApprovalGateHooks {
 export interface WaitLimit {
   /** Why the run should continue as new now (its history has grown), or undefined. */
   reason(): string | undefined;
-  /** Ends this run; the next one resumes the approval from what is carried. */
+  /**
+   * Writes what the trail holds before the run ends; false when too much keeps arriving to carry
+   * the rest. Decisions may land meanwhile: the gate looks at the approval again after it.
+   */
+  drain(): Promise<boolean>;
+  /** Ends this run, with no await before it does; the next one resumes the approval from what is carried. */
   continueAsNew(approval: CarriedApproval, reason: string): Promise<never>;
+}
+
+/** An approval carried from the run this one continues, and whether it is the last one carried (the one still open). */
+export interface ApprovalResume {
+  approval: CarriedApproval;
+  last: boolean;
+}
+
+/** Why a carried approval ended rejected, or undefined: a rejection stands whatever else changed. */
+export function carriedRejection(carried: CarriedApproval, requirement?: Pick<ApprovalRequirement, 'expireAfter'>): string | undefined {
+  const rejecter = carried.decisions.find((d) => d.message.decision === 'reject')?.message.approver.id;
+  if (rejecter) return `rejected by ${rejecter}`;
+  if (carried.status === 'rejected' || carried.status === 'expired-rejected') return `no decision within ${requirement?.expireAfter ?? 'its time'}: auto-rejected`;
+  return undefined;
 }
 
 type Refusal = { ok: false; code: ApprovalRefusalCode; reason: string };
@@ -102,22 +121,39 @@ export class ApprovalGate {
   private readonly verdicts = new Map<string, SignatureVerdict>();
   /** The decisions the open approval counted, as they came: carried when the run continues as new. */
   private accepted: { message: ApprovalDecision; at: string }[] = [];
+  /**
+   * True in a run that continues a wait until it has resumed the approval still open: decisions
+   * that arrive meanwhile (for the card approvers still hold) wait in `inbox`, or, sent as the
+   * update, in their handler, instead of being refused as if no approval were open.
+   */
+  private resuming: boolean;
+  private readonly inbox: unknown[] = [];
   /** Made on the run's main path, so it is the run's span, not a query's or an update's. */
   private readonly traceparent = currentTraceparent();
 
-  constructor(private readonly hooks: ApprovalGateHooks) {
+  constructor(private readonly hooks: ApprovalGateHooks & { resumes?: boolean }) {
+    this.resuming = hooks.resumes ?? false;
     // Registered at once: a decision that arrives before an approval opens is refused and
     // audited, never silently dropped.
-    setHandler(approvalDecisionSignal, (raw) => this.receiveSignal(raw));
-    setHandler(decideUpdate, (decision) => this.accept(decision), {
+    setHandler(approvalDecisionSignal, (raw) => (this.resuming && this.inbox.length < MAX_INBOX ? void this.inbox.push(raw) : this.receiveSignal(raw)));
+    setHandler(
+      decideUpdate,
+      async (decision) => {
+        if (this.resuming) await condition(() => !this.resuming);
+        return this.accept(decision);
+      },
+      {
       validator: (decision) => {
         const parsed = approvalDecisionSchema.safeParse(decision);
         if (!parsed.success) throw this.refusedUpdate({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
+        // Checked by the handler once the carried approval is resumed.
+        if (this.resuming) return;
         const check = this.check(parsed.data);
         // A refused update writes nothing to history; the caller gets the code and the reason.
         if (!check.ok) throw this.refusedUpdate(check);
       },
-    });
+      },
+    );
     setHandler(approvalQuery, () => this.view());
   }
 
@@ -153,25 +189,37 @@ export class ApprovalGate {
    * only when this run, having read its facts and decided again, shows the very card that run did;
    * otherwise it opens afresh (see `resume`).
    */
-  async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string, resume?: CarriedApproval): Promise<ApprovalState> {
+  async request(requirement: ApprovalRequirement, excluded: string[], draft: CardDraft, authority: string, resume?: ApprovalResume): Promise<ApprovalState> {
     this.authority = authority;
     this.accepted = [];
-    let state = this.open(requirement, excluded, draft, Date.now(), resume);
-    const refusal = resume && this.resume(state, requirement, resume);
-    if (resume && refusal) {
-      this.hooks.trace.note(`the approval carried from the earlier run opens afresh: ${refusal}`);
+    const carried = resume?.approval;
+    let state = this.open(requirement, excluded, draft, Date.now(), carried);
+    const refusal = carried && this.resume(state, requirement, carried);
+    // A rejection stands whatever else changed: people stopped it, and stopping needs no second look.
+    const rejection = refusal && carriedRejection(carried, requirement);
+    if (carried && refusal) {
       this.accepted = [];
-      state = this.open(requirement, excluded, draft, Date.now());
+      // Opened afresh on the new card, with the deadlines the old one showed: a continue-as-new never extends them.
+      state = this.open(requirement, excluded, draft, Date.now(), carried);
+      if (rejection) {
+        const rejecting = carried.decisions.find((d) => d.message.decision === 'reject');
+        if (rejecting) applyDecision(state, rejecting.message, rejecting.at);
+        else state.status = 'expired-rejected';
+      }
+      this.hooks.trace.note(rejection ? `the approval carried from the earlier run stays ${rejection}` : `the approval carried from the earlier run opens afresh: ${refusal}`);
     }
+    if (resume?.last) this.resumed();
     this.hooks.onPendingChange(state.status === 'pending', 'awaiting-approval');
-    const resumed = resume !== undefined && refusal === undefined;
+    const resumed = carried !== undefined && (refusal === undefined || rejection !== undefined);
     this.hooks.audit.record({
       type: resumed ? 'approval.resumed' : 'approval.requested',
       actor: { kind: 'policy', id: authority },
       authority,
-      summary: resumed
-        ? `carried from the earlier run with ${state.decisions.length} decision(s), each checked again; ${approvalsStillNeeded(state)} approval(s) still needed; expires at ${this.card!.expiresAt}`
-        : `${describeOutcome('approve', requirement)}; expires after ${requirement.expireAfter}${refusal ? ` (opened afresh: ${refusal})` : ''}`,
+      summary: rejection
+        ? `carried from the earlier run ${rejection}; the rejection stands (${refusal})`
+        : resumed
+          ? `carried from the earlier run with ${state.decisions.length} decision(s), each checked again; ${approvalsStillNeeded(state)} approval(s) still needed; expires at ${this.card!.expiresAt}`
+          : `${describeOutcome('approve', requirement)}; expires ${carried ? `at ${this.card!.expiresAt}, as the earlier run's card did` : `after ${requirement.expireAfter}`}${refusal ? ` (opened afresh: ${refusal})` : ''}`,
       // The hash covers the card as shown; the trail keeps it without the customer's personal data.
       shown: { card: withoutPersonalValues(this.card, this.hooks.personal), cardHash: this.cardHash },
     });
@@ -183,6 +231,12 @@ export class ApprovalGate {
     if (!settled() && !(await this.waitUntil(settled, Date.parse(card.expiresAt)))) this.expire(requirement);
     this.hooks.onPendingChange(false, '');
     return state;
+  }
+
+  /** The open approval is resumed: decisions that waited for it are taken now, in the order they came. */
+  private resumed(): void {
+    this.resuming = false;
+    for (const raw of this.inbox.splice(0)) this.receiveSignal(raw);
   }
 
   /** What a run that continues as new carries of the approval shown now: its card's times and the decisions as they came. */
@@ -251,9 +305,9 @@ export class ApprovalGate {
       applyDecision(state, message, at);
       this.accepted.push({ message, at });
     }
-    // An approval that expired shows as pending here: the deadline it carries passes again at once.
     const expired = carried.status === 'expired-approved' || carried.status === 'expired-rejected';
-    if (state.status !== carried.status && !(expired && state.status === 'pending')) return `its decisions make it ${state.status}, not ${carried.status}`;
+    if (expired && state.status === 'pending' && Date.now() >= Date.parse(carried.expiresAt)) state.status = carried.status;
+    if (state.status !== carried.status) return `its decisions make it ${state.status}, not ${carried.status}`;
     return undefined;
   }
 
@@ -263,14 +317,22 @@ export class ApprovalGate {
    */
   private async waitUntil(settled: () => boolean, deadline: number): Promise<boolean> {
     const limit = this.hooks.waitLimit;
-    let why: string | undefined;
-    const done = await condition(
-      () => settled() || (why = limit?.reason()) !== undefined,
-      Math.max(1, deadline - Date.now()),
-    );
-    if (!done || settled()) return done;
-    return limit!.continueAsNew(this.carried(), why!);
+    for (;;) {
+      let why: string | undefined;
+      const done = await condition(
+        () => settled() || (why = limit?.reason()) !== undefined,
+        Math.max(1, deadline - Date.now()),
+      );
+      if (!done || settled()) return done;
+      const drained = await limit!.drain();
+      // Decided, or past the deadline, while the trail was written: this run goes on.
+      if (settled()) return true;
+      if (Date.now() >= deadline) return false;
+      // Nothing is awaited from here to the end of the run, so no decision can come in between.
+      if (drained) return limit!.continueAsNew(this.carried(), why!);
+    }
   }
+
 
   private view(): ApprovalView | null {
     if (!this.card) return null;
@@ -422,6 +484,9 @@ export class ApprovalGate {
     });
   }
 }
+
+/** Decisions kept while a continued run resumes its approval; more are refused as if none were open. */
+const MAX_INBOX = 100;
 
 /** Refusals that say the decision's sender is not proved: its approver id is a claim. */
 const SIGNATURE_REFUSALS = new Set<ApprovalRefusalCode>(['unsigned', 'untrusted-key', 'bad-signature']);

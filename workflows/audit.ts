@@ -26,7 +26,7 @@ export class AuditTrail {
   constructor(
     private readonly process: string,
     private readonly tenant: string | undefined,
-    private readonly write: (events: AuditEvent[]) => Promise<unknown>,
+    private readonly write: (events: AuditEvent[]) => Promise<{ head?: string } | unknown>,
   ) {}
 
   /** The hash of the latest event: whoever keeps it can tell a trail cut short from a whole one. */
@@ -61,11 +61,45 @@ export class AuditTrail {
     this.pending.push(event);
   }
 
+  /** Events recorded and not yet written. */
+  get unwritten(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Hands over what is not yet written, for a run that continues as new and ends without another
+   * await: the next run writes it (`carryOver`), under the ids and hashes this run gave it.
+   */
+  takeUnwritten(): AuditEvent[] {
+    return this.pending.splice(0);
+  }
+
+  /** Events the run this one continues recorded and left unwritten: written with this run's first batch. */
+  carryOver(events: AuditEvent[]): void {
+    this.pending.unshift(...events);
+  }
+
   /** Writes what was recorded since the last flush; one activity per batch keeps history short. */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    await this.write(batch);
+    const written = (await this.write(batch)) as { head?: string } | undefined;
+    // A replay recomputes the events it already wrote, and an event's time after a local activity
+    // in the same workflow task can come out otherwise than it did: the events written from here
+    // on link to the head as written, which history recorded, not to the recomputation.
+    // (Results from before the activity returned the head have none: those runs chain as they did.)
+    if (typeof written?.head === 'string' && written.head !== batch.at(-1)?.hash) this.relink(written.head);
+  }
+
+  /** Chains the unwritten events, recorded while the batch was written, on from `head`. */
+  private relink(head: string): void {
+    let prevHash = head;
+    this.pending = this.pending.map(({ hash: _hash, prevHash: _prev, ...event }) => {
+      const sealed = sealAuditEvent(event, prevHash);
+      prevHash = sealed.hash;
+      return sealed;
+    });
+    this.lastHash = prevHash;
   }
 }

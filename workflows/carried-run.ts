@@ -11,6 +11,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
 import { approvalDecisionSchema, approvalStatusSchema } from '../common/approval-schemas';
+import { auditEventHash } from '../common/audit-chain';
+import { auditEventSchema, type AuditEvent } from '../common/audit-schemas';
 import { INVALID_INPUT } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
 import { toolNameSchema } from '../common/agent-tools';
@@ -106,12 +108,13 @@ function buildCarriedRunSchema() {
       .array(
         z.strictObject({
           cardHash: hex64,
-          createdAt: at,
-          escalateAt: at.optional(),
-          expiresAt: at,
+          // Timers are set from these: a malformed time must not become a NaN deadline.
+          createdAt: z.iso.datetime(),
+          escalateAt: z.iso.datetime().optional(),
+          expiresAt: z.iso.datetime(),
           escalated: z.boolean(),
           status: approvalStatusSchema,
-          decisions: z.array(z.strictObject({ message: approvalDecisionSchema, at })).max(100),
+          decisions: z.array(z.strictObject({ message: approvalDecisionSchema, at: z.iso.datetime() })).max(100),
         }),
       )
       .min(1)
@@ -180,6 +183,11 @@ function buildCarriedRunSchema() {
     waiting: waitingSchema.optional(),
     /** The previous run's audit head, so the new run's trail names the one it continues. */
     auditHead: hex64,
+    /**
+     * A waiting run's last trail events, left unwritten so that it ends with no await after its
+     * last look at the approval: this run writes them, under the ids and hashes they were sealed with.
+     */
+    auditTail: z.array(auditEventSchema).max(200).optional(),
   });
   return carriedRunSchema;
 }
@@ -194,11 +202,13 @@ export type AgentState = NonNullable<z.infer<CarriedRunSchema>['agent']>;
 export type CarriedWaiting = NonNullable<z.infer<CarriedRunSchema>['waiting']>;
 export type CarriedApproval = CarriedWaiting['approvals'][number];
 export type CarriedTrace = z.infer<CarriedRunSchema>['trace'];
-export type CarriedRun = Omit<z.infer<CarriedRunSchema>, 'policy'> & { policy: PolicyBundle };
+export type CarriedRun = Omit<z.infer<CarriedRunSchema>, 'policy' | 'auditTail'> & { policy: PolicyBundle; auditTail?: AuditEvent[] };
 
 /** What Temporal says about this run: a client can set neither. */
 export interface RunOrigin {
   process: string;
+  /** The workflow id, which a carried trail tail's events must name. */
+  workflowId?: string;
   continuedFromExecutionRunId?: string;
 }
 
@@ -248,7 +258,9 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
       throw refused('carried.waiting.proposal.by', `"${waiting.proposal.by}" is not the policy's agent`);
     }
     if (waiting.approvals.slice(0, -1).some((a) => a.status === 'pending')) throw refused('carried.waiting.approvals', 'only the last approval may still be open');
+    checkAuditTail(raw, carried, origin);
   } else {
+    if (carried.auditTail) throw refused('carried.auditTail', 'only a run that waited for approval hands over unwritten trail events');
     checkCarriedAgent(agent!, policy, trace);
   }
   // Summed as the trace sums it (DecisionTrace.addCall), so an honest total matches exactly.
@@ -256,6 +268,21 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
   if (sum !== trace.costs.totalUsd) throw refused('carried.trace.costs.totalUsd', `is ${trace.costs.totalUsd}, its calls add up to ${sum}`);
   if (agent && agent.spent.costUsd > trace.costs.totalUsd + 1e-6) throw refused('carried.agent.spent.costUsd', 'is more than the trace\'s total');
   return carried;
+}
+
+/** The unwritten events must be the previous run's, chained to each other and ending at its head, each as it was sealed. */
+function checkAuditTail(raw: unknown, carried: CarriedRun, origin: RunOrigin): void {
+  const tail = (raw as { auditTail?: AuditEvent[] }).auditTail ?? [];
+  tail.forEach((event, i) => {
+    const field = `carried.auditTail.${i}`;
+    if (event.runId !== carried.fromRunId || (origin.workflowId !== undefined && event.workflowId !== origin.workflowId)) throw refused(field, 'is not an event of the run this one continues');
+    if (event.hash !== auditEventHash(event)) throw refused(`${field}.hash`, 'is not the hash of the event');
+    if (i > 0 && event.prevHash !== tail[i - 1]!.hash) throw refused(`${field}.prevHash`, 'does not link to the event before it');
+  });
+  const last = tail.at(-1);
+  if (last && last.hash !== carried.auditHead) throw refused('carried.auditHead', 'is not the hash of the last unwritten event');
+  // Written as they came, not as the schema parsed them: the hashes cover the events as sealed.
+  carried.auditTail = tail;
 }
 
 function checkCarriedAgent(agent: AgentState, policy: PolicyBundle['policy'], trace: CarriedTrace): void {

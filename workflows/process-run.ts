@@ -2,7 +2,7 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { allHandlersFinished, ApplicationFailure, CancelledFailure, condition, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { ApplicationFailure, CancelledFailure, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
@@ -16,7 +16,7 @@ import type { PolicyBundle } from '../policies/schema';
 import type { ToolSubjects } from '../policies/tools';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity } from './activity-options';
 import { investigate, type Investigation } from './agent';
-import { ApprovalGate, type CardDraft, type WaitLimit } from './approval';
+import { ApprovalGate, carriedRejection, type CardDraft, type WaitLimit } from './approval';
 import { AuditTrail } from './audit';
 import { runMetrics, type RunMetrics } from './metrics';
 import { acceptCarriedOrigin, acceptCarriedRun, type AgentState, type CarriedApproval, type CarriedRun, type CarriedWaiting } from './carried-run';
@@ -154,7 +154,7 @@ export class ProcessRun {
     const { process, tenant, requestedBy } = options;
     // Before anything is recorded: a start that carries state fails here, with the field named.
     const info = workflowInfo();
-    const carried = acceptCarriedRun(options.carried, { process, continuedFromExecutionRunId: info.continuedFromExecutionRunId });
+    const carried = acceptCarriedRun(options.carried, { process, workflowId: info.workflowId, continuedFromExecutionRunId: info.continuedFromExecutionRunId });
     // Patch markers are asked for first, before any await, so every run records them in its first
     // workflow task, ahead of the policy's local activity marker.
     const checksProposers = runHas('checksProposers');
@@ -209,12 +209,21 @@ export class ProcessRun {
         }
       : undefined;
     // The run, once made: the gate asks it whether and how a long wait goes on in a fresh run.
-    let run: ProcessRun | undefined;
+    const made: { run?: ProcessRun } = {};
+    // History before this run's first workflow task: what a continued run was handed, which its
+    // own growth is measured without, or a large carried state would continue as new at once.
+    const startHistoryBytes = info.historySize;
     const waitLimit: WaitLimit | undefined = continuesWhileWaiting
-      ? { reason: () => run!.waitingContinueReason(), continueAsNew: (approval, why) => run!.continueWhileWaiting(approval, why) }
+      ? {
+          reason: () => made.run!.waitingContinueReason(startHistoryBytes),
+          drain: () => made.run!.drainTrail(),
+          continueAsNew: (approval, why) => made.run!.continueWhileWaiting(approval, why),
+        }
       : undefined;
+    if (carried?.waiting) audit.carryOver(carried.auditTail ?? []);
     const gate = new ApprovalGate({
       waitLimit,
+      resumes: carried?.waiting !== undefined,
       audit,
       trace,
       // Runs from before agents' ids were refused as approvers replay as they ran.
@@ -228,8 +237,8 @@ export class ProcessRun {
         if (pending) setStage(stage);
       },
     });
-    run = new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures, continuesWhileWaiting }, metrics, carried);
-    return run;
+    made.run = new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures, continuesWhileWaiting }, metrics, carried);
+    return made.run;
   }
 
   get policy(): PolicyBundle['policy'] {
@@ -265,7 +274,8 @@ export class ProcessRun {
     const { checksProposers, signatures } = this.markers;
     const desk = new ProposalDesk({
       submissionSchema: spec.submissionSchema,
-      aiEnabled: policy.ai.enabled,
+      // Where the operator left the kill switch in the run this one continues; a switch sent since still counts.
+      aiEnabled: policy.ai.enabled && (this.carried?.waiting?.aiEnabled ?? true),
       agent: policy.ai.agent,
       // Runs from before proposers were checked replay as they ran: their submissions were taken unchecked.
       proposers: checksProposers ? { proposerRoles, excluded: [options.requestedBy], agentIds: policyAgentIds(policy) } : undefined,
@@ -278,7 +288,7 @@ export class ProcessRun {
     });
     this.desk = desk as unknown as ProposalDesk<z.ZodType<Submission>>;
     const waiting = this.carried?.waiting;
-    if (waiting) return this.resumeProposal(desk, spec, waiting);
+    if (waiting) return this.resumeProposal(spec, waiting);
     this.attributes.setStage(SagaStage.proposing);
     const { agent } = spec;
     const { agentTools } = policy;
@@ -329,13 +339,12 @@ export class ProcessRun {
    * again, and acted on as it was, with the operator's kill switch where it stood. Policy decides
    * on it again, on facts this run reads itself.
    */
-  private resumeProposal<S extends z.ZodType<Submission>, Input>(desk: ProposalDesk<S>, spec: ProposalSpec<S, Input>, waiting: CarriedWaiting): Proposal<z.infer<S>['proposal']> {
+  private resumeProposal<S extends z.ZodType<Submission>, Input>(spec: ProposalSpec<S, Input>, waiting: CarriedWaiting): Proposal<z.infer<S>['proposal']> {
     const carried = waiting.proposal;
     const checked = spec.submissionSchema.safeParse({ proposal: carried.proposal, submittedBy: carried.by });
     if (!checked.success) {
       throw ApplicationFailure.nonRetryable('carried run state refused (carried.waiting.proposal): not a proposal this process takes', INVALID_INPUT);
     }
-    if (!waiting.aiEnabled) desk.resumeSwitchedOff();
     const obtained = { ...carried, proposal: checked.data.proposal } as Proposal<z.infer<S>['proposal']>;
     this.recordProposal(obtained, spec.describe(obtained.proposal), this.carried!.fromRunId);
     this.obtained = obtained;
@@ -408,14 +417,22 @@ export class ProcessRun {
    */
   async askApproval(decision: PolicyDecision, card: CardContent, options: { alsoExcluded?: string[] } = {}): Promise<{ approvers: string[]; rejection?: string }> {
     const requirement = decision.approval;
-    if (decision.outcome !== 'approve' || !requirement) return { approvers: [] };
+    if (decision.outcome !== 'approve' || !requirement) {
+      // Policy no longer asks on the facts this run read; a rejection carried from the run it continues still stands.
+      const carried = this.approvalsToResume[0];
+      const rejection = carried && carriedRejection(carried);
+      if (rejection) this.approvalsToResume.shift();
+      return rejection ? { approvers: [], rejection } : { approvers: [] };
+    }
     const proposedByPerson = this.obtained?.source === 'human' ? [this.obtained.by] : [];
     const excluded = [this.options.requestedBy, ...proposedByPerson, ...(options.alsoExcluded ?? [])];
     // What the agent read before it proposed, so the approver decides on the same facts.
     const investigation = this.obtained?.source === 'ai' ? this.trace.data.investigation : undefined;
     const parameters = investigation ? { ...card.parameters, evidence: evidenceLine(investigation) } : card.parameters;
     const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card, parameters };
-    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`, this.approvalsToResume.shift());
+    const carried = this.approvalsToResume.shift();
+    const resume = carried && { approval: carried, last: this.approvalsToResume.length === 0 };
+    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`, resume);
     if (this.markers.continuesWhileWaiting) this.approvalsAsked.push(this.gate.carried());
     await this.audit.flush();
     const approvers = state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
@@ -461,10 +478,25 @@ export class ProcessRun {
    * Why a run waiting for approval should go on in a fresh run now, or undefined. Only before the
    * saga has changed anything: a run with steps done keeps them, and their undos, in its history.
    */
-  private waitingContinueReason(): string | undefined {
-    if (!this.obtained || this.saga.log.length > 0) return undefined;
+  private waitingContinueReason(startHistoryBytes: number): string | undefined {
+    // Nor while approvals carried over are still to be resumed: they would be carried no further.
+    if (!this.obtained || this.saga.log.length > 0 || this.approvalsToResume.length > 0) return undefined;
     const info = workflowInfo();
-    return waitingContinueReason(this.bundle.policy.approvalWait, { historyEvents: info.historyLength, historyBytes: info.historySize, suggested: info.continueAsNewSuggested });
+    return waitingContinueReason(this.bundle.policy.approvalWait, {
+      historyEvents: info.historyLength,
+      historyBytes: info.historySize - startHistoryBytes,
+      suggested: info.continueAsNewSuggested,
+    });
+  }
+
+  /**
+   * Writes the trail before a waiting run continues as new, again while more arrives (each
+   * refused signal adds an event), at most a few times: true once what is left is small enough
+   * to hand to the next run.
+   */
+  private async drainTrail(): Promise<boolean> {
+    for (let round = 0; round < 5 && this.audit.unwritten > 0; round++) await this.audit.flush();
+    return this.audit.unwritten <= MAX_CARRIED_AUDIT_EVENTS;
   }
 
   /**
@@ -472,7 +504,7 @@ export class ProcessRun {
    * the trail is written first, handlers finish, then the next run gets the pinned policy, the
    * trace, the proposal, the kill switch and every approval asked so far, the open one last.
    */
-  private async continueWhileWaiting(approval: CarriedApproval, reason: string): Promise<never> {
+  private continueWhileWaiting(approval: CarriedApproval, reason: string): Promise<never> {
     const { runId } = workflowInfo();
     const proposal = this.obtained!;
     this.trace.note(`continued as new while awaiting approval: ${reason}`);
@@ -481,9 +513,6 @@ export class ProcessRun {
       actor: { kind: 'system', id: 'arbiter' },
       summary: `awaiting approval with ${approval.decisions.length} decision(s) so far; continues as new: ${reason}`,
     });
-    await this.audit.flush();
-    // A decision being handled now lands in this run's state before the state is carried.
-    await condition(allHandlersFinished);
     const waiting: CarriedWaiting = {
       proposal:
         proposal.source === 'ai'
@@ -496,9 +525,19 @@ export class ProcessRun {
               ...(proposal.unsigned && { unsigned: true }),
             },
       aiEnabled: this.aiEnabled,
-      approvals: [...this.approvalsAsked, this.gate.carried()],
+      approvals: [...this.approvalsAsked, approval],
     };
-    const carried: CarriedRun = { v: 1, fromRunId: runId, runs: (this.carried?.runs ?? 0) + 1, policy: this.bundle as CarriedRun['policy'], trace: this.trace.carried(), waiting, auditHead: this.audit.head };
+    // The trail's last events, this one included, go with the state: the next run writes them.
+    const carried: CarriedRun = {
+      v: 1,
+      fromRunId: runId,
+      runs: (this.carried?.runs ?? 0) + 1,
+      policy: this.bundle as CarriedRun['policy'],
+      trace: this.trace.carried(),
+      waiting,
+      auditTail: this.audit.takeUnwritten(),
+      auditHead: this.audit.head,
+    };
     return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
   }
 
@@ -541,6 +580,9 @@ export class ProcessRun {
     });
   }
 }
+
+/** Trail events a waiting run may hand to the next one unwritten (workflows/carried-run.ts accepts as many). */
+const MAX_CARRIED_AUDIT_EVENTS = 200;
 
 /** The look-ups an agent made, one line for a card: `get_order ok 412 bytes; get_case_notes refused`. */
 function evidenceLine(investigation: InvestigationRecord): string {

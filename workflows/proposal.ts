@@ -88,12 +88,6 @@ export class ProposalDesk<S extends z.ZodType<Submission>> {
     setHandler(submitProposalSignal, (raw) => this.receiveSubmission(raw));
   }
 
-  /** A run resuming a wait for approval: the operator had switched AI off in the run it continues. */
-  resumeSwitchedOff(): void {
-    this.aiEnabled = false;
-    this.options.trace.data.aiEnabled = false;
-  }
-
   get isAiEnabled(): boolean {
     return this.aiEnabled;
   }

@@ -24,7 +24,10 @@ export function createAuditActivities(deps: AuditDeps) {
         throw ApplicationFailure.nonRetryable('Audit events must be an array', 'InvalidAuditEvent');
       }
       const valid = events.map(validEvent);
-      return deps.sink.append(valid);
+      const result = await deps.sink.append(valid);
+      // The chain's head as written, recorded in history with this result: a replay links the
+      // run's next events to it, not to its own recomputation of these (workflows/audit.ts).
+      return { ...result, head: valid.at(-1)?.hash };
     },
   };
 }

@@ -6,6 +6,8 @@ export interface AppendResult {
   written: number;
   /** Events skipped because their `eventId` was already recorded (a retried activity). */
   duplicates: number;
+  /** The hash of the batch's last event: the head of the chain as written. Set by the audit activity. */
+  head?: string;
 }
 
 export interface AuditSink {
