@@ -7,6 +7,7 @@ import { contentHash } from '../common/content-hash';
 import { rightsOf } from '../policies/evaluate';
 import { DEFAULT_POLICY_DIR, pinBundle, readPolicyFiles } from '../policies/load';
 import { waitingContinueReason } from '../policies/approvals';
+import { carriedRejection } from '../workflows/approval';
 import { continueAsNewReason, modelToolDefinitions } from '../policies/tools';
 import { acceptCarriedRun, type AgentState, type CarriedRun, type CarriedWaiting, type RunOrigin } from '../workflows/carried-run';
 
@@ -181,6 +182,16 @@ describe('when a run waiting for approval continues as new', () => {
     expect(waitingContinueReason(section, { historyEvents: 10, historyBytes: 1_000_000, suggested: false })).toMatch(/history of 1000000 bytes/);
     expect(waitingContinueReason(undefined, { historyEvents: 40_000, historyBytes: 40_000_000, suggested: false })).toBeUndefined();
     expect(waitingContinueReason(undefined, { historyEvents: 10, historyBytes: 10, suggested: true })).toMatch(/Temporal suggests/);
+  });
+});
+
+describe('a carried approval\'s rejection', () => {
+  it('stands whatever else changed: a reject among its decisions, or a status that says rejected', () => {
+    const approval = waitingState().waiting.approvals[0]!;
+    expect(carriedRejection(approval)).toBeUndefined();
+    const rejected = { ...approval, decisions: [...approval.decisions, { message: { ...approval.decisions[0]!.message, decision: 'reject' as const, approver: { id: 'fin-2', roles: ['finance'] } }, at: approval.createdAt }] };
+    expect(carriedRejection(rejected)).toBe('rejected by fin-2');
+    expect(carriedRejection({ ...approval, status: 'expired-rejected' }, { expireAfter: '72h' })).toBe('no decision within 72h: auto-rejected');
   });
 });
 
