@@ -124,30 +124,60 @@ describe('a run waiting for approval that continues as new', () => {
     expect(new Set(events.filter((e) => e.type === 'approval.refused').map((e) => e.eventId)).size).toBe(outcome.signals);
   });
 
-  it('holds a decision that reaches the next run before it has resumed the approval, and counts it then', async () => {
+  it('counts a decision sent while the next run starts up, before it has resumed the approval', async () => {
     const systems = recordingSystems();
-    // The second run's read of the order takes a while: decisions arrive while it has no approval open yet.
+    // Once the first run waits, reads of the order take a while: the next run's read is slow, and
+    // decisions arrive while it has no approval open yet.
     let reads = 0;
+    let slow = false;
     const slowSecondRead: typeof systems.activities.getOrder = async (input) => {
       reads += 1;
-      if (reads >= 2) await new Promise((resolve) => setTimeout(resolve, 1500));
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
       return systems.activities.getOrder(input);
     };
     const outcome = await withArbiterWorkers(env, bundle, { integrations: { ...systems.activities, getOrder: slowSecondRead }, policyDir: policyDir() }, async (taskQueue) => {
       const request = largeRefund();
       const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
       const shown = await card(handle);
+      slow = true;
       await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: shown.cardHash });
       await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
       await signalUntilContinued(handle);
       const readsWhenSent = reads;
-      // Sent as the update the endpoint uses: answered once the approval is resumed, not refused as not open.
+      // Sent as the update the endpoint uses while the next run reads the order: answered once the
+      // approval is resumed (held by the run if it reaches it first), not refused as not open.
       const receipt = await handle.executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: fin2, cardHash: shown.cardHash })] });
       return { readsWhenSent, receipt, result: await handle.result() };
     });
     expect(outcome.readsWhenSent).toBe(2);
     expect(outcome.receipt).toMatchObject({ status: 'approved', stillNeeded: 0 });
     expect(outcome.result.outcome).toBe('completed');
+  });
+
+  it('does not count a decision sent while the next run starts, nor leave its sender waiting, when that run finds the refund denied', async () => {
+    const systems = recordingSystems();
+    let slow = false;
+    const slowSecondRead: typeof systems.activities.getOrder = async (input) => {
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
+      return systems.activities.getOrder(input);
+    };
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: { ...systems.activities, getOrder: slowSecondRead }, policyDir: policyDir() }, async (taskQueue) => {
+      const request = largeRefund();
+      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
+      const shown = await card(handle);
+      slow = true;
+      // Another refund of 100 on the order lands meanwhile: 3000 more would be past what was paid.
+      registerTestOrder({ orderId: request.order.id, amount: request.order.amount, currency: request.order.currency, customerId: request.customer.id, refunded: 100 });
+      await signalUntilContinued(handle);
+      const refused = await handle
+        .executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: fin1, cardHash: shown.cardHash })] })
+        .then(() => 'counted', (err: Error & { cause?: { type?: string } }) => err.cause?.type ?? err.message);
+      return { refused, result: await handle.result() };
+    });
+    expect(outcome.result.outcome).toBe('denied');
+    // Refused by the run as not open when it reached it before the run ended; aborted by Temporal
+    // when it came in during the run's last workflow task, or refused when it came after: never counted.
+    expect(outcome.refused).toMatch(/^not-open$|aborted by closing workflow|already completed/);
   });
 
   it('keeps the operator\'s kill switch: the customer reply after approval is written without a model', async () => {

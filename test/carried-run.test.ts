@@ -55,6 +55,7 @@ function waitingState(): CarriedRun & { waiting: CarriedWaiting } {
       aiEnabled: true,
       approvals: [
         {
+          authority: 'policy refund@2 rule refund-large',
           cardHash: 'a'.repeat(64),
           createdAt: at,
           expiresAt: '2026-12-08T11:00:00.000Z',
@@ -116,7 +117,12 @@ describe('carried run state', () => {
     expect(refusal(withTail([first, last], 'd'.repeat(64)), tailOrigin)).toMatch(/\(carried\.auditHead\)/);
     expect(refusal(withTail([{ ...first, summary: 'edited' }, last]), tailOrigin)).toMatch(/\(carried\.auditTail\.0\.hash\)/);
     expect(refusal(withTail([last]), { ...tailOrigin, workflowId: 'refund-2' })).toMatch(/\(carried\.auditTail\.0\): is not an event of the run/);
-    expect(refusal(withTail([last, first], first.hash), tailOrigin)).toMatch(/\(carried\.auditTail\.1\.prevHash\)/);
+    expect(refusal(withTail([last, first], first.hash), tailOrigin)).toMatch(/\(carried\.auditTail\.1\): is not an event of the run this one continues, in order/);
+    const linkedElsewhere = sealAuditEvent({ ...base, eventId: 'refund-1/run-1/8', type: 'run.continued-as-new', summary: 'continues' }, 'e'.repeat(64));
+    expect(refusal(withTail([first, linkedElsewhere], linkedElsewhere.hash), tailOrigin)).toMatch(/\(carried\.auditTail\.1\.prevHash\)/);
+    // A key the schema drops would be written otherwise than it was hashed.
+    const extra = sealAuditEvent({ ...base, eventId: 'refund-1/run-1/8', type: 'run.continued-as-new', summary: 'continues', note: 'x' } as never, first.hash);
+    expect(refusal(withTail([first, extra], extra.hash), tailOrigin)).toMatch(/\(carried\.auditTail\.1\.hash\)/);
     expect(refusal({ ...carried(), auditTail: [] })).toMatch(/\(carried\.auditTail\)/);
   });
 

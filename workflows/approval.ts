@@ -119,6 +119,8 @@ export class ApprovalGate {
   private cardHash = '';
   private authority = '';
   private readonly verdicts = new Map<string, SignatureVerdict>();
+  /** Whether the last carried approval given to `request` opened afresh (its card or a decision did not hold). */
+  resumeRefused = false;
   /** The decisions the open approval counted, as they came: carried when the run continues as new. */
   private accepted: { message: ApprovalDecision; at: string }[] = [];
   /**
@@ -127,7 +129,8 @@ export class ApprovalGate {
    * update, in their handler, instead of being refused as if no approval were open.
    */
   private resuming: boolean;
-  private readonly inbox: unknown[] = [];
+  /** Held decisions, signals and updates alike, in the order they came; taken in that order. */
+  private readonly inbox: HeldDecision[] = [];
   /** Made on the run's main path, so it is the run's span, not a query's or an update's. */
   private readonly traceparent = currentTraceparent();
 
@@ -135,19 +138,28 @@ export class ApprovalGate {
     this.resuming = hooks.resumes ?? false;
     // Registered at once: a decision that arrives before an approval opens is refused and
     // audited, never silently dropped.
-    setHandler(approvalDecisionSignal, (raw) => (this.resuming && this.inbox.length < MAX_INBOX ? void this.inbox.push(raw) : this.receiveSignal(raw)));
+    setHandler(approvalDecisionSignal, (raw) => {
+      // Held only once well-formed: a malformed one is refused (and audited) at once, as ever.
+      if (this.resuming && this.inbox.length < MAX_INBOX && approvalDecisionSchema.safeParse(raw).success) this.inbox.push({ kind: 'signal', raw });
+      else this.receiveSignal(raw);
+    });
     setHandler(
       decideUpdate,
-      async (decision) => {
-        if (this.resuming) await condition(() => !this.resuming);
-        return this.accept(decision);
+      (decision) => {
+        if (!this.resuming) return this.accept(decision);
+        return new Promise<DecisionReceipt>((resolve, reject) => this.inbox.push({ kind: 'update', decision, resolve, reject }));
       },
       {
       validator: (decision) => {
         const parsed = approvalDecisionSchema.safeParse(decision);
         if (!parsed.success) throw this.refusedUpdate({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
-        // Checked by the handler once the carried approval is resumed.
-        if (this.resuming) return;
+        if (this.resuming) {
+          // The rest is checked once the carried approval is resumed; who sent it, now.
+          const signed = this.verify(parsed.data);
+          if (!signed.ok) throw this.refusedUpdate(signed);
+          if (this.inbox.length >= MAX_INBOX) throw this.refusedUpdate({ ok: false, code: 'not-open', reason: 'the run is resuming its approval; send the decision again shortly' });
+          return;
+        }
         const check = this.check(parsed.data);
         // A refused update writes nothing to history; the caller gets the code and the reason.
         if (!check.ok) throw this.refusedUpdate(check);
@@ -208,7 +220,7 @@ export class ApprovalGate {
       }
       this.hooks.trace.note(rejection ? `the approval carried from the earlier run stays ${rejection}` : `the approval carried from the earlier run opens afresh: ${refusal}`);
     }
-    if (resume?.last) this.resumed();
+    this.resumeRefused = refusal !== undefined && rejection === undefined;
     this.hooks.onPendingChange(state.status === 'pending', 'awaiting-approval');
     const resumed = carried !== undefined && (refusal === undefined || rejection !== undefined);
     this.hooks.audit.record({
@@ -223,6 +235,9 @@ export class ApprovalGate {
       // The hash covers the card as shown; the trail keeps it without the customer's personal data.
       shown: { card: withoutPersonalValues(this.card, this.hooks.personal), cardHash: this.cardHash },
     });
+    // Held decisions are taken once the approval they were meant for is open (the last one
+    // carried), or whenever this run is about to wait: nothing held waits on a wait.
+    if (resume?.last || state.status === 'pending') this.endResume();
 
     // Deadlines are the card's, so a run that resumes the approval keeps the times it showed.
     const settled = () => state.status !== 'pending';
@@ -233,10 +248,25 @@ export class ApprovalGate {
     return state;
   }
 
-  /** The open approval is resumed: decisions that waited for it are taken now, in the order they came. */
-  private resumed(): void {
+  /**
+   * Ends the resume: decisions that waited are taken now, in the order they came, against
+   * whatever is open (or, when nothing is, refused as not open and audited). Also called by the
+   * run when policy asks for no more approvals, and when the run ends.
+   */
+  endResume(): void {
+    if (!this.resuming) return;
     this.resuming = false;
-    for (const raw of this.inbox.splice(0)) this.receiveSignal(raw);
+    for (const held of this.inbox.splice(0)) {
+      if (held.kind === 'signal') {
+        this.receiveSignal(held.raw);
+        continue;
+      }
+      try {
+        held.resolve(this.accept(held.decision));
+      } catch (err) {
+        held.reject(err);
+      }
+    }
   }
 
   /** What a run that continues as new carries of the approval shown now: its card's times and the decisions as they came. */
@@ -244,6 +274,7 @@ export class ApprovalGate {
     const { card, state } = this;
     if (!card || card.kind !== 'approval' || !state) throw new Error('no approval to carry');
     return {
+      authority: this.authority,
       cardHash: this.cardHash,
       createdAt: card.createdAt,
       ...(card.escalateAt && { escalateAt: card.escalateAt }),
@@ -487,6 +518,11 @@ export class ApprovalGate {
 
 /** Decisions kept while a continued run resumes its approval; more are refused as if none were open. */
 const MAX_INBOX = 100;
+
+/** A decision that reached a continued run before it resumed its approval. */
+type HeldDecision =
+  | { kind: 'signal'; raw: unknown }
+  | { kind: 'update'; decision: ApprovalDecision; resolve: (receipt: DecisionReceipt) => void; reject: (err: unknown) => void };
 
 /** Refusals that say the decision's sender is not proved: its approver id is a claim. */
 const SIGNATURE_REFUSALS = new Set<ApprovalRefusalCode>(['unsigned', 'untrusted-key', 'bad-signature']);

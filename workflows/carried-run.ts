@@ -107,6 +107,8 @@ function buildCarriedRunSchema() {
     approvals: z
       .array(
         z.strictObject({
+          /** The policy rule that asked for it: it resumes only that stage. */
+          authority: z.string().min(1).max(400),
           cardHash: hex64,
           // Timers are set from these: a malformed time must not become a NaN deadline.
           createdAt: z.iso.datetime(),
@@ -258,7 +260,7 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
       throw refused('carried.waiting.proposal.by', `"${waiting.proposal.by}" is not the policy's agent`);
     }
     if (waiting.approvals.slice(0, -1).some((a) => a.status === 'pending')) throw refused('carried.waiting.approvals', 'only the last approval may still be open');
-    checkAuditTail(raw, carried, origin);
+    checkAuditTail(carried, origin);
   } else {
     if (carried.auditTail) throw refused('carried.auditTail', 'only a run that waited for approval hands over unwritten trail events');
     checkCarriedAgent(agent!, policy, trace);
@@ -271,18 +273,24 @@ function checkCarriedRun(raw: unknown, carried: CarriedRun, origin: RunOrigin): 
 }
 
 /** The unwritten events must be the previous run's, chained to each other and ending at its head, each as it was sealed. */
-function checkAuditTail(raw: unknown, carried: CarriedRun, origin: RunOrigin): void {
-  const tail = (raw as { auditTail?: AuditEvent[] }).auditTail ?? [];
+function checkAuditTail(carried: CarriedRun, origin: RunOrigin): void {
+  // As parsed, which is what the audit activity writes: an event with keys the schema drops would
+  // be stored otherwise than it was hashed, and is refused here for it.
+  const tail = carried.auditTail ?? [];
+  let sequence = 0;
   tail.forEach((event, i) => {
     const field = `carried.auditTail.${i}`;
-    if (event.runId !== carried.fromRunId || (origin.workflowId !== undefined && event.workflowId !== origin.workflowId)) throw refused(field, 'is not an event of the run this one continues');
+    const prefix = `${origin.workflowId ?? event.workflowId}/${carried.fromRunId}/`;
+    const n = event.eventId.startsWith(prefix) ? Number(event.eventId.slice(prefix.length)) : NaN;
+    if (event.runId !== carried.fromRunId || event.workflowId !== (origin.workflowId ?? event.workflowId) || !(Number.isInteger(n) && n > sequence)) {
+      throw refused(field, 'is not an event of the run this one continues, in order');
+    }
+    sequence = n;
     if (event.hash !== auditEventHash(event)) throw refused(`${field}.hash`, 'is not the hash of the event');
     if (i > 0 && event.prevHash !== tail[i - 1]!.hash) throw refused(`${field}.prevHash`, 'does not link to the event before it');
   });
   const last = tail.at(-1);
   if (last && last.hash !== carried.auditHead) throw refused('carried.auditHead', 'is not the hash of the last unwritten event');
-  // Written as they came, not as the schema parsed them: the hashes cover the events as sealed.
-  carried.auditTail = tail;
 }
 
 function checkCarriedAgent(agent: AgentState, policy: PolicyBundle['policy'], trace: CarriedTrace): void {

@@ -2,7 +2,7 @@
 // proposal (agent, kill switch, a person when no model can), let policy decide, ask people where
 // it says so, and finish with the outcome in the trace and the audit trail. A process file keeps
 // only what is its own: its request, its cards, its policy facts and its saga steps.
-import { ApplicationFailure, CancelledFailure, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, CancelledFailure, condition, continueAsNew, isCancellation, proxyActivities, proxyLocalActivities, TemporalFailure, workflowInfo, type ActivityFunctionWithOptions } from '@temporalio/workflow';
 import type { IntegrationActivities, PolicyActivities, ProposerActivities } from '../activities';
 import type { ChatProposalResult, ProposeInput } from '../activities/llm/chat-proposer';
 import { ArbiterApprovalPending, ArbiterCostUsd, ArbiterRiskTier, integrationsTaskQueue, llmTaskQueue, SagaStage } from '../common/constants';
@@ -418,10 +418,11 @@ export class ProcessRun {
   async askApproval(decision: PolicyDecision, card: CardContent, options: { alsoExcluded?: string[] } = {}): Promise<{ approvers: string[]; rejection?: string }> {
     const requirement = decision.approval;
     if (decision.outcome !== 'approve' || !requirement) {
-      // Policy no longer asks on the facts this run read; a rejection carried from the run it continues still stands.
+      // Policy no longer asks on the facts this run read; a rejection carried from the run it
+      // continues still stands. Nothing carried applies any more.
       const carried = this.approvalsToResume[0];
       const rejection = carried && carriedRejection(carried);
-      if (rejection) this.approvalsToResume.shift();
+      this.stopResuming();
       return rejection ? { approvers: [], rejection } : { approvers: [] };
     }
     const proposedByPerson = this.obtained?.source === 'human' ? [this.obtained.by] : [];
@@ -430,9 +431,14 @@ export class ProcessRun {
     const investigation = this.obtained?.source === 'ai' ? this.trace.data.investigation : undefined;
     const parameters = investigation ? { ...card.parameters, evidence: evidenceLine(investigation) } : card.parameters;
     const draft = { ...this.cardBasics(), reason: decision.reason, ruleId: decision.ruleId, risk: riskTier(decision), ...card, parameters };
+    const authority = `policy ${this.bundle.ref} rule ${decision.ruleId}`;
+    // A carried approval resumes only the stage it was asked for, under the same rule.
+    if (this.approvalsToResume[0] && this.approvalsToResume[0].authority !== authority && !carriedRejection(this.approvalsToResume[0])) this.stopResuming();
     const carried = this.approvalsToResume.shift();
     const resume = carried && { approval: carried, last: this.approvalsToResume.length === 0 };
-    const state = await this.gate.request(requirement, excluded, draft, `policy ${this.bundle.ref} rule ${decision.ruleId}`, resume);
+    const state = await this.gate.request(requirement, excluded, draft, authority, resume);
+    // An approval that opened afresh leaves the later ones carried nothing to stand on.
+    if (resume && this.gate.resumeRefused) this.stopResuming();
     if (this.markers.continuesWhileWaiting) this.approvalsAsked.push(this.gate.carried());
     await this.audit.flush();
     const approvers = state.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverId);
@@ -443,6 +449,11 @@ export class ProcessRun {
 
   /** Ends the run: the outcome in the trace, the stage and the audit trail, written before the result is returned. */
   async finish<Result extends ProcessResult>(result: Outcome<Result>): Promise<Result> {
+    // Decisions held for an approval the run never came back to are refused (and audited) now.
+    if (this.carried?.waiting) {
+      this.stopResuming();
+      await condition(allHandlersFinished);
+    }
     this.trace.data.outcome = { outcome: result.outcome, reason: result.reason };
     this.attributes.setStage(result.outcome);
     this.metrics.runFinished(result.outcome);
@@ -496,7 +507,14 @@ export class ProcessRun {
    */
   private async drainTrail(): Promise<boolean> {
     for (let round = 0; round < 5 && this.audit.unwritten > 0; round++) await this.audit.flush();
-    return this.audit.unwritten <= MAX_CARRIED_AUDIT_EVENTS;
+    // One place kept for `run.continued-as-new`, which goes with them.
+    return this.audit.unwritten < MAX_CARRIED_AUDIT_EVENTS;
+  }
+
+  /** No approval carried from the run this one continues applies any more: held decisions are taken now. */
+  private stopResuming(): void {
+    this.approvalsToResume.length = 0;
+    this.gate.endResume();
   }
 
   /**
