@@ -52,8 +52,33 @@ function largeRefund(): RefundRequest {
   return request;
 }
 
+/** A large refund started on `taskQueue`, once its approval card is shown. */
+async function startWaiting(taskQueue: string) {
+  const request = largeRefund();
+  const started = await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] });
+  const handle = env.client.workflow.getHandle(started.workflowId);
+  return { request, handle, card: await card(handle) };
+}
+
 async function card(handle: WorkflowHandle) {
   return waitFor(async () => (await handle.query(approvalQuery)) ?? undefined, 'an approval card');
+}
+
+/**
+ * The recording systems with a payments read that takes 1.5 s once `slowFromNow` is called (after
+ * the first run waits): the next run's read is slow, and decisions arrive while it has no approval
+ * open yet.
+ */
+function slowReadsOnceWaiting() {
+  const systems = recordingSystems();
+  let reads = 0;
+  let slow = false;
+  const getOrder: typeof systems.activities.getOrder = async (input) => {
+    reads += 1;
+    if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
+    return systems.activities.getOrder(input);
+  };
+  return { activities: { ...systems.activities, getOrder }, slowFromNow: () => void (slow = true), reads: () => reads };
 }
 
 function readAudit(file: string): AuditEvent[] {
@@ -68,9 +93,7 @@ describe('a run waiting for approval that continues as new', () => {
     const auditPath = path.join(mkdtempSync(path.join(tmpdir(), 'arbiter-wait-continued-')), 'audit.jsonl');
     const systems = recordingSystems();
     const outcome = await withArbiterWorkers(env, bundle, { integrations: systems.activities, policyDir: policyDir(), auditPath }, async (taskQueue) => {
-      const request = largeRefund();
-      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
-      const before = await card(handle);
+      const { handle, card: before } = await startWaiting(taskQueue);
       await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: before.cardHash });
       await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
       const signals = await signalUntilContinued(handle);
@@ -125,25 +148,14 @@ describe('a run waiting for approval that continues as new', () => {
   });
 
   it('counts a decision sent while the next run starts up, before it has resumed the approval', async () => {
-    const systems = recordingSystems();
-    // Once the first run waits, reads of the order take a while: the next run's read is slow, and
-    // decisions arrive while it has no approval open yet.
-    let reads = 0;
-    let slow = false;
-    const slowSecondRead: typeof systems.activities.getOrder = async (input) => {
-      reads += 1;
-      if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
-      return systems.activities.getOrder(input);
-    };
-    const outcome = await withArbiterWorkers(env, bundle, { integrations: { ...systems.activities, getOrder: slowSecondRead }, policyDir: policyDir() }, async (taskQueue) => {
-      const request = largeRefund();
-      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
-      const shown = await card(handle);
-      slow = true;
+    const systems = slowReadsOnceWaiting();
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: systems.activities, policyDir: policyDir() }, async (taskQueue) => {
+      const { handle, card: shown } = await startWaiting(taskQueue);
+      systems.slowFromNow();
       await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: shown.cardHash });
       await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
       await signalUntilContinued(handle);
-      const readsWhenSent = reads;
+      const readsWhenSent = systems.reads();
       // Sent as the update the endpoint uses while the next run reads the order: answered once the
       // approval is resumed (held by the run if it reaches it first), not refused as not open.
       const receipt = await handle.executeUpdate(decideUpdate, { args: [await signedFor(handle, { decision: 'approve', approver: fin2, cardHash: shown.cardHash })] });
@@ -155,17 +167,10 @@ describe('a run waiting for approval that continues as new', () => {
   });
 
   it('does not count a decision sent while the next run starts, nor leave its sender waiting, when that run finds the refund denied', async () => {
-    const systems = recordingSystems();
-    let slow = false;
-    const slowSecondRead: typeof systems.activities.getOrder = async (input) => {
-      if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
-      return systems.activities.getOrder(input);
-    };
-    const outcome = await withArbiterWorkers(env, bundle, { integrations: { ...systems.activities, getOrder: slowSecondRead }, policyDir: policyDir() }, async (taskQueue) => {
-      const request = largeRefund();
-      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
-      const shown = await card(handle);
-      slow = true;
+    const systems = slowReadsOnceWaiting();
+    const outcome = await withArbiterWorkers(env, bundle, { integrations: systems.activities, policyDir: policyDir() }, async (taskQueue) => {
+      const { request, handle, card: shown } = await startWaiting(taskQueue);
+      systems.slowFromNow();
       // Another refund of 100 on the order lands meanwhile: 3000 more would be past what was paid.
       registerTestOrder({ orderId: request.order.id, amount: request.order.amount, currency: request.order.currency, customerId: request.customer.id, refunded: 100 });
       await signalUntilContinued(handle);
@@ -182,9 +187,7 @@ describe('a run waiting for approval that continues as new', () => {
 
   it('keeps the operator\'s kill switch: the customer reply after approval is written without a model', async () => {
     const outcome = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, policyDir: policyDir() }, async (taskQueue) => {
-      const request = largeRefund();
-      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
-      const shown = await card(handle);
+      const { handle, card: shown } = await startWaiting(taskQueue);
       await handle.signal(setAiEnabledSignal, { enabled: false, operator: 'ops', reason: 'model incident' });
       await waitFor(async () => (await handle.query(explainQuery)).aiEnabled === false, 'AI switched off');
       await signalUntilContinued(handle);
@@ -200,9 +203,7 @@ describe('a run waiting for approval that continues as new', () => {
 
   it('opens the approval afresh when payments\' record changed while it waited: the decision on the old card does not count', async () => {
     const outcome = await withArbiterWorkers(env, bundle, { integrations: recordingSystems().activities, policyDir: policyDir() }, async (taskQueue) => {
-      const request = largeRefund();
-      const handle = env.client.workflow.getHandle((await env.client.workflow.start(refund, { taskQueue, workflowId: `refund-${request.requestId}`, args: [request] })).workflowId);
-      const before = await card(handle);
+      const { request, handle, card: before } = await startWaiting(taskQueue);
       await signalSignedDecision(handle, { decision: 'approve', approver: fin1, cardHash: before.cardHash });
       await waitFor(async () => (await card(handle)).decisions.length === 1, 'the first decision');
       // Payments corrected the order's customer meanwhile: the next run reads it, and its card shows it.
