@@ -78,22 +78,21 @@ export async function checkCarriedOrigin(
   // event: the server builds this run's input from that very command, so the bytes always agree;
   // only a tampered server could make them differ, and it could answer this describe as it liked.
 
-  let loadable: PolicyBundle;
+  // What the worker loads for the process now: a bundle, or why none loads.
+  let loadable: PolicyBundle | { unloadable: string };
   try {
     loadable = await deps.loadPolicy(question.process);
   } catch (err) {
     if (!(err instanceof ApplicationFailure && err.type === POLICY_INVALID)) throw err;
     // The carried policy was pinned by this workflow's first run (every link checked as above):
     // a policy file broken since must not end the investigations already under way.
-    const malformed = question.policyFiles && malformedPolicyFile(question.policyFiles);
-    if (malformed) return { refused: malformed };
-    return { policy: 'retired', loadable: `none (${err.message.split('\n')[0] ?? ''})` };
+    loadable = { unloadable: `none (${err.message.split('\n')[0] ?? ''})` };
   }
-  if (loadable.ref !== question.policyRef) {
+  if ('unloadable' in loadable || loadable.ref !== question.policyRef) {
     // Kept as the first run pinned it, so it must still be a policy: its hash alone says only that it is unchanged.
     const malformed = question.policyFiles && malformedPolicyFile(question.policyFiles);
     if (malformed) return { refused: malformed };
-    return { policy: 'retired', loadable: loadable.ref };
+    return { policy: 'retired', loadable: 'unloadable' in loadable ? loadable.unloadable : loadable.ref };
   }
   // One ref names one content: a bundle under the ref the worker loads, with other content, is
   // not what any run of it pinned.

@@ -12,6 +12,7 @@ import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { REPO_ROOT } from '../runtime/temporal-cli';
 import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
 import { tracingSinks } from '../runtime/tracing';
 import { testDataConverter } from '../test/helpers/payload-keys';
@@ -100,7 +101,7 @@ function placeOf(node: ProfileNode, moduleAt: (line: number) => string): string 
     const module = moduleAt(lineNumber).replace(/^\.\/node_modules\//, '~');
     return `bundle ${module.replace(/(~(@[^/]+\/)?[^/]+).*/, '$1')}`;
   }
-  const short = url.replace(/^.*node_modules\//, '~').replace(/^file:\/\/.*\/work\/main\//, '');
+  const short = url.replace(/^.*node_modules\//, '~').replace(`file://${REPO_ROOT}/`, '');
   return `host ${short.replace(/(~(@[^/]+\/)?[^/]+\/lib\/[^/]+).*/, '$1')}`;
 }
 

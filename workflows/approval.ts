@@ -101,9 +101,14 @@ export interface ApprovalResume {
   last: boolean;
 }
 
+/** The first rejection among a carried approval's decisions, if any. */
+function rejectingDecision(carried: CarriedApproval): CarriedApproval['decisions'][number] | undefined {
+  return carried.decisions.find((d) => d.message.decision === 'reject');
+}
+
 /** Why a carried approval ended rejected, or undefined: a rejection stands whatever else changed. */
 export function carriedRejection(carried: CarriedApproval, requirement?: Pick<ApprovalRequirement, 'expireAfter'>): string | undefined {
-  const rejecter = carried.decisions.find((d) => d.message.decision === 'reject')?.message.approver.id;
+  const rejecter = rejectingDecision(carried)?.message.approver.id;
   if (rejecter) return `rejected by ${rejecter}`;
   if (carried.status === 'rejected' || carried.status === 'expired-rejected') return `no decision within ${requirement?.expireAfter ?? 'its time'}: auto-rejected`;
   return undefined;
@@ -150,20 +155,20 @@ export class ApprovalGate {
         return new Promise<DecisionReceipt>((resolve, reject) => this.inbox.push({ kind: 'update', decision, resolve, reject }));
       },
       {
-      validator: (decision) => {
-        const parsed = approvalDecisionSchema.safeParse(decision);
-        if (!parsed.success) throw this.refusedUpdate({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
-        if (this.resuming) {
-          // The rest is checked once the carried approval is resumed; who sent it, now.
-          const signed = this.verify(parsed.data);
-          if (!signed.ok) throw this.refusedUpdate(signed);
-          if (this.inbox.length >= MAX_INBOX) throw this.refusedUpdate({ ok: false, code: 'not-open', reason: 'the run is resuming its approval; send the decision again shortly' });
-          return;
-        }
-        const check = this.check(parsed.data);
-        // A refused update writes nothing to history; the caller gets the code and the reason.
-        if (!check.ok) throw this.refusedUpdate(check);
-      },
+        validator: (decision) => {
+          const parsed = approvalDecisionSchema.safeParse(decision);
+          if (!parsed.success) throw this.refusedUpdate({ ok: false, code: 'malformed', reason: `malformed decision: ${describeIssues(parsed.error)}` });
+          if (this.resuming) {
+            // The rest is checked once the carried approval is resumed; who sent it, now.
+            const signed = this.verify(parsed.data);
+            if (!signed.ok) throw this.refusedUpdate(signed);
+            if (this.inbox.length >= MAX_INBOX) throw this.refusedUpdate({ ok: false, code: 'not-open', reason: 'the run is resuming its approval; send the decision again shortly' });
+            return;
+          }
+          const check = this.check(parsed.data);
+          // A refused update writes nothing to history; the caller gets the code and the reason.
+          if (!check.ok) throw this.refusedUpdate(check);
+        },
       },
     );
     setHandler(approvalQuery, () => this.view());
@@ -214,7 +219,7 @@ export class ApprovalGate {
       // Opened afresh on the new card, with the deadlines the old one showed: a continue-as-new never extends them.
       state = this.open(requirement, excluded, draft, Date.now(), carried);
       if (rejection) {
-        const rejecting = carried.decisions.find((d) => d.message.decision === 'reject');
+        const rejecting = rejectingDecision(carried);
         if (rejecting) applyDecision(state, rejecting.message, rejecting.at);
         else state.status = 'expired-rejected';
       }
@@ -281,7 +286,7 @@ export class ApprovalGate {
       expiresAt: card.expiresAt,
       escalated: state.escalated,
       status: state.status,
-      decisions: this.accepted.map((d) => ({ message: d.message, at: d.at })),
+      decisions: [...this.accepted],
     };
   }
 
@@ -363,7 +368,6 @@ export class ApprovalGate {
       if (drained) return limit!.continueAsNew(this.carried(), why!);
     }
   }
-
 
   private view(): ApprovalView | null {
     if (!this.card) return null;

@@ -26,7 +26,8 @@ export class AuditTrail {
   constructor(
     private readonly process: string,
     private readonly tenant: string | undefined,
-    private readonly write: (events: AuditEvent[]) => Promise<{ head?: string } | unknown>,
+    /** Writes a batch; `head` is the hash of its last event as written (activities/audit). */
+    private readonly write: (events: AuditEvent[]) => Promise<{ head?: string }>,
   ) {}
 
   /** The hash of the latest event: whoever keeps it can tell a trail cut short from a whole one. */
@@ -84,12 +85,12 @@ export class AuditTrail {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const written = (await this.write(batch)) as { head?: string } | undefined;
+    const written = await this.write(batch);
     // A replay recomputes the events it already wrote, and an event's time after a local activity
     // in the same workflow task can come out otherwise than it did: the events written from here
     // on link to the head as written, which history recorded, not to the recomputation.
     // (Results from before the activity returned the head have none: those runs chain as they did.)
-    if (typeof written?.head === 'string' && written.head !== batch.at(-1)?.hash) this.relink(written.head);
+    if (written.head !== undefined && written.head !== batch.at(-1)?.hash) this.relink(written.head);
   }
 
   /** Chains the unwritten events, recorded while the batch was written, on from `head`. */

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
 import { approvalDecisionSchema, approvalStatusSchema } from '../common/approval-schemas';
-import { auditEventHash } from '../common/audit-chain';
+import { auditEventHash, parseRunEventId } from '../common/audit-chain';
 import { auditEventSchema, type AuditEvent } from '../common/audit-schemas';
 import { INVALID_INPUT } from '../common/error-types';
 import { contentHash } from '../common/content-hash';
@@ -85,7 +85,6 @@ function buildCarriedRunSchema() {
     at,
   });
 
-  /** The trace so far: model calls (the budget spent), notes and the agent's turns; nothing decided yet. */
   /**
    * Where a run waiting for approval stands: the proposal it acts on, the kill switch, and each
    * approval asked so far (a process may ask in stages), the last one still open. Each approval
@@ -123,6 +122,7 @@ function buildCarriedRunSchema() {
       .max(8),
   });
 
+  /** The trace so far: model calls (the budget spent), notes and the agent's turns; no proposal or decision. */
   const carriedTraceSchema = z.strictObject({
     notes: z.array(z.strictObject({ at, text: line })).max(301),
     /** Decisions sent while no card was shown, refused (at most 100 are listed). */
@@ -280,12 +280,12 @@ function checkAuditTail(carried: CarriedRun, origin: RunOrigin): void {
   let sequence = 0;
   tail.forEach((event, i) => {
     const field = `carried.auditTail.${i}`;
-    const prefix = `${origin.workflowId ?? event.workflowId}/${carried.fromRunId}/`;
-    const n = event.eventId.startsWith(prefix) ? Number(event.eventId.slice(prefix.length)) : NaN;
-    if (event.runId !== carried.fromRunId || event.workflowId !== (origin.workflowId ?? event.workflowId) || !(Number.isInteger(n) && n > sequence)) {
+    const workflowId = origin.workflowId ?? event.workflowId;
+    const id = parseRunEventId(event.eventId);
+    if (event.runId !== carried.fromRunId || event.workflowId !== workflowId || id?.runKey !== `${workflowId}/${carried.fromRunId}` || id.sequence <= sequence) {
       throw refused(field, 'is not an event of the run this one continues, in order');
     }
-    sequence = n;
+    sequence = id.sequence;
     if (event.hash !== auditEventHash(event)) throw refused(`${field}.hash`, 'is not the hash of the event');
     if (i > 0 && event.prevHash !== tail[i - 1]!.hash) throw refused(`${field}.prevHash`, 'does not link to the event before it');
   });

@@ -480,9 +480,7 @@ export class ProcessRun {
     investigation.runs = [...earlier, { runId, firstTurn, lastTurn: agent.turns, reason }];
     this.audit.record({ type: 'run.continued-as-new', actor: { kind: 'system', id: 'arbiter' }, summary: `agent turns ${firstTurn}-${agent.turns} done; continues as new: ${reason}` });
     await this.audit.flush();
-    const carried: CarriedRun = { v: 1, fromRunId: runId, runs: (this.carried?.runs ?? 0) + 1, policy: this.bundle as CarriedRun['policy'], trace: this.trace.carried(), agent, auditHead: this.audit.head };
-    // The request as this run parsed it: every process's workflow takes (request, carried).
-    return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
+    return this.continueInFreshRun({ agent });
   }
 
   /**
@@ -523,7 +521,6 @@ export class ProcessRun {
    * trace, the proposal, the kill switch and every approval asked so far, the open one last.
    */
   private continueWhileWaiting(approval: CarriedApproval, reason: string): Promise<never> {
-    const { runId } = workflowInfo();
     const proposal = this.obtained!;
     this.trace.note(`continued as new while awaiting approval: ${reason}`);
     this.audit.record({
@@ -546,16 +543,24 @@ export class ProcessRun {
       approvals: [...this.approvalsAsked, approval],
     };
     // The trail's last events, this one included, go with the state: the next run writes them.
+    return this.continueInFreshRun({ waiting, auditTail: this.audit.takeUnwritten() });
+  }
+
+  /**
+   * Continues as new with the same request, handing on what every continued run needs (the pinned
+   * policy, the trace, the trail's head) and where this one stands: between agent turns, or waiting.
+   */
+  private continueInFreshRun(where: Pick<CarriedRun, 'agent'> | Pick<CarriedRun, 'waiting' | 'auditTail'>): Promise<never> {
     const carried: CarriedRun = {
       v: 1,
-      fromRunId: runId,
+      fromRunId: workflowInfo().runId,
       runs: (this.carried?.runs ?? 0) + 1,
       policy: this.bundle as CarriedRun['policy'],
       trace: this.trace.carried(),
-      waiting,
-      auditTail: this.audit.takeUnwritten(),
+      ...where,
       auditHead: this.audit.head,
     };
+    // The request as this run parsed it: every process's workflow takes (request, carried).
     return continueAsNew<(request: unknown, carried: CarriedRun) => Promise<unknown>>(this.options.request, carried);
   }
 

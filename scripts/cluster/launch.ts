@@ -86,7 +86,8 @@ export async function bringUpCluster(platform: Platform, settings: TemporalSetti
 /** Another server on these ports (npm start's, compose's) would answer the readiness checks in this one's place. */
 async function refuseTakenPorts(options: ClusterOptions): Promise<void> {
   const taken: number[] = [];
-  const metricsPorts = options.metrics ? Array.from({ length: options.workers + options.endpointPorts.length }, (_, n) => (options.metrics as { firstPort: number }).firstPort + n) : [];
+  const { metrics } = options;
+  const metricsPorts = metrics ? Array.from({ length: options.workers + options.endpointPorts.length }, (_, n) => metrics.firstPort + n) : [];
   for (const port of [Number(options.serverPorts.FRONTEND_GRPC_PORT ?? 7233), ...options.endpointPorts, ...(options.ui ? [options.ui.port] : []), ...metricsPorts]) {
     if (!(await portFree(port))) taken.push(port);
   }
