@@ -2,6 +2,7 @@
 // they read or propose, and the zod schema of their arguments. A process's policy picks from
 // them (policies/schema.ts, `agentTools`). Pure: the workflow sandbox imports it.
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 import { contentHash } from './content-hash';
 import { externalIdSchema } from './id-and-money-schemas';
 import { MAX_HISTORY_DAYS, MAX_SALES_WEEKS } from './lookup-schemas';
@@ -19,9 +20,10 @@ export interface BuiltinTool {
 }
 
 /** Tool names as the model sees them (OpenAI function names allow letters, digits, _ and -). */
-export const toolNameSchema = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - only, at most 64');
+export const toolNameSchema = builtOnce('agent-tools#toolNameSchema', () =>
+  z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'letters, digits, _ and - only, at most 64'));
 
-export const BUILTIN_TOOLS = {
+export const BUILTIN_TOOLS = builtOnce('agent-tools#BUILTIN_TOOLS', () => ({
   get_order: {
     kind: 'read',
     processes: ['refund'],
@@ -64,7 +66,7 @@ export const BUILTIN_TOOLS = {
     description: 'Your final proposal of new prices. Calling it ends the investigation; policy and people decide on it.',
     args: priceChangeProposalSchema,
   },
-} as const satisfies Record<string, BuiltinTool>;
+}) as const satisfies Record<string, BuiltinTool>);
 
 export type BuiltinToolName = keyof typeof BUILTIN_TOOLS;
 export const BUILTIN_TOOL_NAMES = Object.keys(BUILTIN_TOOLS) as BuiltinToolName[];

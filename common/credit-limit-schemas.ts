@@ -2,74 +2,81 @@
 // proposal, the result and the facts its policy tests. Parsed by the client before a start and
 // again by the workflow, so a malformed request is refused with the field named. Pure: safe inside workflows.
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 import { toCents } from './money';
 import { currencySchema, externalIdSchema, moneyAmountSchema } from './id-and-money-schemas';
 import { stepErrorSchema } from './saga-schemas';
 import { cardHashSchema, statementSignatureSchema } from './signed-statements';
 
-export const creditLimitRequestSchema = z.strictObject({
-  requestId: externalIdSchema,
-  tenant: externalIdSchema,
-  /** The B2B customer as the ERP knows it: its record, never this request, gives the facts. */
-  customerId: externalIdSchema,
-  region: z.string().min(2).max(32),
-  /** The limit the customer asks for; the agent may propose less. */
-  requestedLimit: moneyAmountSchema,
-  currency: currencySchema,
-  /** Why the customer asks, in their words. Shown to the model as data. */
-  reason: z.string().min(1).max(2000),
-  requestedBy: externalIdSchema,
-});
+export const creditLimitRequestSchema = builtOnce('credit-limit-schemas#creditLimitRequestSchema', () =>
+  z.strictObject({
+    requestId: externalIdSchema,
+    tenant: externalIdSchema,
+    /** The B2B customer as the ERP knows it: its record, never this request, gives the facts. */
+    customerId: externalIdSchema,
+    region: z.string().min(2).max(32),
+    /** The limit the customer asks for; the agent may propose less. */
+    requestedLimit: moneyAmountSchema,
+    currency: currencySchema,
+    /** Why the customer asks, in their words. Shown to the model as data. */
+    reason: z.string().min(1).max(2000),
+    requestedBy: externalIdSchema,
+  }));
 export type CreditLimitRequest = z.infer<typeof creditLimitRequestSchema>;
 
 /** A customer's credit standing as the ERP records it: what the proposal and policy decide on. */
-export const creditRecordSchema = z.object({
-  customerId: externalIdSchema,
-  creditLimit: z.number().finite().nonnegative(),
-  currency: currencySchema,
-  /** Open invoices and orders: what the customer owes or will owe now. */
-  exposure: z.number().finite().nonnegative(),
-  /** Days the oldest unpaid invoice is overdue; 0 when nothing is. */
-  daysPastDue: z.number().int().nonnegative(),
-  /** Who looks after the customer, and hears of every change to their limit. */
-  accountManager: externalIdSchema,
-});
+export const creditRecordSchema = builtOnce('credit-limit-schemas#creditRecordSchema', () =>
+  z.object({
+    customerId: externalIdSchema,
+    creditLimit: z.number().finite().nonnegative(),
+    currency: currencySchema,
+    /** Open invoices and orders: what the customer owes or will owe now. */
+    exposure: z.number().finite().nonnegative(),
+    /** Days the oldest unpaid invoice is overdue; 0 when nothing is. */
+    daysPastDue: z.number().int().nonnegative(),
+    /** Who looks after the customer, and hears of every change to their limit. */
+    accountManager: externalIdSchema,
+  }));
 export type CreditRecord = z.infer<typeof creditRecordSchema>;
 
 /** What the credit agent (or, on the manual path, a credit analyst) proposes. Only ever input to policy. */
-export const creditLimitProposalSchema = z.strictObject({
-  newLimit: moneyAmountSchema,
-  currency: currencySchema,
-  confidence: z.number().min(0).max(1),
-  rationale: z.string().min(1).max(2000),
-});
+export const creditLimitProposalSchema = builtOnce('credit-limit-schemas#creditLimitProposalSchema', () =>
+  z.strictObject({
+    newLimit: moneyAmountSchema,
+    currency: currencySchema,
+    confidence: z.number().min(0).max(1),
+    rationale: z.string().min(1).max(2000),
+  }));
 export type CreditLimitProposal = z.infer<typeof creditLimitProposalSchema>;
 
 /** A person's proposal on the manual path (AI switched off, or every model failed). */
-export const submittedCreditLimitProposalSchema = z.strictObject({
-  proposal: creditLimitProposalSchema,
-  submittedBy: externalIdSchema,
-  roles: z.array(z.string().min(1).max(64)).max(32).optional(),
-  cardHash: cardHashSchema.optional(),
-  signature: statementSignatureSchema.optional(),
-});
+export const submittedCreditLimitProposalSchema = builtOnce('credit-limit-schemas#submittedCreditLimitProposalSchema', () =>
+  z.strictObject({
+    proposal: creditLimitProposalSchema,
+    submittedBy: externalIdSchema,
+    roles: z.array(z.string().min(1).max(64)).max(32).optional(),
+    cardHash: cardHashSchema.optional(),
+    signature: statementSignatureSchema.optional(),
+  }));
 
-export const creditLimitOutcomeSchema = z.enum(['completed', 'compensated', 'rejected', 'denied']);
+export const creditLimitOutcomeSchema = builtOnce('credit-limit-schemas#creditLimitOutcomeSchema', () =>
+  z.enum(['completed', 'compensated', 'rejected', 'denied']));
 
-export const creditLimitResultSchema = z.object({
-  outcome: creditLimitOutcomeSchema,
-  requestId: z.string(),
-  /** One line on why the run ended as it did. */
-  reason: z.string(),
-  previousLimit: z.number().optional(),
-  newLimit: z.number().optional(),
-  currency: z.string().optional(),
-  changeId: z.string().optional(),
-  messageId: z.string().optional(),
-  policyRef: z.string().optional(),
-  auditHead: z.string().optional(),
-  failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
-});
+export const creditLimitResultSchema = builtOnce('credit-limit-schemas#creditLimitResultSchema', () =>
+  z.object({
+    outcome: creditLimitOutcomeSchema,
+    requestId: z.string(),
+    /** One line on why the run ended as it did. */
+    reason: z.string(),
+    previousLimit: z.number().optional(),
+    newLimit: z.number().optional(),
+    currency: z.string().optional(),
+    changeId: z.string().optional(),
+    messageId: z.string().optional(),
+    policyRef: z.string().optional(),
+    auditHead: z.string().optional(),
+    failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
+  }));
 export type CreditLimitResult = z.infer<typeof creditLimitResultSchema>;
 
 export function creditLimitWorkflowId(requestId: string): string {

@@ -3,25 +3,29 @@
 // (@noble/curves), so the workflow sandbox may use the same check as `arbiter audit verify`.
 import { ed25519 } from '@noble/curves/ed25519';
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 import { canonicalJson } from './canonical-json';
 
-const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const base64 = builtOnce('decision-receipt#base64', () =>
+  z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'));
 
-export const decisionReceiptSchema = z.object({
-  /** Which key in trust.yaml's `decisionKeys` signed it. */
-  keyId: z.string().min(1).max(128),
-  /** Ed25519 signature over `receiptMessage(signed)`, base64. */
-  signature: base64,
-  /** The decision as signed (canonical JSON of this object is what the signature covers). */
-  signed: z.record(z.string(), z.unknown()),
-});
+export const decisionReceiptSchema = builtOnce('decision-receipt#decisionReceiptSchema', () =>
+  z.object({
+    /** Which key in trust.yaml's `decisionKeys` signed it. */
+    keyId: z.string().min(1).max(128),
+    /** Ed25519 signature over `receiptMessage(signed)`, base64. */
+    signature: base64,
+    /** The decision as signed (canonical JSON of this object is what the signature covers). */
+    signed: z.record(z.string(), z.unknown()),
+  }));
 export type DecisionReceipt = z.infer<typeof decisionReceiptSchema>;
 
-export const decisionKeySchema = z.object({
-  id: z.string().min(1).max(128),
-  /** The raw 32-byte Ed25519 public key, base64. */
-  publicKey: base64.refine((value) => decodeBase64(value)?.length === 32, 'must be a base64 raw 32-byte Ed25519 public key'),
-});
+export const decisionKeySchema = builtOnce('decision-receipt#decisionKeySchema', () =>
+  z.object({
+    id: z.string().min(1).max(128),
+    /** The raw 32-byte Ed25519 public key, base64. */
+    publicKey: base64.refine((value) => decodeBase64(value)?.length === 32, 'must be a base64 raw 32-byte Ed25519 public key'),
+  }));
 export type DecisionKey = z.infer<typeof decisionKeySchema>;
 
 export type ReceiptVerdict = 'valid' | 'invalid' | 'unknown-key';

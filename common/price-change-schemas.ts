@@ -2,6 +2,7 @@
 // tests. Parsed by the client before a start and again by the workflow, so a malformed request
 // is refused with the field named and nothing is started. Pure: safe inside workflows.
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 import { currencySchema, externalIdSchema, moneyAmountSchema } from './id-and-money-schemas';
 import { stepErrorSchema } from './saga-schemas';
 import { cardHashSchema, statementSignatureSchema } from './signed-statements';
@@ -10,11 +11,13 @@ import { cardHashSchema, statementSignatureSchema } from './signed-statements';
  * SKUs end up in step names and idempotency keys (`<workflowId>/publish-price:<channel>:<sku>:compensate`),
  * which the systems cap at 255 characters: 64 leaves room for the longest request id.
  */
-export const skuSchema = externalIdSchema.max(64);
+export const skuSchema = builtOnce('price-change-schemas#skuSchema', () =>
+  externalIdSchema.max(64));
 
 /** The sales channels a price is published to. */
 export const PRICE_CHANNELS = ['web', 'marketplace'] as const;
-export const channelSchema = z.enum(PRICE_CHANNELS);
+export const channelSchema = builtOnce('price-change-schemas#channelSchema', () =>
+  z.enum(PRICE_CHANNELS));
 export type PriceChannel = z.infer<typeof channelSchema>;
 
 /** Refuses a list that names the same thing twice, pointing at the second occurrence. */
@@ -31,88 +34,95 @@ function noDuplicates<T>(keyOf: (item: T) => string, field?: string) {
   };
 }
 
-export const skuPriceSchema = z.strictObject({
-  sku: skuSchema,
-  currentPrice: moneyAmountSchema,
-  currency: currencySchema,
-});
+export const skuPriceSchema = builtOnce('price-change-schemas#skuPriceSchema', () =>
+  z.strictObject({
+    sku: skuSchema,
+    currentPrice: moneyAmountSchema,
+    currency: currencySchema,
+  }));
 export type SkuPrice = z.infer<typeof skuPriceSchema>;
 
 /** Each SKU becomes a catalog change and one publication per channel: 50 keeps a run's history small. */
 export const MAX_SKUS_PER_REQUEST = 50;
 
-export const priceChangeRequestSchema = z.strictObject({
-  requestId: externalIdSchema,
-  tenant: externalIdSchema,
-  region: z.string().min(2).max(32),
-  channels: z
-    .array(channelSchema)
-    .min(1)
-    .superRefine(noDuplicates((channel) => channel)),
-  skus: z
-    .array(skuPriceSchema)
-    .min(1)
-    .max(MAX_SKUS_PER_REQUEST)
-    .superRefine(noDuplicates((item) => item.sku, 'sku')),
-  /** What the business wants, e.g. "clear winter stock". Shown to the model as data. */
-  brief: z.string().min(1).max(2000),
-  requestedBy: externalIdSchema,
-});
+export const priceChangeRequestSchema = builtOnce('price-change-schemas#priceChangeRequestSchema', () =>
+  z.strictObject({
+    requestId: externalIdSchema,
+    tenant: externalIdSchema,
+    region: z.string().min(2).max(32),
+    channels: z
+      .array(channelSchema)
+      .min(1)
+      .superRefine(noDuplicates((channel) => channel)),
+    skus: z
+      .array(skuPriceSchema)
+      .min(1)
+      .max(MAX_SKUS_PER_REQUEST)
+      .superRefine(noDuplicates((item) => item.sku, 'sku')),
+    /** What the business wants, e.g. "clear winter stock". Shown to the model as data. */
+    brief: z.string().min(1).max(2000),
+    requestedBy: externalIdSchema,
+  }));
 export type PriceChangeRequest = z.infer<typeof priceChangeRequestSchema>;
 
-export const proposedPriceSchema = z.strictObject({
-  sku: skuSchema,
-  newPrice: moneyAmountSchema,
-  currency: currencySchema,
-  rationale: z.string().min(1).max(1000),
-});
+export const proposedPriceSchema = builtOnce('price-change-schemas#proposedPriceSchema', () =>
+  z.strictObject({
+    sku: skuSchema,
+    newPrice: moneyAmountSchema,
+    currency: currencySchema,
+    rationale: z.string().min(1).max(1000),
+  }));
 export type ProposedPrice = z.infer<typeof proposedPriceSchema>;
 
 /**
  * What the pricing agent (or, on the manual path, a person) proposes. Only ever input to policy.
  * SKUs the proposal leaves out keep their price; an empty list proposes no change at all.
  */
-export const priceChangeProposalSchema = z.strictObject({
-  changes: z
-    .array(proposedPriceSchema)
-    .max(MAX_SKUS_PER_REQUEST)
-    .superRefine(noDuplicates((change) => change.sku, 'sku')),
-  confidence: z.number().min(0).max(1),
-  summary: z.string().min(1).max(2000),
-});
+export const priceChangeProposalSchema = builtOnce('price-change-schemas#priceChangeProposalSchema', () =>
+  z.strictObject({
+    changes: z
+      .array(proposedPriceSchema)
+      .max(MAX_SKUS_PER_REQUEST)
+      .superRefine(noDuplicates((change) => change.sku, 'sku')),
+    confidence: z.number().min(0).max(1),
+    summary: z.string().min(1).max(2000),
+  }));
 export type PriceChangeProposal = z.infer<typeof priceChangeProposalSchema>;
 
 /** A person's proposal on the manual path (AI switched off, or every model failed). */
-export const submittedPriceChangeProposalSchema = z.strictObject({
-  proposal: priceChangeProposalSchema,
-  submittedBy: externalIdSchema,
-  /**
-   * The roles the proposer's token carried: the workflow checks them against the policy's
-   * proposers. Optional only so signals of runs from before the check replay; none is no role.
-   */
-  roles: z.array(z.string().min(1).max(64)).max(32).optional(),
-  /** The proposal card the person answered, and the endpoint's signature over the submission. */
-  cardHash: cardHashSchema.optional(),
-  signature: statementSignatureSchema.optional(),
-});
+export const submittedPriceChangeProposalSchema = builtOnce('price-change-schemas#submittedPriceChangeProposalSchema', () =>
+  z.strictObject({
+    proposal: priceChangeProposalSchema,
+    submittedBy: externalIdSchema,
+    /**
+     * The roles the proposer's token carried: the workflow checks them against the policy's
+     * proposers. Optional only so signals of runs from before the check replay; none is no role.
+     */
+    roles: z.array(z.string().min(1).max(64)).max(32).optional(),
+    /** The proposal card the person answered, and the endpoint's signature over the submission. */
+    cardHash: cardHashSchema.optional(),
+    signature: statementSignatureSchema.optional(),
+  }));
 export type SubmittedPriceChangeProposal = z.infer<typeof submittedPriceChangeProposalSchema>;
 
-export const priceChangeOutcomeSchema = z.enum(['completed', 'compensated', 'rejected', 'denied']);
+export const priceChangeOutcomeSchema = builtOnce('price-change-schemas#priceChangeOutcomeSchema', () =>
+  z.enum(['completed', 'compensated', 'rejected', 'denied']));
 export type PriceChangeOutcome = z.infer<typeof priceChangeOutcomeSchema>;
 
-export const priceChangeResultSchema = z.object({
-  outcome: priceChangeOutcomeSchema,
-  requestId: z.string(),
-  /** One line on why the run ended as it did. */
-  reason: z.string(),
-  applied: z.array(z.object({ sku: z.string(), oldPrice: z.number(), newPrice: z.number(), currency: z.string() })).optional(),
-  /** SKUs left as they were, each with why: denied by policy, rejected by a person, not in the request. */
-  skipped: z.array(z.object({ sku: z.string(), reason: z.string() })).optional(),
-  policyRef: z.string().optional(),
-  /** The hash of the run's last audit event: the anchor `arbiter audit verify --head` checks the trail against. */
-  auditHead: z.string().optional(),
-  failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
-});
+export const priceChangeResultSchema = builtOnce('price-change-schemas#priceChangeResultSchema', () =>
+  z.object({
+    outcome: priceChangeOutcomeSchema,
+    requestId: z.string(),
+    /** One line on why the run ended as it did. */
+    reason: z.string(),
+    applied: z.array(z.object({ sku: z.string(), oldPrice: z.number(), newPrice: z.number(), currency: z.string() })).optional(),
+    /** SKUs left as they were, each with why: denied by policy, rejected by a person, not in the request. */
+    skipped: z.array(z.object({ sku: z.string(), reason: z.string() })).optional(),
+    policyRef: z.string().optional(),
+    /** The hash of the run's last audit event: the anchor `arbiter audit verify --head` checks the trail against. */
+    auditHead: z.string().optional(),
+    failure: z.object({ step: z.string(), error: stepErrorSchema }).optional(),
+  }));
 export type PriceChangeResult = z.infer<typeof priceChangeResultSchema>;
 
 export function priceChangeWorkflowId(requestId: string): string {

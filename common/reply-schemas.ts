@@ -1,5 +1,6 @@
 // The customer reply a model drafts once a refund is done. Pure: safe inside workflows.
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 
 /** What the drafting prompt is given: the refund's facts and the customer's own message. */
 export interface ReplyDraftRequest {
@@ -11,9 +12,10 @@ export interface ReplyDraftRequest {
   message: string;
 }
 
-export const replyDraftSchema = z.strictObject({
-  text: z.string().min(20).max(2000),
-});
+export const replyDraftSchema = builtOnce('reply-schemas#replyDraftSchema', () =>
+  z.strictObject({
+    text: z.string().min(20).max(2000),
+  }));
 export type ReplyDraft = z.infer<typeof replyDraftSchema>;
 
 /** The reply sent when no model may draft one, or a draft misstates the facts. */

@@ -3,20 +3,23 @@
 // own workflow id and its own tenant, so a signature binds exactly what will count: nothing signed
 // for one run, card or approver can be replayed onto another. Pure: used inside the workflow sandbox.
 import { z } from 'zod';
+import { builtOnce } from './built-once';
 import type { ApprovalDecision } from './approval-schemas';
 import { contentHash } from './content-hash';
 import type { DecisionReceipt, ReceiptChecker } from './decision-receipt';
 
-export const cardHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex cardHash of the card the decision was made on');
+export const cardHashSchema = builtOnce('signed-statements#cardHashSchema', () =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'the 64-hex cardHash of the card the decision was made on'));
 
-export const statementSignatureSchema = z.strictObject({
-  /** Which key signed: an id in the pinned policy's trust.yaml `decisionKeys`. */
-  keyId: z.string().min(1).max(128),
-  /** Ed25519 signature over the canonical statement, base64. */
-  value: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'must be a base64 64-byte Ed25519 signature'),
-  /** When the endpoint signed, as it said; part of the signed statement. */
-  at: z.iso.datetime(),
-});
+export const statementSignatureSchema = builtOnce('signed-statements#statementSignatureSchema', () =>
+  z.strictObject({
+    /** Which key signed: an id in the pinned policy's trust.yaml `decisionKeys`. */
+    keyId: z.string().min(1).max(128),
+    /** Ed25519 signature over the canonical statement, base64. */
+    value: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'must be a base64 64-byte Ed25519 signature'),
+    /** When the endpoint signed, as it said; part of the signed statement. */
+    at: z.iso.datetime(),
+  }));
 export type StatementSignature = z.infer<typeof statementSignatureSchema>;
 
 /** What the endpoint signs: canonical fields, among them the time it signed. */

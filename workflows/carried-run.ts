@@ -10,6 +10,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { CarriedOriginVerdict } from '../activities/carried-origin';
 import { z } from 'zod';
+import { builtOnce } from '../common/built-once';
 import { approvalDecisionSchema, approvalStatusSchema } from '../common/approval-schemas';
 import { auditEventHash, parseRunEventId } from '../common/audit-chain';
 import { auditEventSchema, type AuditEvent } from '../common/audit-schemas';
@@ -195,8 +196,7 @@ function buildCarriedRunSchema() {
 }
 
 type CarriedRunSchema = ReturnType<typeof buildCarriedRunSchema>;
-let builtSchema: CarriedRunSchema | undefined;
-const carriedRunSchema = (): CarriedRunSchema => (builtSchema ??= buildCarriedRunSchema());
+const carriedRunSchema = (): CarriedRunSchema => builtOnce('carried-run#carriedRunSchema', buildCarriedRunSchema);
 
 /** Where the investigate loop stands between turns: enough for the next run to go on as if it were the same. */
 export type AgentState = NonNullable<z.infer<CarriedRunSchema>['agent']>;

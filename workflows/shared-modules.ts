@@ -3,7 +3,8 @@
 // again for each run was a quarter of a refund's workflow CPU (measured by replaying committed
 // histories: see README, Benchmarks). Only stateless libraries belong here: the SDK freezes
 // what this file loads, and a library that kept per-run state would carry it from run to run.
-// Arbiter's own modules (schemas included) stay per run.
+// Arbiter's own modules stay per run; their schemas are built once per thread all the same,
+// through common/built-once.ts, whose cache this file shares.
 import { z } from 'zod';
 
 // Re-exported, not imported for effect: the package declares itself free of side effects, and
@@ -14,6 +15,8 @@ export { bytesToHex } from '@noble/hashes/utils';
 // work every run paid at module load, decision or not; its lazily computed tables live in
 // module-level WeakMaps, which freezing leaves writable.
 export { ed25519 } from '@noble/curves/ed25519';
+// Arbiter's schemas, each built once per thread (common/built-once.ts): its cache must be shared.
+export { builtOnce } from '../common/built-once';
 
 // A run parses each schema once or twice, so zod's compiled parsers (built with `new Function`
 // on first parse, per schema, and schemas are per run) cost more than they save.
