@@ -31,7 +31,8 @@ const systemReads = proxyLocalActivities<Pick<IntegrationActivities, 'getCreditR
 export async function creditLimit(rawRequest: CreditLimitRequest, carried?: unknown): Promise<CreditLimitResult> {
   const request = parseWorkflowInput(creditLimitRequestSchema, rawRequest, 'credit-limit request');
   const startedSummary = `credit limit of ${request.requestedLimit} ${request.currency} requested for customer ${request.customerId}`;
-  return runProcess<CreditLimitResult>({ process: 'credit-limit', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried }, async (run) => {
+  const firstRead = () => systemReads.getCreditRecord({ customerId: request.customerId });
+  return runProcess<CreditLimitResult>({ process: 'credit-limit', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried, firstRead }, async (run) => {
     // 1. The customer as the ERP records them: policy decides on this, never on the request.
     const record = await recordedCustomer(run, request.customerId);
 
@@ -77,8 +78,9 @@ export async function creditLimit(rawRequest: CreditLimitRequest, carried?: unkn
 
 /** The ERP's record of the customer, or the end of the run when the ERP does not know them. */
 async function recordedCustomer(run: ProcessRun, customerId: string): Promise<CreditRecord> {
-  // A read changes nothing, so it runs as a local activity: one marker in history.
-  const answer = await systemReads.getCreditRecord({ customerId });
+  // A read changes nothing, so it runs as a local activity (one marker in history), started
+  // alongside the policy's pinning (the run options' `firstRead`).
+  const answer = await run.firstRead();
   const recorded = answer === null ? undefined : creditRecordSchema.safeParse(answer);
   if (recorded?.success && recorded.data.customerId === customerId) return recorded.data;
   const reason = recorded ? `the ERP answered a malformed record for customer ${customerId}` : `customer ${customerId} is not known to the ERP`;

@@ -47,6 +47,13 @@ export interface ProcessRunOptions {
    * over. Checked before anything runs (workflows/carried-run.ts); a start that passes it fails.
    */
   carried?: unknown;
+  /**
+   * The process's read of its system of record (the facts policy will decide on), through a
+   * local activity. A run started afresh begins it alongside the policy's pinning: a read changes
+   * nothing, and the two then come back in one activation of the first workflow task. The body
+   * takes the answer with `run.firstRead()`, unparsed.
+   */
+  firstRead?: () => Promise<unknown>;
 }
 
 /** What every process's result carries; `finish` adds the request id, the policy and the trail's head. */
@@ -126,6 +133,8 @@ export class ProcessRun {
   private readonly approvalsAsked: CarriedApproval[] = [];
   /** The approvals the run this one continues carried, taken in the order the process asks again. */
   private readonly approvalsToResume: CarriedApproval[];
+  /** `options.firstRead` under way, once started. */
+  private firstReadStarted: Promise<unknown> | undefined;
 
   private constructor(
     private readonly options: ProcessRunOptions,
@@ -140,8 +149,10 @@ export class ProcessRun {
     readonly metrics: RunMetrics,
     /** Where the run this one continues as new left off; undefined for a run that started afresh. */
     private readonly carried: CarriedRun | undefined,
+    earlyRead: Promise<unknown> | undefined,
   ) {
     this.approvalsToResume = [...(carried?.waiting?.approvals ?? [])];
+    this.firstReadStarted = earlyRead;
   }
 
   // Activity queues follow the workflow's own, so a deployment that moves one moves them all.
@@ -161,6 +172,8 @@ export class ProcessRun {
     const checksSignatures = runHas('checksSignatures');
     // Runs from before a wait for approval could continue as new wait as they did.
     const continuesWhileWaiting = runHas('continuesWhileWaiting');
+    // Runs from before the first read went alongside the policy start it when the body asks.
+    const readsWithPolicy = runHas('readsWithPolicy');
     // Asked only by a continued run: a run that starts afresh records no more than before.
     const checksOrigin = carried !== undefined && runHas('checksCarriedOrigin');
     const attributes = new RunAttributes(process, tenant);
@@ -191,10 +204,14 @@ export class ProcessRun {
     // Loaded once through an activity, so history records exactly the policy the run used; a
     // continued run has it in its input instead.
     let bundle: PolicyBundle;
+    let earlyRead: Promise<unknown> | undefined;
     if (carried) {
       bundle = carriedPolicy(carried, origin, { trace, audit });
     } else {
       audit.record({ type: 'run.started', actor: { kind: 'agent', id: requestedBy }, summary: options.startedSummary });
+      earlyRead = readsWithPolicy ? options.firstRead?.() : undefined;
+      // Nobody awaits it when the policy cannot load, and an unhandled rejection would fail the task.
+      earlyRead?.catch(() => undefined);
       bundle = await pinPolicy(process, platform, { trace, audit, setStage });
     }
 
@@ -237,7 +254,7 @@ export class ProcessRun {
         if (pending) setStage(stage);
       },
     });
-    made.run = new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures, continuesWhileWaiting }, metrics, carried);
+    made.run = new ProcessRun(options, bundle, saga, trace, attributes, audit, gate, { checksProposers, signatures, continuesWhileWaiting }, metrics, carried, earlyRead);
     return made.run;
   }
 
@@ -248,6 +265,12 @@ export class ProcessRun {
   /** Whether AI may still be asked: the policy's switch, then the operator's kill switch. */
   get aiEnabled(): boolean {
     return this.desk?.isAiEnabled ?? this.bundle.policy.ai.enabled;
+  }
+
+  /** The answer of `options.firstRead`: started alongside the policy, or now (a continued run, or a run from before). */
+  firstRead(): Promise<unknown> {
+    if (!this.options.firstRead) throw new Error('firstRead: the process names no first read in its run options');
+    return (this.firstReadStarted ??= this.options.firstRead());
   }
 
   /** A line in the decision trace (`explain`). */
@@ -397,8 +420,8 @@ export class ProcessRun {
   }
 
   /** Writes what the audit trail holds so far: decisions are on record before money moves. */
-  async recorded(): Promise<void> {
-    await this.audit.flush();
+  recorded(): Promise<void> {
+    return this.audit.flush();
   }
 
   /**

@@ -37,7 +37,8 @@ export async function refund(rawRequest: RefundRequest, carried?: unknown): Prom
   const reads = { order: runHas('readsOrder'), locally: runHas('readsOrderLocally') };
   const { order: orderClaim } = request;
   const startedSummary = `refund requested for order ${orderClaim.id} (${orderClaim.amount} ${orderClaim.currency})`;
-  return runProcess<RefundResult>({ process: 'refund', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried }, async (run) => {
+  const firstRead = () => systemReads.getOrder({ orderId: orderClaim.id });
+  return runProcess<RefundResult>({ process: 'refund', requestId: request.requestId, request, tenant: request.tenant, requestedBy: request.requestedBy, startedSummary, carried, firstRead }, async (run) => {
     // 1. The order as payments records it: policy decides on this, never on what the request claims.
     const order = await recordedOrder(run, request, reads);
     const differing = differingOrderFields(request, order);
@@ -110,11 +111,10 @@ export async function refund(rawRequest: RefundRequest, carried?: unknown): Prom
 async function recordedOrder(run: ProcessRun, request: RefundRequest, reads: { order: boolean; locally: boolean }): Promise<OrderRecord> {
   const { id, amount, currency } = request.order;
   if (!reads.order) return { orderId: id, amount, currency, customerId: request.customer.id, refunded: 0, reserved: 0 };
-  // A read changes nothing, so it runs as a local activity of the workflow worker: one marker in
-  // history instead of a scheduled activity and a workflow task of its own (six events).
-  const answer = reads.locally
-    ? await systemReads.getOrder({ orderId: id })
-    : await run.systems.getOrder.executeWithOptions({ summary: `read order ${id} from payments` }, [{ orderId: id }]);
+  // A read changes nothing, so it runs as a local activity of the workflow worker (one marker in
+  // history instead of a scheduled activity and a workflow task of its own, six events), started
+  // alongside the policy's pinning (the run options' `firstRead`).
+  const answer = reads.locally ? await run.firstRead() : await run.systems.getOrder.executeWithOptions({ summary: `read order ${id} from payments` }, [{ orderId: id }]);
   const recorded = answer === null ? undefined : orderRecordSchema.safeParse(answer);
   if (recorded?.success && recorded.data.orderId === id) return recorded.data;
   const reason = recorded ? `payments answered a malformed record for order ${id}` : `order ${id} is not known to the payments system`;

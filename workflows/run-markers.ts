@@ -6,9 +6,12 @@
 import { patched } from '@temporalio/workflow';
 
 /**
- * Every change listed in `Change`; a run that recorded it has all of them. A wait for approval may
- * continue as new (workflows/approval.ts, waitLimit) only in runs started since.
+ * Every change listed in `Change`; a run that recorded it has all of them. A process's first read
+ * of its system of record goes alongside the policy's pinning (workflows/process-run.ts,
+ * `firstRead`) only in runs started since.
  */
+const SINCE_READS_WITH_POLICY = 'arbiter-since-reads-with-policy';
+/** Every change but `readsWithPolicy`. A wait for approval may continue as new (workflows/approval.ts, waitLimit) only in runs started since. */
 const SINCE_WAITS_CONTINUE = 'arbiter-since-waits-continue';
 /** Every change but `continuesWhileWaiting`: what runs recorded before waits could continue as new. */
 const SINCE_SIGNED_DECISIONS = 'arbiter-since-signed-decisions';
@@ -30,7 +33,7 @@ const EARLIER_MARKERS = {
  */
 const CHECKS_CARRIED_ORIGIN = 'carried-origin-checked';
 
-export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'checksCarriedOrigin' | 'continuesWhileWaiting';
+export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'checksCarriedOrigin' | 'continuesWhileWaiting' | 'readsWithPolicy';
 
 /**
  * Whether this run has `change`. Call it before the run's first await: markers must land in the
@@ -38,6 +41,8 @@ export type Change = keyof typeof EARLIER_MARKERS | 'readsOrderLocally' | 'check
  */
 export function runHas(change: Change): boolean {
   if (change === 'checksCarriedOrigin') return patched(CHECKS_CARRIED_ORIGIN);
+  if (patched(SINCE_READS_WITH_POLICY)) return true;
+  if (change === 'readsWithPolicy') return false;
   if (patched(SINCE_WAITS_CONTINUE)) return true;
   if (change === 'continuesWhileWaiting') return false;
   if (patched(SINCE_SIGNED_DECISIONS)) return true;

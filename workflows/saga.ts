@@ -84,24 +84,31 @@ export class Saga {
   /**
    * Runs a step. When a compensation is given it is registered once the step succeeded.
    * After the pivot no step may be undone, so steps there retry forward until they succeed.
+   *
+   * Not `async`, and neither is `pivot`: each step goes through one async function
+   * (`runLogged`), since the SDK records a stack trace for every promise workflow code makes
+   * (docs/performance.md). A misuse still arrives as a rejected promise, as from an async one.
    */
-  async step<T>(name: string, action: (idempotencyKey: string) => Promise<T>, compensation?: Compensation<T>): Promise<T> {
-    this.claimStepName(name);
-    if (this.pivotDone) {
-      if (compensation) {
-        throw ApplicationFailure.nonRetryable(
-          `step "${name}" registers a compensation after the pivot; steps after the pivot cannot be undone`,
-          SAGA_DEFINITION_ERROR,
-        );
+  step<T>(name: string, action: (idempotencyKey: string) => Promise<T>, compensation?: Compensation<T>): Promise<T> {
+    try {
+      this.claimStepName(name);
+      if (this.pivotDone) {
+        if (compensation) {
+          throw ApplicationFailure.nonRetryable(
+            `step "${name}" registers a compensation after the pivot; steps after the pivot cannot be undone`,
+            SAGA_DEFINITION_ERROR,
+          );
+        }
+        return this.retryForward(name, action);
       }
-      return this.retryForward(name, action);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const result = await this.runLogged(name, action);
-    if (compensation) {
+    const registerUndo = compensation && ((result: T) => {
       const key = `${this.idempotencyKey(name)}:compensate`;
       this.compensations.push({ step: name, undo: () => compensation(result, key) });
-    }
-    return result;
+    });
+    return this.runLogged(name, action, registerUndo);
   }
 
   /**
@@ -109,13 +116,17 @@ export class Saga {
    * step succeeded; if it fails it did not happen, so the earlier steps are compensated. Once it
    * succeeded the saga only moves forward.
    */
-  async pivot<T>(name: string, action: (idempotencyKey: string) => Promise<T>): Promise<T> {
-    this.claimStepName(name);
-    const result = await this.runLogged(name, action);
-    this.pivotDone = true;
-    // What the pivot made final is never undone: drop the compensations it made obsolete.
-    this.compensations.length = 0;
-    return result;
+  pivot<T>(name: string, action: (idempotencyKey: string) => Promise<T>): Promise<T> {
+    try {
+      this.claimStepName(name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.runLogged(name, action, () => {
+      this.pivotDone = true;
+      // What the pivot made final is never undone: drop the compensations it made obsolete.
+      this.compensations.length = 0;
+    });
   }
 
   /**
@@ -211,13 +222,15 @@ export class Saga {
     log.warn(reason);
   }
 
-  private async runLogged<T>(name: string, action: (idempotencyKey: string) => Promise<T>): Promise<T> {
+  /** Runs `action` once, logs how it went and, when it succeeded, calls `done` before anything else runs. */
+  private async runLogged<T>(name: string, action: (idempotencyKey: string) => Promise<T>, done?: (result: T) => void): Promise<T> {
     // One stage for all steps, not one per step: every change of a search attribute is a history
     // event, and steps that run in parallel have no single current step anyway.
     this.options.onStage?.(SagaStage.executing);
     try {
       const result = await action(this.idempotencyKey(name));
       this.record({ step: name, kind: 'action', status: 'completed', result });
+      done?.(result);
       return result;
     } catch (err) {
       this.failedStep = name;
