@@ -5,17 +5,16 @@
 //
 //   npx tsx bench/profile-replay.ts <history.json> [replays=300] [place to list by function]
 //
+// With CPU_SETTING set to one of bench/workflow-cpu-attribution.ts's settings (`neither`, ...),
+// the profiled replays run with the SDK's per-call watchdog and/or per-promise stack trace off,
+// which leaves the workflow code's own work to see.
 // A history as the CLI or the Web UI exports it; `npm run bench -- --only cpu` writes the ones it
 // replays next to its scratch files and prints where.
-import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from '../runtime/temporal-cli';
-import { bundleArbiterWorkflows } from '../runtime/workflow-bundle';
-import { tracingSinks } from '../runtime/tracing';
-import { testDataConverter } from '../test/helpers/payload-keys';
+import { bundleModuleIndex, historyReplayer } from './replay-diagnosis';
+import { withCpuSetting, type CpuSetting } from './workflow-cpu-attribution';
 
 interface ProfileNode {
   id: number;
@@ -33,16 +32,7 @@ async function main(): Promise<void> {
   const [file, countArg, detail] = process.argv.slice(2);
   if (!file) throw new Error('usage: tsx bench/profile-replay.ts <history.json> [replays]');
   const count = Number(countArg ?? 300);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
-  const bundle = await bundleArbiterWorkflows({ workflowsPath: require.resolve('../workflows'), traced: false });
-  const options = { workflowBundle: bundle, replayName: 'profile', dataConverter: testDataConverter(), sinks: tracingSinks() };
-  const replay = async (n: number) => {
-    const runs = function* () {
-      for (let i = 0; i < n; i++) yield { workflowId: 'profile', history };
-    };
-    for await (const result of Worker.runReplayHistories(options, runs())) if (result.error) throw result.error;
-  };
+  const { bundle, replay } = await historyReplayer(file, 'profile');
   await replay(5);
 
   const session = new Session();
@@ -51,7 +41,7 @@ async function main(): Promise<void> {
   await session.post('Profiler.setSamplingInterval', { interval: 200 });
   await session.post('Profiler.start');
   const before = process.cpuUsage();
-  await replay(count);
+  await withCpuSetting((process.env.CPU_SETTING ?? 'as shipped') as CpuSetting, () => replay(count));
   const used = process.cpuUsage(before);
   const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
   session.disconnect();
@@ -74,23 +64,6 @@ async function main(): Promise<void> {
   for (const [place, us] of [...byPlace.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${place}`);
   }
-}
-
-/** The bundle module a line of the bundle is in: webpack starts each with a `/***\/ "./path"` line. */
-function bundleModuleIndex(code: string): (line: number) => string {
-  const starts: { line: number; name: string }[] = [];
-  code.split('\n').forEach((text, line) => {
-    const match = /^\/\*\*\*\/ "(.+)":?$/.exec(text);
-    if (match) starts.push({ line, name: match[1]! });
-  });
-  return (line) => {
-    let found = 'bundle runtime';
-    for (const start of starts) {
-      if (start.line > line) break;
-      found = start.name;
-    }
-    return found;
-  };
 }
 
 function placeOf(node: ProfileNode, moduleAt: (line: number) => string): string {
