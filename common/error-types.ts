@@ -15,6 +15,8 @@ export type SystemRejectionType = (typeof SYSTEM_REJECTION_TYPES)[number];
 export const INVALID_INPUT = 'InvalidInput';
 /** A saga used against its rules (a step name twice, a compensation after the pivot): a code defect. */
 export const SAGA_DEFINITION_ERROR = 'SagaDefinitionError';
+/** A process's workflow code uses the run's kit against its rules (workflows/process-run.ts): a code defect. */
+export const PROCESS_DEFINITION_ERROR = 'ProcessDefinitionError';
 /** A policy file failed validation; the message lists each issue with file, field and rule id. */
 export const POLICY_INVALID = 'PolicyInvalid';
 /** Every model candidate failed or none was allowed: the process takes its human path. */

@@ -10,7 +10,7 @@ import { createReceiptChecker } from '../common/decision-receipt';
 import { personalValuesOf } from '../common/personal-data';
 import type { SignaturePolicy, StatementRun } from '../common/signed-statements';
 import { policyAgentIds, waitingContinueReason } from '../policies/approvals';
-import { INVALID_INPUT } from '../common/error-types';
+import { INVALID_INPUT, PROCESS_DEFINITION_ERROR } from '../common/error-types';
 import { evaluatePolicy, rightsOf, type Facts, type PolicyDecision } from '../policies/evaluate';
 import type { PolicyBundle } from '../policies/schema';
 import type { ToolSubjects } from '../policies/tools';
@@ -50,8 +50,9 @@ export interface ProcessRunOptions {
   /**
    * The process's read of its system of record (the facts policy will decide on), through a
    * local activity. A run started afresh begins it alongside the policy's pinning: a read changes
-   * nothing, and the two then come back in one activation of the first workflow task. The body
-   * takes the answer with `run.firstRead()`, unparsed.
+   * nothing, and the two can then come back in one activation of the first workflow task (in a
+   * replay they do). The body takes the answer with `run.firstRead()`, unparsed. Refused runs
+   * (a policy that cannot load) have read all the same: a read changes nothing.
    */
   firstRead?: () => Promise<unknown>;
 }
@@ -269,7 +270,8 @@ export class ProcessRun {
 
   /** The answer of `options.firstRead`: started alongside the policy, or now (a continued run, or a run from before). */
   firstRead(): Promise<unknown> {
-    if (!this.options.firstRead) throw new Error('firstRead: the process names no first read in its run options');
+    // A defect in the process's code: fail the run, not the workflow task over and over.
+    if (!this.options.firstRead) throw ApplicationFailure.nonRetryable('the process reads first without naming firstRead in its run options', PROCESS_DEFINITION_ERROR);
     return (this.firstReadStarted ??= this.options.firstRead());
   }
 

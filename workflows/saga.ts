@@ -227,17 +227,19 @@ export class Saga {
     // One stage for all steps, not one per step: every change of a search attribute is a history
     // event, and steps that run in parallel have no single current step anyway.
     this.options.onStage?.(SagaStage.executing);
+    let result: T;
     try {
-      const result = await action(this.idempotencyKey(name));
-      this.record({ step: name, kind: 'action', status: 'completed', result });
-      done?.(result);
-      return result;
+      result = await action(this.idempotencyKey(name));
     } catch (err) {
       this.failedStep = name;
       const failure = toStepFailure(name, err);
       this.record({ step: name, kind: 'action', status: isCancellation(err) ? 'cancelled' : 'failed', error: failure.error });
       throw err;
     }
+    // Outside the try: what follows a step that happened must never log it as failed.
+    this.record({ step: name, kind: 'action', status: 'completed', result });
+    done?.(result);
+    return result;
   }
 
   private async retryForward<T>(name: string, action: (idempotencyKey: string) => Promise<T>): Promise<T> {

@@ -3,8 +3,8 @@
 // again for each run was a quarter of a refund's workflow CPU (measured by replaying committed
 // histories: see README, Benchmarks). Only stateless libraries belong here: the SDK freezes
 // what this file loads, and a library that kept per-run state would carry it from run to run.
-// Arbiter's own modules stay per run; their schemas are built once per thread all the same,
-// through common/built-once.ts, whose cache this file shares.
+// The one exception is common/built-once.ts: its cache holds Arbiter's schemas, values no run
+// changes, built once per thread; Arbiter's own modules otherwise stay per run.
 import { z } from 'zod';
 
 // Re-exported, not imported for effect: the package declares itself free of side effects, and
@@ -18,8 +18,9 @@ export { ed25519 } from '@noble/curves/ed25519';
 // Arbiter's schemas, each built once per thread (common/built-once.ts): its cache must be shared.
 export { builtOnce } from '../common/built-once';
 
-// A run parses each schema once or twice, so zod's compiled parsers (built with `new Function`
-// on first parse, per schema, and schemas are per run) cost more than they save.
+// zod's compiled parsers (built with `new Function` on a schema's first parse) cost more than
+// they saved when schemas were built per run; schemas are built once per thread now
+// (common/built-once.ts), and whether compiling pays off there is not measured yet.
 z.config({ jitless: true });
 
 // zod caches on a module-level object whether it may compile parsers, on its first object
