@@ -11,11 +11,9 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { tracingSinks } from '../runtime/tracing';
-import { testDataConverter } from '../test/helpers/payload-keys';
 import { batchTag, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
 import { AUTO_AMOUNT } from './saga-throughput';
+import { replayTimes } from './replay-diagnosis';
 import { percentiles, ratio } from './stats';
 import { CPU_SETTINGS, countWhileReplaying, withCpuSetting, type CpuSetting, type ReplayCounts } from './workflow-cpu-attribution';
 
@@ -87,12 +85,6 @@ async function cpuPerReplay(ctx: BenchContext, kind: SagaKind, history: temporal
   return (used.user + used.system) / 1000 / count;
 }
 
-async function replay(ctx: BenchContext, kind: SagaKind, history: temporal.api.history.v1.IHistory, count: number): Promise<void> {
-  const workflowId = `cpu-replay-${kind}`;
-  const runs = function* () {
-    for (let i = 0; i < count; i++) yield { workflowId, history };
-  };
-  // The histories were written by encrypting workers: a replay decrypts them as a real one does.
-  const options = { workflowBundle: ctx.bundles[kind], replayName: `cpu-${kind}`, dataConverter: testDataConverter(), sinks: tracingSinks() };
-  for await (const result of Worker.runReplayHistories(options, runs())) if (result.error) throw result.error;
+function replay(ctx: BenchContext, kind: SagaKind, history: temporal.api.history.v1.IHistory, count: number): Promise<void> {
+  return replayTimes({ bundle: ctx.bundles[kind], history, replayName: `cpu-${kind}`, workflowId: `cpu-replay-${kind}` }, count);
 }

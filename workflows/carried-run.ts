@@ -190,10 +190,13 @@ function buildCarriedRunSchema() {
      * A waiting run's last trail events, left unwritten so that it ends with no await after its
      * last look at the approval: this run writes them, under the ids and hashes they were sealed with.
      */
-    auditTail: z.array(auditEventSchema).max(200).optional(),
+    auditTail: z.array(auditEventSchema).max(MAX_CARRIED_AUDIT_EVENTS).optional(),
   });
   return carriedRunSchema;
 }
+
+/** Trail events a waiting run may hand to the next one unwritten (workflows/process-run.ts, drainTrail). */
+export const MAX_CARRIED_AUDIT_EVENTS = 200;
 
 type CarriedRunSchema = ReturnType<typeof buildCarriedRunSchema>;
 const carriedRunSchema = (): CarriedRunSchema => builtOnce('carried-run#carriedRunSchema', buildCarriedRunSchema);

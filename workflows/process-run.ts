@@ -19,7 +19,7 @@ import { investigate, type Investigation } from './agent';
 import { ApprovalGate, carriedRejection, type CardDraft, type WaitLimit } from './approval';
 import { AuditTrail } from './audit';
 import { runMetrics, type RunMetrics } from './metrics';
-import { acceptCarriedOrigin, acceptCarriedRun, type AgentState, type CarriedApproval, type CarriedRun, type CarriedWaiting } from './carried-run';
+import { acceptCarriedOrigin, acceptCarriedRun, MAX_CARRIED_AUDIT_EVENTS, type AgentState, type CarriedApproval, type CarriedRun, type CarriedWaiting } from './carried-run';
 import { askModels, estimateInputTokens } from './model-call';
 import { carriedPolicy, pinPolicy } from './pin-policy';
 import { ProposalDesk, proposerOf, type ObtainedProposal, type Submission } from './proposal';
@@ -628,9 +628,6 @@ export class ProcessRun {
     });
   }
 }
-
-/** Trail events a waiting run may hand to the next one unwritten (workflows/carried-run.ts accepts as many). */
-const MAX_CARRIED_AUDIT_EVENTS = 200;
 
 /** The look-ups an agent made, one line for a card: `get_order ok 412 bytes; get_case_notes refused`. */
 function evidenceLine(investigation: InvestigationRecord): string {
