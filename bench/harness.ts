@@ -22,9 +22,16 @@ import { readTemporalSettings } from '../runtime/config';
 import { estimateInputTokens } from '../workflows/model-call';
 import type { refund } from '../workflows/refund';
 import type { bareRefund, BareRefundInput } from './workflows/bare-refund';
+import type { floorRefund } from './workflows/floor-refund';
+import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../common/constants';
 import type { BenchOptions } from './options';
 
 export type SagaKind = 'arbiter' | 'bare';
+/**
+ * The two kinds, and the floor under Arbiter (bench/workflows/floor-refund.ts): the bare saga plus
+ * the commands Arbiter's guarantees add, without Arbiter's own code. Measured in 1 and 6 only.
+ */
+export type BenchKind = SagaKind | 'floor';
 
 /** A Temporal server a measurement drives: a dev server (dev-server.ts), or temporal-server on PostgreSQL (temporal-postgres.ts). */
 export interface BenchServer {
@@ -43,7 +50,7 @@ export interface BenchContext {
    * Arbiter's modules: the SDK keeps a module cache per run, so every cached run evaluates and
    * holds the modules its workflow imports, and what a bundle imports is part of what a run costs.
    */
-  bundles: Record<SagaKind, WorkflowBundleWithSourceMap>;
+  bundles: Record<BenchKind, WorkflowBundleWithSourceMap>;
   /** The stand-in model server's base URL, shared by every worker and the direct calls. */
   modelUrl: string;
   integrations: IntegrationActivities;
@@ -58,7 +65,7 @@ export interface BenchContext {
 export const BENCH_TENANT = 'bench';
 
 /** Runs Arbiter's workflow, integrations and LLM workers, with the `kind` bundle, on a fresh task queue for `fn`. */
-export function withWorkers<T>(ctx: BenchContext, kind: SagaKind, fn: (taskQueue: string) => Promise<T>, integrations = ctx.integrations): Promise<T> {
+export function withWorkers<T>(ctx: BenchContext, kind: BenchKind, fn: (taskQueue: string) => Promise<T>, integrations = ctx.integrations): Promise<T> {
   return withArbiterWorkers(ctx.server.env, ctx.bundles[kind], benchWorkerSetup(ctx.scratchDir, ctx.modelUrl, integrations), fn);
 }
 
@@ -110,6 +117,26 @@ export function startBareRefund(client: Client, taskQueue: string, request: Refu
     workflowId: `bare-refund-${request.requestId}`,
     args: [{ ...bareRefundInput(request), ...(awaitApproval ? { awaitApproval } : {}) }],
   });
+}
+
+/** Starts the floor under Arbiter's refund on `request`, with the search attributes Arbiter's typed client sets at start. */
+export function startFloorRefund(client: Client, taskQueue: string, request: RefundRequest): Promise<WorkflowHandle<typeof floorRefund>> {
+  return client.workflow.start<typeof floorRefund>('floorRefund', {
+    taskQueue,
+    workflowId: `floor-refund-${request.requestId}`,
+    args: [request],
+    typedSearchAttributes: [
+      { key: ArbiterProcess, value: 'refund' },
+      { key: ArbiterTenant, value: request.tenant },
+      { key: ArbiterStage, value: SagaStage.proposing },
+    ],
+  });
+}
+
+/** Starts a run of `kind` on `request`: Arbiter's through its typed client, as a backend service starts it. */
+export function startRun(kind: BenchKind, client: Client, taskQueue: string, request: RefundRequest): Promise<WorkflowHandle> {
+  if (kind === 'arbiter') return startRefund(client, taskQueue, request);
+  return kind === 'bare' ? startBareRefund(client, taskQueue, request) : startFloorRefund(client, taskQueue, request);
 }
 
 /** Waits for the run's result and throws, naming the run, its outcome and reason, unless it completed. */

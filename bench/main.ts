@@ -70,6 +70,7 @@ async function main(): Promise<number> {
     const bundles = {
       arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
+      floor: await bundle(path.join(__dirname, 'workflows', 'floor-index.ts')),
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, standInsUrl: systems.standInsUrl, options, scratchDir };
     if (has('saga')) {

@@ -21,7 +21,8 @@ export async function historyReplayer(file: string, replayName: string): Promise
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
   const workflowType = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
-  const workflowsPath = workflowType === 'bareRefund' ? path.join(__dirname, 'workflows') : path.join(__dirname, '..', 'workflows');
+  const benchBundles: Record<string, string> = { bareRefund: path.join(__dirname, 'workflows'), floorRefund: path.join(__dirname, 'workflows', 'floor-index.ts') };
+  const workflowsPath = benchBundles[workflowType ?? ''] ?? path.join(__dirname, '..', 'workflows');
   const bundle = await bundleArbiterWorkflows({ workflowsPath: require.resolve(workflowsPath), traced: false });
   return { bundle, replay: (n) => replayTimes({ bundle, history, replayName, workflowId: replayName }, n) };
 }

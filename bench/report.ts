@@ -84,6 +84,7 @@ export function renderTables(results: BenchResults): string {
       ]),
     );
   }
+  if (saga?.floor || workflowCpu) out.push(...floorTable(saga, workflowCpu));
   if (approval) {
     out.push(
       `### Approval latency: ${approval.decisions} decisions through the endpoint, one at a time`,
@@ -235,6 +236,48 @@ function workflowCpuAttributionRows(figures: WorkflowCpuFigures): string[] {
     settingRow('neither', 'CPU per replayed run, neither (ms)'),
     row('calls into the workflow context per run', counts.arbiter.contextCallsPerRun, counts.bare.contextCallsPerRun, divide(counts.arbiter.contextCallsPerRun, counts.bare.contextCallsPerRun)),
     row('promises created in workflow code per run', counts.arbiter.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun, divide(counts.arbiter.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun)),
+  ];
+}
+
+/**
+ * Arbiter, the floor under it (the bare saga plus what Arbiter's guarantees add, none of Arbiter's
+ * code: bench/workflows/floor-refund.ts) and the bare saga, from the same runs as the tables above.
+ */
+function floorTable(saga: SagaFigures | undefined, workflowCpu: WorkflowCpuFigures | undefined): string[] {
+  const line = (name: string, arbiter: number | undefined, floor: number | undefined, bare: number | undefined) => {
+    const over = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? String(divide(a, b)) : '—');
+    return `| ${name} | ${arbiter ?? '—'} | ${floor ?? '—'} | ${bare ?? '—'} | ${over(floor, bare)} | ${over(arbiter, floor)} |`;
+  };
+  const rows: string[] = [];
+  if (saga?.floor) {
+    const { arbiter, floor, bare } = { ...saga, floor: saga.floor };
+    rows.push(
+      line('completed runs/s, 50 at a time', arbiter.runsPerSecond, floor.runsPerSecond, bare.runsPerSecond),
+      line('history events per run', arbiter.history.eventsPerRun, floor.history.eventsPerRun, bare.history.eventsPerRun),
+      line('history bytes per run', arbiter.history.bytesPerRun, floor.history.bytesPerRun, bare.history.bytesPerRun),
+      line('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, floor.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),
+      line('CPU per run: bench process (ms)', arbiter.cpu.benchProcessMsPerRun, floor.cpu.benchProcessMsPerRun, bare.cpu.benchProcessMsPerRun),
+    );
+  }
+  if (workflowCpu) {
+    const { cpuMsPerRunBySetting: by, counts } = workflowCpu;
+    const setting = (key: CpuSetting, name: string) => line(name, by[key].arbiter, by[key].floor, by[key].bare);
+    rows.push(
+      setting('as shipped', 'CPU per replayed run (ms)'),
+      setting('no call timeout', '… no watchdog per call into the workflow (ms)'),
+      setting('no promise hook', '… no stack trace per workflow promise (ms)'),
+      setting('neither', '… neither (ms)'),
+      line('calls into the workflow context per run', counts.arbiter.contextCallsPerRun, counts.floor.contextCallsPerRun, counts.bare.contextCallsPerRun),
+      line('promises created in workflow code per run', counts.arbiter.workflowPromisesPerRun, counts.floor.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun),
+    );
+  }
+  return [
+    '### The floor: the bare saga plus what Arbiter\'s guarantees add, without Arbiter\'s code',
+    '',
+    '| | Arbiter `refund` | floor | bare saga | floor / bare | Arbiter / floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
   ];
 }
 

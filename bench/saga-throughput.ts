@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cpuMeter, type CpuReading, type CpuSplit } from './cpu-time';
 import { withDevServer } from './dev-server';
-import { batchTag, expectCompleted, refundRequest, startBareRefund, startRefund, withWorkers, type BenchContext, type SagaKind } from './harness';
+import { batchTag, expectCompleted, refundRequest, startRun, withWorkers, type BenchContext, type BenchKind } from './harness';
 import { elapsedMs, percentiles, pool, ratio, round1, type Percentiles } from './stats';
 
 /** Under the policy's auto limit (50), so no run waits for a person. */
@@ -25,8 +25,12 @@ export interface ThroughputFigures {
 export interface SagaFigures {
   arbiter: ThroughputFigures;
   bare: ThroughputFigures;
+  /** The floor under Arbiter: the bare saga plus what Arbiter's guarantees add (bench/workflows/floor-refund.ts). */
+  floor?: ThroughputFigures;
   /** Arbiter over bare: above 1 for latency and history, below 1 for throughput. */
   ratio: SagaRatio;
+  /** The floor over bare: the most of the target the guarantees alone leave. */
+  floorRatio?: SagaRatio;
 }
 
 export interface SagaRatio {
@@ -45,11 +49,12 @@ export interface SagaRatio {
  */
 export async function measureSagas(ctx: Omit<BenchContext, 'server'>): Promise<SagaFigures> {
   const { runs, concurrency, warmup } = ctx.options;
-  const batch = (kind: SagaKind) =>
+  const batch = (kind: BenchKind) =>
     withDevServer(ctx.options, (server) => withWorkers({ ...ctx, server }, kind, (taskQueue) => runBatch({ ...ctx, server }, taskQueue, kind, { runs, concurrency, warmup })));
   const bare = await batch('bare');
+  const floor = await batch('floor');
   const arbiter = await batch('arbiter');
-  return { arbiter, bare, ratio: sagaRatio(arbiter, bare) };
+  return { arbiter, bare, floor, ratio: sagaRatio(arbiter, bare), floorRatio: sagaRatio(floor, bare) };
 }
 
 export function sagaRatio(arbiter: ThroughputFigures, bare: ThroughputFigures): SagaRatio {
@@ -69,7 +74,7 @@ export function sagaRatio(arbiter: ThroughputFigures, bare: ThroughputFigures): 
 export async function runBatch(
   ctx: BenchContext,
   taskQueue: string,
-  kind: SagaKind,
+  kind: BenchKind,
   size: { runs: number; concurrency: number; warmup: number },
   startCpuMeter: () => Promise<CpuReading> = async () => {
     const meter = cpuMeter(ctx.server.pid);
@@ -80,7 +85,7 @@ export async function runBatch(
   const runOne = async (i: number): Promise<WorkflowHandle> => {
     const request = refundRequest(tag, i, AUTO_AMOUNT);
     const client = ctx.server.env.client;
-    const handle: WorkflowHandle = kind === 'arbiter' ? await startRefund(client, taskQueue, request) : await startBareRefund(client, taskQueue, request);
+    const handle = await startRun(kind, client, taskQueue, request);
     await expectCompleted(handle);
     return handle;
   };
