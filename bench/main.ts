@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, standInsUrl: systems.standInsUrl, options, scratchDir };
     if (has('saga')) {
-      say(`1. saga throughput: ${options.runs} runs each of Arbiter's refund and the bare saga, ${options.concurrency} at a time, each kind on a dev server of its own`);
+      say(`1. saga throughput: ${options.runs} runs each of the bare saga, the floor under Arbiter and Arbiter's refund, ${options.concurrency} at a time, each kind on a dev server of its own, ${options.sagaRounds} round(s) taking turns`);
       results.saga = await measureSagas(shared);
     }
     if (has('single') || has('cpu') || has('llm') || has('tools') || has('approval')) {

@@ -27,6 +27,8 @@ export interface BenchOptions {
   toolRunLookUps: number;
   /** Runs of each kind and path in the one-at-a-time latency measurement. */
   singleRuns: number;
+  /** Rounds of measurement 1, the kinds taking turns; each kind's median round is reported. */
+  sagaRounds: number;
   warmup: number;
   /** Histories fetched per workflow type to count events. */
   histories: number;
@@ -42,10 +44,10 @@ export interface BenchOptions {
   quick: boolean;
 }
 
-const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, toolCalls: 200, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 100, warmup: 20, histories: 5 };
+const FULL = { runs: 500, concurrency: 50, decisions: 200, waiting: 10_000, llmCalls: 200, toolCalls: 200, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 100, sagaRounds: 3, warmup: 20, histories: 5 };
 const DEFAULT_WORKER_PROCESSES = [1, 2];
 // The long agent run keeps its 200 look-ups in a quick run too: it is what measurement 9 is about.
-const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, toolCalls: 20, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 20, warmup: 5, histories: 3 };
+const QUICK = { runs: 50, concurrency: 50, decisions: 20, waiting: 500, llmCalls: 20, toolCalls: 20, toolTurnLookUps: 16, toolRunLookUps: 200, singleRuns: 20, sagaRounds: 1, warmup: 5, histories: 3 };
 
 export const USAGE = `npm run bench -- [flags]
 
@@ -57,6 +59,7 @@ export const USAGE = `npm run bench -- [flags]
   --llm-calls N         model calls per path (default ${FULL.llmCalls})
   --tool-calls N        read tool calls per path (default ${FULL.toolCalls})
   --single-runs N       one-at-a-time runs per kind and path (default ${FULL.singleRuns})
+  --saga-rounds N       rounds of the saga throughput, the kinds taking turns; the median round counts (default ${FULL.sagaRounds})
   --warmup N            uncounted runs before each timed batch (default ${FULL.warmup})
   --persistence MODE    dev server for measurements 1-4, 6, 7 and 9: ${PERSISTENCE_MODES.join(' | ')} (default memory)
   --dynamic-config K=V  a dev server dynamic config value over Arbiter's defaults; repeatable
@@ -81,6 +84,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       'llm-calls': { type: 'string' },
       'tool-calls': { type: 'string' },
       'single-runs': { type: 'string' },
+      'saga-rounds': { type: 'string' },
       'dynamic-config': { type: 'string', multiple: true, default: [] },
       warmup: { type: 'string' },
       persistence: { type: 'string', default: 'memory' },
@@ -109,6 +113,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     toolTurnLookUps: base.toolTurnLookUps,
     toolRunLookUps: base.toolRunLookUps,
     singleRuns: count('--single-runs', values['single-runs'], base.singleRuns),
+    sagaRounds: count('--saga-rounds', values['saga-rounds'], base.sagaRounds),
     warmup: count('--warmup', values.warmup, base.warmup, 0),
     histories: base.histories,
     persistence: oneOf('--persistence', values.persistence, PERSISTENCE_MODES),

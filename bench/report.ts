@@ -62,7 +62,7 @@ export function renderTables(results: BenchResults): string {
   if (saga) {
     const { arbiter, bare, ratio } = saga;
     out.push(
-      ...kindTable(`Saga throughput: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time`, [
+      ...kindTable(`Saga throughput: ${p.runs} refunds of 20 EUR on the auto path, ${p.concurrency} at a time${saga.rounds && saga.rounds > 1 ? `, each kind's median of ${saga.rounds} rounds` : ''}`, [
         row('completed runs/s', arbiter.runsPerSecond, bare.runsPerSecond, ratio.runsPerSecond),
         row('start → result p50 (ms)', arbiter.latencyMs.p50, bare.latencyMs.p50, ratio.p50),
         row('start → result p95 (ms)', arbiter.latencyMs.p95, bare.latencyMs.p95, ratio.p95),
@@ -253,6 +253,9 @@ function floorTable(saga: SagaFigures | undefined, workflowCpu: WorkflowCpuFigur
     const { arbiter, floor, bare } = { ...saga, floor: saga.floor };
     rows.push(
       line('completed runs/s, 50 at a time', arbiter.runsPerSecond, floor.runsPerSecond, bare.runsPerSecond),
+      ...(saga.runsPerSecondByRound && (saga.rounds ?? 1) > 1
+        ? [`| … every round, in order | ${saga.runsPerSecondByRound.arbiter.join(', ')} | ${saga.runsPerSecondByRound.floor.join(', ')} | ${saga.runsPerSecondByRound.bare.join(', ')} | | |`]
+        : []),
       line('history events per run', arbiter.history.eventsPerRun, floor.history.eventsPerRun, bare.history.eventsPerRun),
       line('history bytes per run', arbiter.history.bytesPerRun, floor.history.bytesPerRun, bare.history.bytesPerRun),
       line('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, floor.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),

@@ -31,6 +31,10 @@ export interface SagaFigures {
   ratio: SagaRatio;
   /** The floor over bare: the most of the target the guarantees alone leave. */
   floorRatio?: SagaRatio;
+  /** Rounds measured; each kind's figures are its median round's. */
+  rounds?: number;
+  /** Every round's runs per second, by kind, in the order they ran. */
+  runsPerSecondByRound?: Record<BenchKind, number[]>;
 }
 
 export interface SagaRatio {
@@ -45,16 +49,28 @@ export interface SagaRatio {
  * Each kind on a dev server of its own and on fresh workers of the same settings, after its own
  * warm-up. On one shared server the second batch paid for the first one's finished runs: with
  * Arbiter first, the bare batch after it cost the server 101 ms a run against Arbiter's 92, and
- * the other way round Arbiter paid the extra.
+ * the other way round Arbiter paid the extra. The kinds take turns for `--saga-rounds` rounds and
+ * each kind's median round (by runs per second) is reported: on this shared machine one batch of
+ * a kind ran 30% faster or slower than the next (2026-12-07), more than the differences measured.
  */
 export async function measureSagas(ctx: Omit<BenchContext, 'server'>): Promise<SagaFigures> {
-  const { runs, concurrency, warmup } = ctx.options;
+  const { runs, concurrency, warmup, sagaRounds } = ctx.options;
   const batch = (kind: BenchKind) =>
     withDevServer(ctx.options, (server) => withWorkers({ ...ctx, server }, kind, (taskQueue) => runBatch({ ...ctx, server }, taskQueue, kind, { runs, concurrency, warmup })));
-  const bare = await batch('bare');
-  const floor = await batch('floor');
-  const arbiter = await batch('arbiter');
-  return { arbiter, bare, floor, ratio: sagaRatio(arbiter, bare), floorRatio: sagaRatio(floor, bare) };
+  const kinds: BenchKind[] = ['bare', 'floor', 'arbiter'];
+  const rounds: Record<BenchKind, ThroughputFigures[]> = { bare: [], floor: [], arbiter: [] };
+  for (let round = 0; round < sagaRounds; round++) {
+    for (const kind of kinds) rounds[kind].push(await batch(kind));
+  }
+  const [bare, floor, arbiter] = kinds.map((kind) => medianRound(rounds[kind])) as [ThroughputFigures, ThroughputFigures, ThroughputFigures];
+  const runsPerSecondByRound = Object.fromEntries(kinds.map((kind) => [kind, rounds[kind].map((f) => f.runsPerSecond)])) as Record<BenchKind, number[]>;
+  return { arbiter, bare, floor, ratio: sagaRatio(arbiter, bare), floorRatio: sagaRatio(floor, bare), rounds: sagaRounds, runsPerSecondByRound };
+}
+
+/** The round with the median throughput (the lower middle one of an even count), whole, so its figures belong together. */
+function medianRound(figures: ThroughputFigures[]): ThroughputFigures {
+  const sorted = [...figures].sort((a, b) => a.runsPerSecond - b.runsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 export function sagaRatio(arbiter: ThroughputFigures, bare: ThroughputFigures): SagaRatio {
