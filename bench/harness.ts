@@ -22,16 +22,18 @@ import { readTemporalSettings } from '../runtime/config';
 import { estimateInputTokens } from '../workflows/model-call';
 import type { refund } from '../workflows/refund';
 import type { bareRefund, BareRefundInput } from './workflows/bare-refund';
-import type { floorRefund } from './workflows/floor-refund';
+import type { floorRefund, FloorDesign } from './workflows/floor-refund';
+import { composeMinimalFloorActivities } from './minimal-floor-activities';
 import { ArbiterProcess, ArbiterStage, ArbiterTenant, SagaStage } from '../common/constants';
 import type { BenchOptions } from './options';
 
 export type SagaKind = 'arbiter' | 'bare';
 /**
- * The two kinds, and the floor under Arbiter (bench/workflows/floor-refund.ts): the bare saga plus
- * the commands Arbiter's guarantees add, without Arbiter's own code. Measured in 1 and 6 only.
+ * The two kinds, and the two floors under Arbiter (bench/workflows/floor-refund.ts): the bare saga
+ * plus the commands Arbiter's guarantees add, without Arbiter's own code, as Arbiter gives them
+ * (`floor`) and in the fewest commands they need (`minimal`). Measured in 1 and 6 only.
  */
-export type BenchKind = SagaKind | 'floor';
+export type BenchKind = SagaKind | 'floor' | 'minimal';
 
 /** A Temporal server a measurement drives: a dev server (dev-server.ts), or temporal-server on PostgreSQL (temporal-postgres.ts). */
 export interface BenchServer {
@@ -83,6 +85,7 @@ export function benchWorkerSetup(scratchDir: string, modelUrl: string, integrati
     // The bare saga asks one model once: Arbiter's agent does the same here (no look-ups), so
     // the figures compare the two sagas' machinery, not an investigation with a single call.
     policyDir,
+    composeActivities: composeMinimalFloorActivities,
   };
 }
 
@@ -119,12 +122,12 @@ export function startBareRefund(client: Client, taskQueue: string, request: Refu
   });
 }
 
-/** Starts the floor under Arbiter's refund on `request`, with the search attributes Arbiter's typed client sets at start. */
-export function startFloorRefund(client: Client, taskQueue: string, request: RefundRequest): Promise<WorkflowHandle<typeof floorRefund>> {
+/** Starts a floor under Arbiter's refund on `request`, with the search attributes Arbiter's typed client sets at start. */
+export function startFloorRefund(client: Client, taskQueue: string, request: RefundRequest, design: FloorDesign): Promise<WorkflowHandle<typeof floorRefund>> {
   return client.workflow.start<typeof floorRefund>('floorRefund', {
     taskQueue,
-    workflowId: `floor-refund-${request.requestId}`,
-    args: [request],
+    workflowId: `${design}-floor-refund-${request.requestId}`,
+    args: [request, design],
     typedSearchAttributes: [
       { key: ArbiterProcess, value: 'refund' },
       { key: ArbiterTenant, value: request.tenant },
@@ -136,7 +139,8 @@ export function startFloorRefund(client: Client, taskQueue: string, request: Ref
 /** Starts a run of `kind` on `request`: Arbiter's through its typed client, as a backend service starts it. */
 export function startRun(kind: BenchKind, client: Client, taskQueue: string, request: RefundRequest): Promise<WorkflowHandle> {
   if (kind === 'arbiter') return startRefund(client, taskQueue, request);
-  return kind === 'bare' ? startBareRefund(client, taskQueue, request) : startFloorRefund(client, taskQueue, request);
+  if (kind === 'bare') return startBareRefund(client, taskQueue, request);
+  return startFloorRefund(client, taskQueue, request, kind === 'floor' ? 'arbiter' : 'minimal');
 }
 
 /** Waits for the run's result and throws, naming the run, its outcome and reason, unless it completed. */

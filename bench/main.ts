@@ -67,14 +67,16 @@ async function main(): Promise<number> {
     // Both through Arbiter's bundler settings; the bare bundle imports none of the shared libraries.
     // Untraced, as a worker that exports no spans (the default; runtime/workflow-bundle.ts).
     const bundle = (workflowsPath: string) => bundleArbiterWorkflows({ workflowsPath, logger: new DefaultLogger('ERROR'), traced: false });
+    const floor = await bundle(path.join(__dirname, 'workflows', 'floor-index.ts'));
     const bundles = {
       arbiter: await bundle(path.join(REPO_ROOT, 'workflows', 'index.ts')),
       bare: await bundle(path.join(__dirname, 'workflows', 'index.ts')),
-      floor: await bundle(path.join(__dirname, 'workflows', 'floor-index.ts')),
+      floor,
+      minimal: floor,
     };
     const shared = { bundles, modelUrl, integrations: systems.activities, standInsUrl: systems.standInsUrl, options, scratchDir };
     if (has('saga')) {
-      say(`1. saga throughput: ${options.runs} runs each of the bare saga, the floor under Arbiter and Arbiter's refund, ${options.concurrency} at a time, each kind on a dev server of its own, ${options.sagaRounds} round(s) taking turns`);
+      say(`1. saga throughput: ${options.runs} runs each of the bare saga, the two floors under Arbiter and Arbiter's refund, ${options.concurrency} at a time, each kind on a dev server of its own, ${options.sagaRounds} round(s) taking turns`);
       results.saga = await measureSagas(shared);
     }
     if (has('single') || has('cpu') || has('llm') || has('tools') || has('approval')) {

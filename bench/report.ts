@@ -4,7 +4,8 @@ import type { ClusterFigures, ClusterRow } from './cluster';
 import type { LlmFigures } from './llm-overhead';
 import type { BenchOptions } from './options';
 import type { PersistenceRow } from './persistence';
-import type { SagaFigures } from './saga-throughput';
+import type { SagaFigures, ThroughputFigures } from './saga-throughput';
+import type { BenchKind } from './harness';
 import type { SingleRunFigures } from './single-run';
 import type { ToolFigures } from './tool-loop';
 import { ratio as divide, type Percentiles } from './stats';
@@ -84,7 +85,7 @@ export function renderTables(results: BenchResults): string {
       ]),
     );
   }
-  if (saga?.floor || workflowCpu) out.push(...floorTable(saga, workflowCpu));
+  out.push(...floorTable(saga, workflowCpu, p.concurrency));
   if (approval) {
     out.push(
       `### Approval latency: ${approval.decisions} decisions through the endpoint, one at a time`,
@@ -240,45 +241,49 @@ function workflowCpuAttributionRows(figures: WorkflowCpuFigures): string[] {
 }
 
 /**
- * Arbiter, the floor under it (the bare saga plus what Arbiter's guarantees add, none of Arbiter's
- * code: bench/workflows/floor-refund.ts) and the bare saga, from the same runs as the tables above.
+ * Arbiter, the two floors under it (the bare saga plus what Arbiter's guarantees add, none of
+ * Arbiter's code, in Arbiter's commands and in the fewest: bench/workflows/floor-refund.ts) and
+ * the bare saga, from the same runs as the tables above.
  */
-function floorTable(saga: SagaFigures | undefined, workflowCpu: WorkflowCpuFigures | undefined): string[] {
-  const line = (name: string, arbiter: number | undefined, floor: number | undefined, bare: number | undefined) => {
-    const over = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? String(divide(a, b)) : '—');
-    return `| ${name} | ${arbiter ?? '—'} | ${floor ?? '—'} | ${bare ?? '—'} | ${over(floor, bare)} | ${over(arbiter, floor)} |`;
-  };
+function floorTable(saga: SagaFigures | undefined, workflowCpu: WorkflowCpuFigures | undefined, concurrency: number): string[] {
+  type Cells = Partial<Record<BenchKind, number>>;
+  const over = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? String(divide(a, b)) : '—');
+  const line = (name: string, c: Cells) =>
+    `| ${name} | ${c.arbiter ?? '—'} | ${c.floor ?? '—'} | ${c.minimal ?? '—'} | ${c.bare ?? '—'} | ${over(c.floor, c.bare)} | ${over(c.minimal, c.bare)} | ${over(c.arbiter, c.floor)} |`;
   const rows: string[] = [];
-  if (saga?.floor) {
-    const { arbiter, floor, bare } = { ...saga, floor: saga.floor };
+  if (saga?.floor && saga.minimal) {
+    const kinds = { arbiter: saga.arbiter, floor: saga.floor, minimal: saga.minimal, bare: saga.bare };
+    const each = (figure: (f: ThroughputFigures) => number | undefined): Cells =>
+      Object.fromEntries(Object.entries(kinds).map(([kind, f]) => [kind, figure(f)]));
+    const byRound = saga.runsPerSecondByRound;
     rows.push(
-      line('completed runs/s, 50 at a time', arbiter.runsPerSecond, floor.runsPerSecond, bare.runsPerSecond),
-      ...(saga.runsPerSecondByRound && (saga.rounds ?? 1) > 1
-        ? [`| … every round, in order | ${saga.runsPerSecondByRound.arbiter.join(', ')} | ${saga.runsPerSecondByRound.floor.join(', ')} | ${saga.runsPerSecondByRound.bare.join(', ')} | | |`]
+      line(`completed runs/s, ${concurrency} at a time`, each((f) => f.runsPerSecond)),
+      ...(byRound && (saga.rounds ?? 1) > 1
+        ? [`| … every round, in order | ${byRound.arbiter.join(', ')} | ${byRound.floor.join(', ')} | ${byRound.minimal.join(', ')} | ${byRound.bare.join(', ')} | | | |`]
         : []),
-      line('history events per run', arbiter.history.eventsPerRun, floor.history.eventsPerRun, bare.history.eventsPerRun),
-      line('history bytes per run', arbiter.history.bytesPerRun, floor.history.bytesPerRun, bare.history.bytesPerRun),
-      line('CPU per run: dev server (ms)', arbiter.cpu.serverMsPerRun, floor.cpu.serverMsPerRun, bare.cpu.serverMsPerRun),
-      line('CPU per run: bench process (ms)', arbiter.cpu.benchProcessMsPerRun, floor.cpu.benchProcessMsPerRun, bare.cpu.benchProcessMsPerRun),
+      line('history events per run', each((f) => f.history.eventsPerRun)),
+      line('history bytes per run', each((f) => f.history.bytesPerRun)),
+      line('CPU per run: dev server (ms)', each((f) => f.cpu.serverMsPerRun)),
+      line('CPU per run: bench process (ms)', each((f) => f.cpu.benchProcessMsPerRun)),
     );
   }
-  if (workflowCpu) {
+  if (workflowCpu?.cpuMsPerRun.floor !== undefined) {
     const { cpuMsPerRunBySetting: by, counts } = workflowCpu;
-    const setting = (key: CpuSetting, name: string) => line(name, by[key].arbiter, by[key].floor, by[key].bare);
     rows.push(
-      setting('as shipped', 'CPU per replayed run (ms)'),
-      setting('no call timeout', '… no watchdog per call into the workflow (ms)'),
-      setting('no promise hook', '… no stack trace per workflow promise (ms)'),
-      setting('neither', '… neither (ms)'),
-      line('calls into the workflow context per run', counts.arbiter.contextCallsPerRun, counts.floor.contextCallsPerRun, counts.bare.contextCallsPerRun),
-      line('promises created in workflow code per run', counts.arbiter.workflowPromisesPerRun, counts.floor.workflowPromisesPerRun, counts.bare.workflowPromisesPerRun),
+      line('CPU per replayed run (ms)', by['as shipped']),
+      line('… no watchdog per call into the workflow (ms)', by['no call timeout']),
+      line('… no stack trace per workflow promise (ms)', by['no promise hook']),
+      line('… neither (ms)', by.neither),
+      line('calls into the workflow context per run', Object.fromEntries(Object.entries(counts).map(([kind, c]) => [kind, c.contextCallsPerRun]))),
+      line('promises created in workflow code per run', Object.fromEntries(Object.entries(counts).map(([kind, c]) => [kind, c.workflowPromisesPerRun]))),
     );
   }
+  if (rows.length === 0) return [];
   return [
-    '### The floor: the bare saga plus what Arbiter\'s guarantees add, without Arbiter\'s code',
+    '### The floors: the bare saga plus what Arbiter\'s guarantees add, without Arbiter\'s code',
     '',
-    '| | Arbiter `refund` | floor | bare saga | floor / bare | Arbiter / floor |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| | Arbiter `refund` | floor, Arbiter\'s commands | floor, fewest commands | bare saga | floor / bare | fewest / bare | Arbiter / floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
   ];

@@ -25,12 +25,14 @@ export interface ThroughputFigures {
 export interface SagaFigures {
   arbiter: ThroughputFigures;
   bare: ThroughputFigures;
-  /** The floor under Arbiter: the bare saga plus what Arbiter's guarantees add (bench/workflows/floor-refund.ts). */
+  /** The floors under Arbiter: the bare saga plus what Arbiter's guarantees add (bench/workflows/floor-refund.ts). */
   floor?: ThroughputFigures;
+  minimal?: ThroughputFigures;
   /** Arbiter over bare: above 1 for latency and history, below 1 for throughput. */
   ratio: SagaRatio;
-  /** The floor over bare: the most of the target the guarantees alone leave. */
+  /** The floors over bare: the most of the target the guarantees alone leave. */
   floorRatio?: SagaRatio;
+  minimalRatio?: SagaRatio;
   /** Rounds measured; each kind's figures are its median round's. */
   rounds?: number;
   /** Every round's runs per second, by kind, in the order they ran. */
@@ -57,14 +59,14 @@ export async function measureSagas(ctx: Omit<BenchContext, 'server'>): Promise<S
   const { runs, concurrency, warmup, sagaRounds } = ctx.options;
   const batch = (kind: BenchKind) =>
     withDevServer(ctx.options, (server) => withWorkers({ ...ctx, server }, kind, (taskQueue) => runBatch({ ...ctx, server }, taskQueue, kind, { runs, concurrency, warmup })));
-  const kinds: BenchKind[] = ['bare', 'floor', 'arbiter'];
-  const rounds: Record<BenchKind, ThroughputFigures[]> = { bare: [], floor: [], arbiter: [] };
+  const kinds: BenchKind[] = ['bare', 'floor', 'minimal', 'arbiter'];
+  const rounds: Record<BenchKind, ThroughputFigures[]> = { bare: [], floor: [], minimal: [], arbiter: [] };
   for (let round = 0; round < sagaRounds; round++) {
     for (const kind of kinds) rounds[kind].push(await batch(kind));
   }
-  const [bare, floor, arbiter] = kinds.map((kind) => medianRound(rounds[kind])) as [ThroughputFigures, ThroughputFigures, ThroughputFigures];
+  const [bare, floor, minimal, arbiter] = kinds.map((kind) => medianRound(rounds[kind])) as [ThroughputFigures, ThroughputFigures, ThroughputFigures, ThroughputFigures];
   const runsPerSecondByRound = Object.fromEntries(kinds.map((kind) => [kind, rounds[kind].map((f) => f.runsPerSecond)])) as Record<BenchKind, number[]>;
-  return { arbiter, bare, floor, ratio: sagaRatio(arbiter, bare), floorRatio: sagaRatio(floor, bare), rounds: sagaRounds, runsPerSecondByRound };
+  return { arbiter, bare, floor, minimal, ratio: sagaRatio(arbiter, bare), floorRatio: sagaRatio(floor, bare), minimalRatio: sagaRatio(minimal, bare), rounds: sagaRounds, runsPerSecondByRound };
 }
 
 /** The round with the median throughput (the lower middle one of an even count), whole, so its figures belong together. */

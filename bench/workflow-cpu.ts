@@ -24,14 +24,15 @@ export interface WorkflowCpuFigures {
   eventsPerRun: Record<BenchKind, number>;
   /** Arbiter over bare. */
   ratio: number;
-  /** The floor over bare: what Arbiter's guarantees cost without Arbiter's own code. */
+  /** The floors over bare: what Arbiter's guarantees cost without Arbiter's own code. */
   floorRatio: number;
+  minimalRatio: number;
   /** Median CPU ms per replayed run with each of the SDK's per-run costs switched off (diagnosis only). */
   cpuMsPerRunBySetting: Record<CpuSetting, Record<BenchKind, number>>;
   counts: Record<BenchKind, ReplayCounts>;
 }
 
-const KINDS: BenchKind[] = ['arbiter', 'bare', 'floor'];
+const KINDS: BenchKind[] = ['arbiter', 'bare', 'floor', 'minimal'];
 
 export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpuFigures> {
   const replays = ctx.options.quick ? 30 : 100;
@@ -42,9 +43,9 @@ export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpu
   const kept = path.join(tmpdir(), 'arbiter-bench-histories');
   mkdirSync(kept, { recursive: true });
   for (const kind of KINDS) writeFileSync(path.join(kept, `cpu-${kind}.json`), historyToJSON(histories[kind]));
-  console.log(`   histories replayed: ${kept}/cpu-{arbiter,bare,floor}.json (bench/profile-replay.ts says where their CPU goes)`);
+  console.log(`   histories replayed: ${kept}/cpu-{arbiter,bare,floor,minimal}.json (bench/profile-replay.ts says where their CPU goes)`);
 
-  const samples = Object.fromEntries(CPU_SETTINGS.map((setting) => [setting, { arbiter: [] as number[], bare: [] as number[], floor: [] as number[] }])) as Record<CpuSetting, Record<BenchKind, number[]>>;
+  const samples = Object.fromEntries(CPU_SETTINGS.map((setting) => [setting, Object.fromEntries(KINDS.map((kind) => [kind, [] as number[]]))])) as Record<CpuSetting, Record<BenchKind, number[]>>;
   // Rounds take turns between the settings and the kinds, so drift in the machine's load touches each alike.
   for (let round = 0; round < rounds; round++) {
     for (const setting of CPU_SETTINGS) {
@@ -64,6 +65,7 @@ export async function measureWorkflowCpu(ctx: BenchContext): Promise<WorkflowCpu
     eventsPerRun: Object.fromEntries(KINDS.map((kind) => [kind, histories[kind].events?.length ?? 0])) as Record<BenchKind, number>,
     ratio: ratio(cpuMsPerRun.arbiter, cpuMsPerRun.bare),
     floorRatio: ratio(cpuMsPerRun.floor, cpuMsPerRun.bare),
+    minimalRatio: ratio(cpuMsPerRun.minimal, cpuMsPerRun.bare),
     cpuMsPerRunBySetting,
     counts,
   };

@@ -15,6 +15,7 @@ import {
   createFileBudgetLedger,
   createPolicyActivities,
   type IntegrationActivities,
+  type PolicyActivities,
   type ProposerActivities,
 } from '../../activities';
 import type { ModelBudgetLedger } from '../../activities/budget';
@@ -54,6 +55,8 @@ export interface WorkerSetup {
   tracing?: Tracing;
   /** Bytes of a tool result that travel in history (activities/tools); the bench sets it high to keep every result there. */
   toolInlineBytes?: number;
+  /** More activities for the workflow worker, made from its own (the bench's minimal floor: bench/minimal-floor-activities.ts). */
+  composeActivities?: (own: PolicyActivities & IntegrationActivities) => Record<string, (...args: never[]) => Promise<unknown>>;
 }
 
 export async function withArbiterWorkers<T>(
@@ -75,6 +78,11 @@ export async function withArbiterWorkers<T>(
   const dataConverter = testDataConverter();
   // As workers/run.ts: activity spans, and the sink the bundle's workflow spans leave by.
   const traced = tracingWorkerOptions(setup.tracing);
+  const workflowActivities = {
+    ...createPolicyActivities({ policyDir }),
+    ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
+    ...setup.integrations,
+  };
   const workflowWorker = await Worker.create({
     ...traced,
     connection: env.nativeConnection,
@@ -84,11 +92,7 @@ export async function withArbiterWorkers<T>(
     ...workflowWorkerTuning(),
     // Arbiter's bookkeeping runs as local activities of the workflows, the saga's forward steps
     // beside them (eager dispatch, as in workers/main.ts).
-    activities: {
-      ...createPolicyActivities({ policyDir }),
-      ...createAuditActivities({ sink: createJsonlAuditSink(auditPath) }),
-      ...setup.integrations,
-    },
+    activities: { ...workflowActivities, ...setup.composeActivities?.(workflowActivities) },
   });
   const integrationsWorker = await Worker.create({
     ...traced,
