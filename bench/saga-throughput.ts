@@ -52,8 +52,8 @@ export interface SagaRatio {
  * warm-up. On one shared server the second batch paid for the first one's finished runs: with
  * Arbiter first, the bare batch after it cost the server 101 ms a run against Arbiter's 92, and
  * the other way round Arbiter paid the extra. The kinds take turns for `--saga-rounds` rounds and
- * each kind's median round (by runs per second) is reported: on this shared machine one batch of
- * a kind ran 30% faster or slower than the next (2026-12-07), more than the differences measured.
+ * each kind's median round (by runs per second) is reported: on this shared machine the same code
+ * ran one batch at 15.6 runs/s and the next at 12.1 (2026-12-07), more than the differences measured.
  */
 export async function measureSagas(ctx: Omit<BenchContext, 'server'>): Promise<SagaFigures> {
   const { runs, concurrency, warmup, sagaRounds } = ctx.options;

@@ -1,6 +1,6 @@
-// What the two floors under Arbiter's refund share (floor-refund.ts, minimal-refund.ts): the
-// limits of a model call routed by the pinned policy, and the audit trail's hash chain, each as
-// directly as the guarantee allows.
+// What the floors under Arbiter's refund (floor-refund.ts, both designs) build in the workflow:
+// the limits of a model call routed by the pinned policy, and the audit trail's hash chain, each
+// as directly as the guarantee allows.
 import { workflowInfo } from '@temporalio/workflow';
 import type { AuditActor, AuditEvent } from '../../common/audit-schemas';
 import { GENESIS_HASH, sealAuditEvent } from '../../common/audit-chain';

@@ -92,7 +92,7 @@ export async function withArbiterWorkers<T>(
     ...workflowWorkerTuning(),
     // Arbiter's bookkeeping runs as local activities of the workflows, the saga's forward steps
     // beside them (eager dispatch, as in workers/main.ts).
-    activities: { ...workflowActivities, ...setup.composeActivities?.(workflowActivities) },
+    activities: { ...workflowActivities, ...composed(workflowActivities, setup.composeActivities) },
   });
   const integrationsWorker = await Worker.create({
     ...traced,
@@ -119,4 +119,12 @@ export async function withArbiterWorkers<T>(
     // The default audit file and budget ledger live here; nothing outside this call can name them.
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The activities `compose` makes from the worker's own; a name the worker already has is refused, never replaced. */
+function composed<Own extends object>(own: Own, compose: ((own: Own) => Record<string, unknown>) | undefined): Record<string, unknown> {
+  const made = compose?.(own) ?? {};
+  const clashing = Object.keys(made).filter((name) => name in own);
+  if (clashing.length) throw new Error(`composeActivities may not replace the workflow worker's own activities: ${clashing.join(', ')}`);
+  return made;
 }
