@@ -50,18 +50,7 @@ export async function askModels<Result extends ChatProposalResult<unknown>>(plan
     throw ApplicationFailure.nonRetryable(route.summary, NO_MODEL_AVAILABLE);
   }
 
-  // Enough for a failover with one repair per model, never more than the run has left.
-  const worstCases = route.candidates.map((c) => c.worstCaseCostUsd);
-  const wantUsd = Math.min(remainingRunUsd, failoverReserveUsd(route.candidates));
-  const info = workflowInfo();
-  const tenantBudget: BudgetReservationRequest = {
-    reservationId: `${info.workflowId}/${info.runId}/model-call-${trace.data.modelCalls.length}`,
-    tenant: plan.tenant,
-    day: new Date().toISOString().slice(0, 10),
-    dailyLimitUsd: budgets.perTenantDailyUsd,
-    wantUsd,
-    minUsd: Math.min(...worstCases),
-  };
+  const { wantUsd, tenantBudget } = modelCallBudget(route.candidates, { remainingRunUsd, tenant: plan.tenant, dailyLimitUsd: budgets.perTenantDailyUsd, callNumber: trace.data.modelCalls.length });
   const showBudget = (grant: BudgetGrant | undefined) => {
     if (grant) record.budget = `tenant ${plan.tenant}: ${usd(grant.availableUsd)} of ${usd(budgets.perTenantDailyUsd)} left today; reserved ${usd(grant.grantedUsd)}`;
   };
@@ -85,6 +74,29 @@ export async function askModels<Result extends ChatProposalResult<unknown>>(plan
     if (details?.costUsd) trace.addCall({ model: `no proposal (${record.attempts.length} attempts)`, tokensIn: 0, tokensOut: 0, costUsd: details.costUsd });
     throw err;
   }
+}
+
+/**
+ * What the run's `callNumber`th model call, routed to `candidates`, may spend and reserves on the
+ * tenant's day: enough for a failover with one repair per model, never more than the run has
+ * left, and at least the cheapest candidate's worst case. The reservation id and the day come
+ * from the run and workflow time, so a retry or a replay asks for the same reservation.
+ */
+export function modelCallBudget(
+  candidates: RouteCandidate[],
+  call: { remainingRunUsd: number; tenant: string; dailyLimitUsd: number; callNumber: number },
+): { wantUsd: number; tenantBudget: BudgetReservationRequest } {
+  const wantUsd = Math.min(call.remainingRunUsd, failoverReserveUsd(candidates));
+  const info = workflowInfo();
+  const tenantBudget: BudgetReservationRequest = {
+    reservationId: `${info.workflowId}/${info.runId}/model-call-${call.callNumber}`,
+    tenant: call.tenant,
+    day: new Date().toISOString().slice(0, 10),
+    dailyLimitUsd: call.dailyLimitUsd,
+    wantUsd,
+    minUsd: Math.min(...candidates.map((c) => c.worstCaseCostUsd)),
+  };
+  return { wantUsd, tenantBudget };
 }
 
 function usd(n: number): string {

@@ -6,20 +6,18 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { IntegrationActivities } from '../activities';
 import { FUNDS_UNAVAILABLE } from '../common/error-types';
-import { toCents } from '../common/money';
 import {
   orderRecordSchema,
   refundRequestSchema,
   submittedProposalSchema,
   type OrderRecord,
-  type RefundProposal,
   type RefundRequest,
   type RefundResult,
 } from '../common/refund-schemas';
-import type { Facts } from '../policies/evaluate';
 import { systemReadLocalActivity } from './activity-options';
 import { draftCustomerReply } from './customer-reply';
 import { parseWorkflowInput } from './input';
+import { differingOrderFields, refundFacts } from './refund-facts';
 import { runProcess, type ProcessRun } from './process-run';
 import { runHas } from './run-markers';
 
@@ -159,28 +157,4 @@ function refundSaga(run: ProcessRun, request: RefundRequest, order: OrderRecord,
     );
     return { refundId: issued.refundId, messageId: message.messageId };
   });
-}
-
-/** The facts policy rules test: the order's from payments' record, the rest from the request and the proposal. */
-export function refundFacts(order: OrderRecord, request: RefundRequest, proposal: RefundProposal, riskFlags: string[]): Facts {
-  return {
-    amount: proposal.amount,
-    currency: proposal.currency,
-    orderAmount: order.amount,
-    orderCurrency: order.currency,
-    alreadyRefunded: order.refunded,
-    customerTier: request.customer.tier,
-    region: request.customer.region,
-    confidence: proposal.confidence,
-    riskFlags,
-  };
-}
-
-/** What the request claims about the order differently from what payments recorded: amount, currency, customer. */
-export function differingOrderFields(request: RefundRequest, order: OrderRecord): string[] {
-  return [
-    ...(toCents(request.order.amount) !== toCents(order.amount) ? ['amount'] : []),
-    ...(request.order.currency !== order.currency ? ['currency'] : []),
-    ...(request.customer.id !== order.customerId ? ['customer'] : []),
-  ];
 }

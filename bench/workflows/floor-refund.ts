@@ -24,10 +24,10 @@ import type { IntegrationActivities, PolicyActivities, ProposerActivities } from
 import type { MinimalFloorActivities } from '../minimal-floor-activities';
 import type { AuditActor } from '../../common/audit-schemas';
 import { ArbiterCostUsd, ArbiterRiskTier, ArbiterStage, integrationsTaskQueue, llmTaskQueue } from '../../common/constants';
-import { toCents } from '../../common/money';
 import { orderRecordSchema, refundRequestSchema, type RefundRequest } from '../../common/refund-schemas';
 import { replyObjection, templateReply } from '../../common/reply-schemas';
 import { evaluatePolicy } from '../../policies/evaluate';
+import { differingOrderFields, refundFacts } from '../../workflows/refund-facts';
 import { bookkeepingLocalActivity, compensationActivity, llmActivity, sagaStepActivity, systemReadLocalActivity } from '../../workflows/activity-options';
 import type { PolicyBundle } from '../../policies/schema';
 import { chainedTrail, modelCallLimits } from './guarantees';
@@ -65,24 +65,14 @@ export async function floorRefund(rawRequest: RefundRequest, design: FloorDesign
   const recorded = orderRecordSchema.safeParse(order);
   if (!recorded.success || recorded.data.orderId !== request.order.id) return { outcome: 'rejected' };
   trail.record('policy.pinned', system, `policy ${bundle.ref} pinned`);
-  const { amount, currency, orderId, refunded, customerId } = recorded.data;
+  const { amount, currency, orderId, customerId } = recorded.data;
 
   const agentInput = { ...request, order: { id: orderId, amount, currency } };
   const { proposal, model, costUsd } = await models.proposeRefund({ request: agentInput, ...modelCallLimits(bundle, request, agentInput, 1) });
   if (proposal.action !== 'refund') return { outcome: 'rejected' };
   trail.record('proposal.received', { kind: 'agent', id: bundle.policy.ai.agent }, `proposes refund ${proposal.amount} ${proposal.currency}`, { model });
-  const facts = {
-    amount: proposal.amount,
-    currency: proposal.currency,
-    orderAmount: amount,
-    orderCurrency: currency,
-    alreadyRefunded: refunded,
-    customerTier: request.customer.tier,
-    region: request.customer.region,
-    confidence: proposal.confidence,
-    // Flagged when the request's claim differs from payments' record, as Arbiter's refund flags it.
-    riskFlags: toCents(request.order.amount) !== toCents(amount) || request.order.currency !== currency || request.customer.id !== customerId ? ['order-mismatch'] : [],
-  };
+  const riskFlags = differingOrderFields(request, recorded.data).length ? ['order-mismatch'] : [];
+  const facts = refundFacts(recorded.data, request, proposal, riskFlags);
   const decision = evaluatePolicy(bundle, { kind: 'agent', id: bundle.policy.ai.agent }, facts);
   trail.record('policy.decided', { kind: 'policy', id: bundle.ref }, decision.reason, { facts: decision.facts });
   if (decision.outcome !== 'auto') return { outcome: 'rejected' };

@@ -5,24 +5,15 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { AuditActor, AuditEvent } from '../../common/audit-schemas';
 import { GENESIS_HASH, sealAuditEvent } from '../../common/audit-chain';
 import type { RefundRequest } from '../../common/refund-schemas';
-import { failoverReserveUsd, routeModels } from '../../policies/routing';
+import { routeModels } from '../../policies/routing';
 import type { PolicyBundle } from '../../policies/schema';
-import { estimateInputTokens } from '../../workflows/model-call';
+import { estimateInputTokens, modelCallBudget } from '../../workflows/model-call';
 
-/** The routed candidates and both budgets for the run's `n`th model call, as Arbiter's model-call.ts computes them. */
+/** The routed candidates and both budgets for the run's `n`th model call, through Arbiter's own budget rule (workflows/model-call.ts). */
 export function modelCallLimits(bundle: PolicyBundle, request: RefundRequest, shown: unknown, n: number) {
   const { budgets, ai } = bundle.policy;
   const route = routeModels(bundle, { region: request.customer.region, estimatedInputTokens: estimateInputTokens(shown), remainingRunBudgetUsd: budgets.perRunUsd });
-  const wantUsd = Math.min(budgets.perRunUsd, failoverReserveUsd(route.candidates));
-  const { workflowId, runId } = workflowInfo();
-  const tenantBudget = {
-    reservationId: `${workflowId}/${runId}/model-call-${n}`,
-    tenant: request.tenant,
-    day: new Date().toISOString().slice(0, 10),
-    dailyLimitUsd: budgets.perTenantDailyUsd,
-    wantUsd,
-    minUsd: Math.min(...route.candidates.map((c) => c.worstCaseCostUsd)),
-  };
+  const { wantUsd, tenantBudget } = modelCallBudget(route.candidates, { remainingRunUsd: budgets.perRunUsd, tenant: request.tenant, dailyLimitUsd: budgets.perTenantDailyUsd, callNumber: n });
   return { candidates: route.candidates, personalFields: ai.personalFields, maxSpendUsd: wantUsd, tenantBudget };
 }
 
